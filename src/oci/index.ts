@@ -1,0 +1,3 @@
+export type * from './runtime-spec.js';
+export * from './image-spec.js';
+export type * from './docker-config.js';

@@ -1,0 +1,28 @@
+import type { Mount } from '../mount/mount.js';
+
+/**
+ * The overlay snapshotter (containerd's model): committed snapshots are read-only
+ * layers keyed by chain id; active snapshots are writable upper dirs keyed by a
+ * caller's key (a container id). It returns Mount[] and never mounts.
+ */
+export interface SnapshotInfo {
+  key: string;
+  parent?: string;
+  kind: 'committed' | 'active';
+  created: string;
+}
+
+export interface Snapshotter {
+  /** A writable snapshot on top of parent (a committed key), returned as the mounts of its root. */
+  prepare(key: string, parent: string | undefined): Promise<Mount[]>;
+  /** The mounts of an existing active snapshot. */
+  mounts(key: string): Promise<Mount[]>;
+  /** Path of the active snapshot's upper dir (for diff, export, copy). */
+  upperDir(key: string): Promise<string>;
+  /** Path of a committed snapshot's fs dir. */
+  committedDir(key: string): Promise<string>;
+  stat(key: string): Promise<SnapshotInfo | undefined>;
+  remove(key: string): Promise<void>;
+  /** Disk usage in bytes of the snapshot's own dir. */
+  usage(key: string): Promise<number>;
+}
