@@ -4,6 +4,7 @@
  */
 import type { ContainerConfig, HostConfig, NetworkingConfig, CreateContainerRequest } from '../oci/docker-config.js';
 import type { StdioChunk } from '../runtime/types.js';
+import type { Mount as OciMount } from '../oci/runtime-spec.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -48,6 +49,8 @@ export interface ContainerRecord {
   Driver: 'overlay2';
   /** Resolved mounts, docker's inspect "Mounts" shape. */
   Mounts: Array<{ Type: string; Name?: string; Source: string; Destination: string; Driver?: string; Mode: string; RW: boolean; Propagation: string }>;
+  /** The binds, volumes and tmpfs mounts as the runtime takes them. */
+  OciMounts: OciMount[];
   /** Set by the user's stop/kill (unless-stopped semantics). */
   StoppedByUser?: boolean;
 }

@@ -1,0 +1,47 @@
+/** docker's human-readable container status ("Up 5 seconds", "Exited (0) 3 seconds ago"). */
+import type { ContainerState } from '../../containers/types.js';
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** The wording of docker's units.HumanDuration, which `docker ps` users read and scripts grep. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+function isZero(t: string | undefined): boolean {
+  return !t || t.startsWith('0001-01-01');
+}
+
+function since(t: string, now: number): number {
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? 0 : Math.max(0, now - ms);
+}
+
+export function statusText(s: ContainerState, now = Date.now()): string {
+  if (s.Running) {
+    if (s.Paused) return `Up ${humanDuration(since(s.StartedAt, now))} (Paused)`;
+    if (s.Restarting) return `Restarting (${s.ExitCode}) ${humanDuration(since(s.FinishedAt, now))} ago`;
+    let health = '';
+    if (s.Health && s.Health.Status !== 'none') health = s.Health.Status === 'starting' ? ' (health: starting)' : ` (${s.Health.Status})`;
+    return `Up ${humanDuration(since(s.StartedAt, now))}${health}`;
+  }
+  if (s.Status === 'restarting') return `Restarting (${s.ExitCode}) ${humanDuration(since(s.FinishedAt, now))} ago`;
+  if (s.Status === 'removing') return 'Removal In Progress';
+  if (s.Dead || s.Status === 'dead') return 'Dead';
+  if (isZero(s.StartedAt)) return 'Created';
+  if (isZero(s.FinishedAt)) return '';
+  return `Exited (${s.ExitCode}) ${humanDuration(since(s.FinishedAt, now))} ago`;
+}

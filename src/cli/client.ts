@@ -1,0 +1,263 @@
+/**
+ * The CLI's Docker Engine API client: HTTP/1.1 over berthd's unix socket (or tcp),
+ * version negotiation, JSON calls, streamed bodies and hijacked (upgraded) connections.
+ * Built on node:http only, because the CLI sits on the container start path.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { existsSync, openSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+/** The newest API version this CLI speaks; the server may negotiate it down. */
+export const CLIENT_API_VERSION = '1.47';
+
+/** A non-2xx answer from the daemon. `message` is the daemon's own text. */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The daemon could not be reached at all (docker's "Cannot connect" case). */
+export class ConnectError extends Error {}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** Object → JSON; Buffer/stream → raw. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+interface Endpoint { socketPath?: string; host?: string; port?: number }
+
+export function parseHost(host: string): Endpoint {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  if (host.startsWith('/')) return { socketPath: host };
+  const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(host);
+  if (m) return { host: m[1], port: m[2] ? Number(m[2]) : 2375 };
+  throw new Error(`unable to parse docker host \`${host}\``);
+}
+
+/** Compare dotted versions numerically ("1.9" < "1.41"). */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number), pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function queryString(q?: Query): string {
+  if (!q) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null) continue;
+    const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+  }
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+async function readBody(res: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function errorText(status: number, body: Buffer): string {
+  const text = body.toString('utf8').trim();
+  try {
+    const j = JSON.parse(text) as { message?: string };
+    if (j && typeof j.message === 'string') return j.message;
+  } catch { /* plain-text error bodies exist (too-old API version) */ }
+  return text || `${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
+}
+
+export class Client {
+  readonly endpoint: Endpoint;
+  private prefix: string | undefined;
+  /** The API version negotiated with the server (after the first call). */
+  apiVersion = CLIENT_API_VERSION;
+  serverApiVersion = '';
+  private readonly agent: http.Agent;
+
+  constructor(readonly host: string) {
+    this.endpoint = parseHost(host);
+    // keep-alive: one connection for the many small calls of one command.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  }
+
+  /** Release pooled connections so the process can exit by itself. */
+  close(): void { this.agent.destroy(); }
+
+  private raw(method: string, path: string, opts: RequestOptions & { agent?: http.Agent | false } = {}): http.ClientRequest {
+    const headers: Record<string, string> = { Host: 'api.moby.localhost', 'User-Agent': 'berth-cli', ...opts.headers };
+    const req = http.request({
+      ...this.endpoint,
+      method,
+      path: path + queryString(opts.query),
+      headers,
+      agent: opts.agent === undefined ? this.agent : opts.agent,
+      signal: opts.signal,
+    });
+    return req;
+  }
+
+  private send(req: http.ClientRequest, body: unknown): void {
+    if (body === undefined) { req.end(); return; }
+    if (Buffer.isBuffer(body) || typeof body === 'string') { req.end(body); return; }
+    if (body && typeof (body as NodeJS.ReadableStream).pipe === 'function') {
+      // Streams go chunked, as docker's CLI sends tar uploads.
+      (body as NodeJS.ReadableStream).pipe(req);
+      return;
+    }
+    req.setHeader('Content-Type', 'application/json');
+    req.end(JSON.stringify(body));
+  }
+
+  private async connectOnce(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.raw(method, path, opts);
+      req.once('response', resolve);
+      req.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') {
+          reject(new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`));
+        } else reject(e);
+      });
+      this.send(req, opts.body);
+    });
+  }
+
+  /** HEAD /_ping once per process; picks min(client, server) as the path prefix. */
+  async negotiate(): Promise<string> {
+    if (this.prefix !== undefined) return this.prefix;
+    let res: http.IncomingMessage;
+    try {
+      res = await this.connectOnce('HEAD', '/_ping');
+    } catch (e) {
+      if (!(e instanceof ConnectError) || this.host !== DEFAULT_HOST) throw e;
+      await startDaemon(this.endpoint.socketPath!);
+      res = await this.connectOnce('HEAD', '/_ping');
+    }
+    res.resume();
+    if (res.statusCode !== 200 && res.statusCode !== 500) {
+      // moby's client retries a HEAD the server did not understand as GET.
+      res = await this.connectOnce('GET', '/_ping');
+      res.resume();
+    }
+    // A missing header means a very old server (moby assumes 1.24).
+    const server = String(res.headers['api-version'] ?? '1.24');
+    this.serverApiVersion = server;
+    this.apiVersion = compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+    this.prefix = `/v${this.apiVersion}`;
+    return this.prefix;
+  }
+
+  /** A versioned request; the response is returned whatever its status. */
+  async call(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+    const prefix = await this.negotiate();
+    return this.connectOnce(method, prefix + path, opts);
+  }
+
+  /** A versioned request whose non-2xx answers throw ApiError; body left unread. */
+  async stream(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+    const res = await this.call(method, path, opts);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw new ApiError(status, errorText(status, await readBody(res)));
+    return res;
+  }
+
+  /** A versioned JSON call: parsed body, or undefined for empty bodies (204, 304). */
+  async json<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.stream(method, path, opts);
+    const buf = await readBody(res);
+    if (buf.length === 0) return undefined as T;
+    try {
+      return JSON.parse(buf.toString('utf8')) as T;
+    } catch {
+      return buf.toString('utf8') as T;
+    }
+  }
+
+  /**
+   * Hijack: POST with `Connection: Upgrade, Upgrade: tcp`; on 101 the socket is a raw duplex
+   * pipe of the process's stdio. A 200 (a server that hijacks without upgrading) yields the
+   * response body as output only. Hijacked requests get their own connection.
+   */
+  async hijack(path: string, opts: RequestOptions = {}): Promise<Hijacked> {
+    const prefix = await this.negotiate();
+    return new Promise((resolve, reject) => {
+      const req = this.raw('POST', prefix + path, {
+        ...opts,
+        agent: false,
+        headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers },
+      });
+      req.once('upgrade', (_res, socket: Socket, head: Buffer) => {
+        // Bytes that arrived with the 101 belong to the stream.
+        if (head.length) socket.unshift(head);
+        resolve({ output: socket, input: socket, destroy: () => socket.destroy() });
+      });
+      req.once('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 400) {
+          readBody(res).then((b) => reject(new ApiError(status, errorText(status, b))), reject);
+          return;
+        }
+        resolve({ output: res, input: null, destroy: () => res.destroy() });
+      });
+      req.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`));
+        else reject(e);
+      });
+      this.send(req, opts.body);
+    });
+  }
+}
+
+export interface Hijacked {
+  output: NodeJS.ReadableStream;
+  /** The write side (null when the server answered 200 without upgrading). end() half-closes. */
+  input: Socket | null;
+  destroy(): void;
+}
+
+/**
+ * Start berthd (beside this CLI) when the default socket is absent, then wait for it.
+ * berthd runs detached with its output in /var/log/berthd.log.
+ */
+async function startDaemon(socketPath: string): Promise<void> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const bin = join(here, '..', 'bin', 'berthd');
+  if (!existsSync(bin)) throw new ConnectError(`Cannot connect to the berth daemon at unix://${socketPath}. Is the berth daemon running?`);
+  let out: number | 'ignore' = 'ignore';
+  try { out = openSync('/var/log/berthd.log', 'a'); } catch { /* not root: discard output */ }
+  const child = spawn(bin, [], { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (existsSync(socketPath) && await pingOk(socketPath)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new ConnectError(`Cannot connect to the berth daemon at unix://${socketPath}. Is the berth daemon running?`);
+}
+
+function pingOk(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath, method: 'HEAD', path: '/_ping', agent: false }, (res) => { res.resume(); resolve(true); });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/** -H/--host, else BERTH_HOST, else the default socket. */
+export function resolveHost(flag?: string): string {
+  return flag || process.env.BERTH_HOST || DEFAULT_HOST;
+}

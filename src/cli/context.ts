@@ -1,0 +1,70 @@
+/**
+ * What every command gets: the lazily built API client and the output streams (tests
+ * swap them), plus the small helpers commands share.
+ */
+import type { Command } from 'commander';
+import { Client, resolveHost } from './client.js';
+import type { WaitResponse } from './wire.js';
+
+export interface Ctx {
+  client(): Client;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export function makeContext(program: Command): Ctx {
+  let client: Client | undefined;
+  return {
+    client: () => (client ??= new Client(resolveHost(program.opts().host as string | undefined))),
+    out: process.stdout,
+    err: process.stderr,
+  };
+}
+
+export const enc = encodeURIComponent;
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * POST /containers/{id}/wait, issued before start. Resolves `ready` when the daemon has
+ * answered with headers (dockerd sends them at once, so the waiter is registered before we
+ * start), or after a short grace period for daemons that hold them back.
+ */
+export function beginWait(ctx: Ctx, id: string, condition?: 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<WaitResponse> } {
+  const res = ctx.client().stream('POST', `/containers/${enc(id)}/wait`, { query: { condition } });
+  const result = res.then(async (r) => {
+    let s = '';
+    for await (const c of r) s += c.toString();
+    return JSON.parse(s) as WaitResponse;
+  });
+  result.catch(() => { /* observed by the caller */ });
+  const ready = Promise.race([res.then(() => undefined, () => undefined), new Promise<void>((r) => setTimeout(r, 1500).unref())]);
+  return { ready, result };
+}
+
+/** Parses docker's `--filter k=v` list into the API's map-of-maps JSON. */
+export function filtersJSON(list: string[] | undefined): string | undefined {
+  if (!list?.length) return undefined;
+  const f: Record<string, Record<string, boolean>> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i < 0) throw new Error(`bad format of filter (expected name=value)`);
+    (f[item.slice(0, i).trim().toLowerCase()] ??= {})[item.slice(i + 1)] = true;
+  }
+  return JSON.stringify(f);
+}
+
+/** Reads y/N from stdin for prune confirmations. */
+export async function confirm(ctx: Ctx, message: string): Promise<boolean> {
+  ctx.out.write(`${message}\nAre you sure you want to continue? [y/N] `);
+  const input = process.stdin;
+  return new Promise((resolve) => {
+    let buf = '';
+    const done = (v: boolean) => { input.removeAllListeners('data'); input.pause(); resolve(v); };
+    input.on('data', (c: Buffer) => {
+      buf += c.toString();
+      if (buf.includes('\n')) done(/^\s*y(es)?\s*$/i.test(buf.split('\n')[0]!));
+    });
+    input.once('end', () => done(/^\s*y(es)?\s*$/i.test(buf)));
+    input.resume();
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * docker's human units (go-units): HumanDuration, HumanSize (decimal, 3 significant
+ * digits) and RAMInBytes (binary), so output and flag errors match docker's byte for byte.
+ */
+
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 1) return 'Less than a second';
+  if (seconds === 1) return '1 second';
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes === 1) return 'About a minute';
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 1) return 'About an hour';
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
+  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
+}
+
+/** "5 seconds ago" for a unix-seconds timestamp. */
+export function ago(unixSeconds: number, now = Date.now()): string {
+  return humanDuration(now - unixSeconds * 1000) + ' ago';
+}
+
+const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+
+/** Go's %.{p}g: p significant digits, trailing zeros trimmed. */
+function goG(x: number, p: number): string {
+  return String(Number(x.toPrecision(p)));
+}
+
+export function humanSize(bytes: number, precision = 3): string {
+  let size = bytes, i = 0;
+  while (size >= 1000 && i < DECIMAL.length - 1) { size /= 1000; i++; }
+  return goG(size, precision) + DECIMAL[i];
+}
+
+const BINARY: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/** go-units RAMInBytes: "512m", "1g", "1.5GB", "100" → bytes; throws `invalid size: 'x'`. */
+export function ramInBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
+  if (!m) throw new Error(`invalid size: '${s}'`);
+  const n = Number(m[1]);
+  if (!Number.isFinite(n)) throw new Error(`invalid size: '${s}'`);
+  return Math.floor(n * BINARY[(m[2] ?? '').toLowerCase()]!);
+}
+
+/**
+ * docker's `--since/--until`: a unix timestamp (seconds[.nanos]), an RFC 3339 date, or a
+ * Go duration relative to now ("10m", "1h30m"). Returns "seconds.nanos" as the API wants.
+ */
+export function parseTimestamp(value: string, now = Date.now()): string {
+  if (/^\d+(\.\d{1,9})?$/.test(value)) return value;
+  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value);
+  let ms: number;
+  if (dur) {
+    const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    let total = 0;
+    for (const [, n, u] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(n) * unit[u!]!;
+    ms = now - total;
+  } else {
+    ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new Error(`failed to parse value as time or duration: "${value}"`);
+  }
+  const sec = Math.floor(ms / 1000);
+  const nanos = Math.round((ms - sec * 1000) * 1e6);
+  return `${sec}.${String(nanos).padStart(9, '0')}`;
+}
+
+/** docker's Ellipsis: cut to n display columns, last one an ellipsis. */
+export function ellipsis(s: string, n: number): string {
+  const rs = [...s];
+  if (rs.length <= n) return s;
+  if (n <= 0) return '';
+  if (n === 1) return rs[0]!;
+  return rs.slice(0, n - 1).join('') + '…';
+}
+
+/** Go's time.Time.String() layout for CreatedAt columns: "2006-01-02 15:04:05 -0700 MST". */
+export function goTimeString(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const zone = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  const name = off === 0 ? 'UTC' : (Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? zone);
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone} ${name}`;
+}

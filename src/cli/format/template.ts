@@ -1,0 +1,290 @@
+/**
+ * A subset of Go's text/template, enough for docker's --format: fields and chains
+ * ({{.State.Status}}), pipelines, function calls (json, index, join, upper, lower, ...),
+ * {{if}}/{{else}}/{{range}}/{{with}}/{{end}}, variables in range, and {{- -}} trimming.
+ * Values print as Go's %v would for JSON-decoded data (maps sorted, "<no value>").
+ */
+
+type Node =
+  | { k: 'text'; s: string }
+  | { k: 'action'; pipe: Pipe }
+  | { k: 'if' | 'with'; pipe: Pipe; body: Node[]; els: Node[] }
+  | { k: 'range'; pipe: Pipe; vars: string[]; body: Node[]; els: Node[] };
+
+type Operand =
+  | { k: 'field'; base: 'dot' | string; path: string[] }
+  | { k: 'lit'; v: unknown }
+  | { k: 'ident'; name: string }
+  | { k: 'sub'; pipe: Pipe };
+interface Pipe { decl: string[]; cmds: Operand[][] }
+
+export type TemplateFunc = (...args: unknown[]) => unknown;
+
+export class TemplateError extends Error {}
+
+const FUNCS: Record<string, TemplateFunc> = {
+  // docker's json does not HTML-escape.
+  json: (v) => JSON.stringify(v === undefined ? null : v),
+  index: (v, ...keys) => {
+    let cur = v;
+    for (const k of keys) cur = cur == null ? undefined : (cur as Record<string, unknown>)[String(k)];
+    return cur;
+  },
+  len: (v) => (Array.isArray(v) || typeof v === 'string' ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0),
+  upper: (s) => String(s).toUpperCase(),
+  lower: (s) => String(s).toLowerCase(),
+  title: (s) => String(s).replace(/\b\w/g, (c) => c.toUpperCase()),
+  join: (a, sep) => (Array.isArray(a) ? a.map(show).join(String(sep)) : show(a)),
+  split: (s, sep) => String(s).split(String(sep)),
+  pad: (s, l, r) => ' '.repeat(Number(l)) + show(s) + ' '.repeat(Number(r)),
+  truncate: (s, n) => [...show(s)].slice(0, Number(n)).join(''),
+  print: (...a) => a.map(show).join(''),
+  println: (...a) => a.map(show).join(' ') + '\n',
+  printf: (f, ...a) => sprintf(String(f), a),
+  not: (v) => !truthy(v),
+  and: (...a) => a.find((x) => !truthy(x)) ?? a[a.length - 1],
+  or: (...a) => a.find((x) => truthy(x)) ?? a[a.length - 1],
+  eq: (a, ...b) => b.some((x) => x === a),
+  ne: (a, b) => a !== b,
+  lt: (a, b) => (a as number) < (b as number),
+  le: (a, b) => (a as number) <= (b as number),
+  gt: (a, b) => (a as number) > (b as number),
+  ge: (a, b) => (a as number) >= (b as number),
+};
+
+/** Go's %v of a JSON-ish value. */
+export function show(v: unknown): string {
+  if (v === undefined) return '<no value>';
+  if (v === null) return '<nil>';
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return '[' + v.map(show).join(' ') + ']';
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return 'map[' + Object.keys(o).sort().map((k) => `${k}:${show(o[k])}`).join(' ') + ']';
+  }
+  return String(v);
+}
+
+function truthy(v: unknown): boolean {
+  if (v == null || v === false || v === 0 || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  return true;
+}
+
+function sprintf(f: string, args: unknown[]): string {
+  let i = 0;
+  return f.replace(/%([-0-9.]*)([svdqf%])/g, (_m, _w: string, verb: string) => {
+    if (verb === '%') return '%';
+    const a = args[i++];
+    if (verb === 'q') return JSON.stringify(show(a));
+    if (verb === 'd') return String(Math.trunc(Number(a)));
+    return show(a);
+  });
+}
+
+// ---- lexing and parsing ----------------------------------------------------------
+
+function tokenize(src: string): string[] {
+  const toks: string[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < src.length && src[j] !== c) j += src[j] === '\\' && c === '"' ? 2 : 1;
+      toks.push(src.slice(i, j + 1));
+      i = j + 1;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === '|' || c === ',') { toks.push(c); i++; continue; }
+    if (c === ':' && src[i + 1] === '=') { toks.push(':='); i += 2; continue; }
+    let j = i;
+    while (j < src.length && !/[\s()|,]/.test(src[j]!) && !(src[j] === ':' && src[j + 1] === '=')) j++;
+    toks.push(src.slice(i, j));
+    i = j;
+  }
+  return toks;
+}
+
+function parsePipe(toks: string[], pos: { i: number }, inParen = false): Pipe {
+  const decl: string[] = [];
+  // "$k, $v :=" or "$x :=" declarations
+  const save = pos.i;
+  while (toks[pos.i]?.startsWith('$') && (toks[pos.i + 1] === ',' || toks[pos.i + 1] === ':=')) {
+    decl.push(toks[pos.i]!);
+    pos.i += 2;
+    if (toks[pos.i - 1] === ':=') break;
+  }
+  if (decl.length && toks[pos.i - 1] !== ':=') { decl.length = 0; pos.i = save; }
+  const cmds: Operand[][] = [[]];
+  while (pos.i < toks.length) {
+    const t = toks[pos.i++]!;
+    if (t === ')') { if (inParen) break; throw new TemplateError(`unexpected ")"`); }
+    if (t === '|') { cmds.push([]); continue; }
+    if (t === '(') { cmds[cmds.length - 1]!.push({ k: 'sub', pipe: parsePipe(toks, pos, true) }); continue; }
+    cmds[cmds.length - 1]!.push(operand(t));
+  }
+  if (cmds.some((c) => c.length === 0)) throw new TemplateError('missing value for command');
+  return { decl, cmds };
+}
+
+function operand(t: string): Operand {
+  if (t.startsWith('"')) return { k: 'lit', v: JSON.parse(t) };
+  if (t.startsWith('`')) return { k: 'lit', v: t.slice(1, -1) };
+  if (/^-?\d+(\.\d+)?$/.test(t)) return { k: 'lit', v: Number(t) };
+  if (t === 'true' || t === 'false') return { k: 'lit', v: t === 'true' };
+  if (t === 'nil') return { k: 'lit', v: null };
+  if (t === '.') return { k: 'field', base: 'dot', path: [] };
+  if (t.startsWith('.')) return { k: 'field', base: 'dot', path: t.slice(1).split('.') };
+  if (t.startsWith('$')) {
+    const [v, ...path] = t.split('.');
+    return { k: 'field', base: v!, path };
+  }
+  if (/^[A-Za-z_]\w*$/.test(t)) return { k: 'ident', name: t };
+  throw new TemplateError(`unexpected "${t}" in command`);
+}
+
+export function parse(src: string): Node[] {
+  const root: Node[] = [];
+  const stack: Array<{ node: Node & { body: Node[]; els: Node[] }; inElse: boolean }> = [];
+  const cur = () => (stack.length ? (stack[stack.length - 1]!.inElse ? stack[stack.length - 1]!.node.els : stack[stack.length - 1]!.node.body) : root);
+  let i = 0;
+  let trimNext = false;
+  while (i < src.length) {
+    const open = src.indexOf('{{', i);
+    let text = open < 0 ? src.slice(i) : src.slice(i, open);
+    if (trimNext) text = text.replace(/^\s+/, '');
+    if (open < 0) { if (text) cur().push({ k: 'text', s: text }); break; }
+    const close = src.indexOf('}}', open);
+    if (close < 0) throw new TemplateError('unclosed action');
+    let body = src.slice(open + 2, close);
+    if (body.startsWith('- ') || body === '-') { text = text.replace(/\s+$/, ''); body = body.slice(1); }
+    trimNext = body.endsWith(' -');
+    if (trimNext) body = body.slice(0, -1);
+    if (text) cur().push({ k: 'text', s: text });
+    i = close + 2;
+    body = body.trim();
+    if (body.startsWith('/*')) continue;
+    const toks = tokenize(body);
+    const kw = toks[0];
+    if (kw === 'if' || kw === 'with' || kw === 'range') {
+      const pos = { i: 1 };
+      const pipe = parsePipe(toks, pos);
+      const node = kw === 'range'
+        ? { k: 'range' as const, pipe: { decl: [], cmds: pipe.cmds }, vars: pipe.decl, body: [], els: [] }
+        : { k: kw, pipe, body: [], els: [] };
+      cur().push(node);
+      stack.push({ node, inElse: false });
+    } else if (kw === 'else') {
+      const top = stack[stack.length - 1];
+      if (!top) throw new TemplateError('unexpected {{else}}');
+      top.inElse = true;
+      if (toks[1] === 'if') {
+        // {{else if x}} is an if nested in the else branch, closed by the same {{end}}.
+        const node = { k: 'if' as const, pipe: parsePipe(toks, { i: 2 }), body: [], els: [] };
+        top.node.els.push(node);
+        stack.push({ node: Object.assign(node, { chained: true }), inElse: false });
+      }
+    } else if (kw === 'end') {
+      if (!stack.length) throw new TemplateError('unexpected {{end}}');
+      while ((stack.pop()!.node as { chained?: boolean }).chained) { /* close the whole else-if chain */ }
+    } else {
+      cur().push({ k: 'action', pipe: parsePipe(toks, { i: 0 }) });
+    }
+  }
+  if (stack.length) throw new TemplateError('unexpected EOF');
+  return root;
+}
+
+// ---- evaluation --------------------------------------------------------------
+
+type Scope = Map<string, unknown>;
+
+function getField(v: unknown, name: string, args: unknown[]): unknown {
+  if (v == null || typeof v !== 'object') return undefined;
+  const f = (v as Record<string, unknown>)[name];
+  if (typeof f === 'function') return (f as TemplateFunc).apply(v, args);
+  return f;
+}
+
+function evalOperand(op: Operand, dot: unknown, vars: Scope, funcs: Record<string, TemplateFunc>, args: unknown[] = []): unknown {
+  switch (op.k) {
+    case 'lit': return op.v;
+    case 'sub': return evalPipe(op.pipe, dot, vars, funcs);
+    case 'ident': {
+      const f = funcs[op.name];
+      if (!f) throw new TemplateError(`function "${op.name}" not defined`);
+      return f(...args);
+    }
+    case 'field': {
+      let v = op.base === 'dot' ? dot : vars.get(op.base);
+      if (op.base !== 'dot' && !vars.has(op.base)) throw new TemplateError(`undefined variable "${op.base}"`);
+      op.path.forEach((p, idx) => { v = getField(v, p, idx === op.path.length - 1 ? args : []); });
+      return v;
+    }
+  }
+}
+
+function evalPipe(p: Pipe, dot: unknown, vars: Scope, funcs: Record<string, TemplateFunc>): unknown {
+  let piped: unknown;
+  let first = true;
+  for (const cmd of p.cmds) {
+    const args = cmd.slice(1).map((o) => evalOperand(o, dot, vars, funcs));
+    if (!first) args.push(piped);
+    piped = evalOperand(cmd[0]!, dot, vars, funcs, args);
+    first = false;
+  }
+  if (p.decl.length) vars.set(p.decl[0]!, piped);
+  return piped;
+}
+
+function run(nodes: Node[], dot: unknown, vars: Scope, funcs: Record<string, TemplateFunc>, out: string[]): void {
+  for (const n of nodes) {
+    switch (n.k) {
+      case 'text': out.push(n.s); break;
+      case 'action': {
+        const v = evalPipe(n.pipe, dot, vars, funcs);
+        if (!n.pipe.decl.length) out.push(show(v));
+        break;
+      }
+      case 'if': case 'with': {
+        const v = evalPipe(n.pipe, dot, vars, funcs);
+        if (truthy(v)) run(n.body, n.k === 'with' ? v : dot, vars, funcs, out);
+        else run(n.els, dot, vars, funcs, out);
+        break;
+      }
+      case 'range': {
+        const v = evalPipe(n.pipe, dot, vars, funcs);
+        const entries: Array<[unknown, unknown]> = Array.isArray(v)
+          ? v.map((x, idx) => [idx, x])
+          : v && typeof v === 'object' ? Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]) : [];
+        if (!entries.length) { run(n.els, dot, vars, funcs, out); break; }
+        for (const [key, val] of entries) {
+          const inner = new Map(vars);
+          if (n.vars.length === 1) inner.set(n.vars[0]!, val);
+          if (n.vars.length === 2) { inner.set(n.vars[0]!, key); inner.set(n.vars[1]!, val); }
+          run(n.body, val, inner, funcs, out);
+        }
+        break;
+      }
+    }
+  }
+}
+
+export class Template {
+  private readonly nodes: Node[];
+  constructor(src: string, private readonly funcs: Record<string, TemplateFunc> = {}) {
+    this.nodes = parse(src);
+  }
+  execute(data: unknown): string {
+    const out: string[] = [];
+    run(this.nodes, data, new Map([['$', data]]), { ...FUNCS, ...this.funcs }, out);
+    return out.join('');
+  }
+}
+
+export function render(src: string, data: unknown): string {
+  return new Template(src).execute(data);
+}

@@ -1,0 +1,157 @@
+/**
+ * Moving bytes between the terminal and a hijacked attach/exec connection: frame demux,
+ * stdin pumping with half-close, detach-key detection, raw mode and terminal resize.
+ */
+import type { Client, Hijacked } from './client.js';
+
+/**
+ * Splits docker's multiplexed stream: 8-byte header [stream,0,0,0,len BE32] then payload.
+ * Stateful, because frames straddle chunk boundaries.
+ */
+export class FrameDemuxer {
+  private buf = Buffer.alloc(0);
+  constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    while (this.buf.length >= 8) {
+      const len = this.buf.readUInt32BE(4);
+      if (this.buf.length < 8 + len) break;
+      const stream = this.buf[0]!;
+      const payload = this.buf.subarray(8, 8 + len);
+      this.buf = this.buf.subarray(8 + len);
+      if (len > 0) this.onFrame(stream, payload);
+    }
+  }
+
+  /** Bytes of an unfinished frame left at end of stream. */
+  get pending(): number { return this.buf.length; }
+}
+
+/** Encode one frame (tests and fakes use it). */
+export function encodeFrame(stream: number, payload: Buffer | string): Buffer {
+  const p = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(p.length, 4);
+  return Buffer.concat([h, p]);
+}
+
+/** docker's detach-key syntax ("ctrl-p,ctrl-q", "ctrl-a,x") to bytes. */
+export function parseDetachKeys(spec: string): number[] {
+  const keys: number[] = [];
+  for (const part of spec.split(',')) {
+    const k = part.trim().toLowerCase();
+    if (k.startsWith('ctrl-') && k.length === 6) {
+      const c = k[5]!;
+      if (c >= 'a' && c <= 'z') keys.push(c.charCodeAt(0) - 96);
+      else if (c === '@') keys.push(0);
+      else if (c === '[') keys.push(27);
+      else if (c === '\\') keys.push(28);
+      else if (c === ']') keys.push(29);
+      else if (c === '^') keys.push(30);
+      else if (c === '_') keys.push(31);
+      else throw new Error(`invalid detach keys (${spec}) provided`);
+    } else if (part.length === 1) keys.push(part.charCodeAt(0));
+    else throw new Error(`invalid detach keys (${spec}) provided`);
+  }
+  return keys;
+}
+
+/** Watches a byte stream for the detach sequence (the daemon acts on it; we only need to know). */
+export class DetachWatcher {
+  private matched = 0;
+  detached = false;
+  constructor(private readonly keys: number[]) {}
+  feed(data: Buffer): void {
+    for (const b of data) {
+      if (b === this.keys[this.matched]) {
+        this.matched++;
+        if (this.matched === this.keys.length) { this.detached = true; this.matched = 0; }
+      } else this.matched = b === this.keys[0] ? 1 : 0;
+    }
+  }
+}
+
+export interface StreamOptions {
+  tty: boolean;
+  /** Forward our stdin to the connection. */
+  stdin: boolean;
+  detachKeys?: string;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  input?: NodeJS.ReadableStream;
+}
+
+/**
+ * Copy a hijacked connection to stdout/stderr (demuxed unless tty) and, with stdin, stdin to
+ * the connection, half-closing on EOF so the process sees EOF and we keep reading its output.
+ * Resolves when the output ends; `detached` tells whether the user typed the detach keys.
+ */
+export function pumpStreams(conn: Hijacked, o: StreamOptions): Promise<{ detached: boolean }> {
+  const stdout = o.stdout ?? process.stdout;
+  const stderr = o.stderr ?? process.stderr;
+  const watcher = new DetachWatcher(parseDetachKeys(o.detachKeys || 'ctrl-p,ctrl-q'));
+  return new Promise((resolve, reject) => {
+    const demux = o.tty ? null : new FrameDemuxer((s, p) => (s === 2 ? stderr : stdout).write(p));
+    let input: NodeJS.ReadableStream | undefined;
+    const onData = (c: Buffer) => {
+      if (o.tty) watcher.feed(c);
+      conn.input!.write(c);
+    };
+    const onEnd = () => {
+      // Half-close: the daemon closes the process's stdin and keeps the output coming.
+      if (conn.input && !conn.input.destroyed) conn.input.end();
+    };
+    const cleanup = () => {
+      if (input) { input.removeListener('data', onData); input.removeListener('end', onEnd); input.pause(); }
+    };
+    if (o.stdin && conn.input) {
+      input = o.input ?? process.stdin;
+      input.on('data', onData);
+      input.on('end', onEnd);
+      input.resume();
+    }
+    conn.output.on('data', (c: Buffer) => (demux ? demux.push(c) : stdout.write(c)));
+    conn.output.on('end', () => { cleanup(); resolve({ detached: watcher.detached }); });
+    conn.output.on('close', () => { cleanup(); resolve({ detached: watcher.detached }); });
+    conn.output.on('error', (e: NodeJS.ErrnoException) => {
+      cleanup();
+      // A reset after the output is complete is an ordinary end for our purposes.
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') resolve({ detached: watcher.detached });
+      else reject(e);
+    });
+    if (conn.input) conn.input.on('error', () => { /* write after the peer closed: output side reports */ });
+  });
+}
+
+/** Put the local terminal in raw mode; returns the restore function. */
+export function setRawTerminal(): () => void {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) return () => {};
+  stdin.setRawMode(true);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    try { stdin.setRawMode(false); } catch { /* terminal gone */ }
+  };
+  process.once('exit', restore);
+  return restore;
+}
+
+/**
+ * Send the terminal size now and on every SIGWINCH. `path` is `/containers/{id}/resize`
+ * or `/exec/{id}/resize`. Returns the function that stops monitoring.
+ */
+export function monitorTtySize(client: Client, path: string): () => void {
+  if (!process.stdout.isTTY) return () => {};
+  const send = () => {
+    const { rows, columns } = process.stdout;
+    if (!rows || !columns) return;
+    client.json('POST', path, { query: { h: rows, w: columns } }).catch(() => { /* not running yet / gone */ });
+  };
+  send();
+  process.on('SIGWINCH', send);
+  return () => process.removeListener('SIGWINCH', send);
+}

@@ -1,0 +1,82 @@
+/**
+ * Attaching clients to containers. A client may attach before start (docker run does):
+ * its session waits in `pending` and is joined to the runtime's stdio between
+ * `runc create` and `runc start`, so no output is lost.
+ */
+import type { ContainerManager } from './manager.js';
+import type { AttachOptions, ContainerRecord, StdioSession } from './types.js';
+import { ClientSession } from './client-session.js';
+import { parseDetachKeys } from './support/detach-keys.js';
+import { readLogs } from './logs/index.js';
+
+const DEFAULT_DETACH = 'ctrl-p,ctrl-q';
+
+export class AttachHub {
+  readonly #m: ContainerManager;
+  #pending = new Map<string, Set<ClientSession>>();
+
+  constructor(m: ContainerManager) {
+    this.#m = m;
+  }
+
+  async attach(ref: string, opts: AttachOptions): Promise<StdioSession> {
+    const c = this.#m.get(ref);
+    const keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH);
+    const session = new ClientSession({
+      tty: !!c.Config.Tty,
+      stdin: !!opts.stdin && !!c.Config.OpenStdin,
+      stdout: opts.stdout ?? true,
+      stderr: opts.stderr ?? true,
+      stdinOnce: !!c.Config.StdinOnce,
+      detachKeys: keys,
+      onClose: () => this.#pending.get(c.Id)?.delete(session),
+    });
+    if (opts.logs) {
+      for await (const e of await readLogs(c.LogPath, { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true })) {
+        session.pushReplay({ stream: e.stream, data: e.data });
+      }
+    }
+    if (opts.stream === false) {
+      session.end();
+      return session;
+    }
+    this.#m.publish(c, 'attach');
+    if (c.State.Running) {
+      try {
+        session.connect(await this.#m.deps.runtime.attach(c.Id));
+      } catch {
+        session.end();
+      }
+    } else if (c.State.Status === 'created' || c.State.Status === 'exited' || c.State.Restarting) {
+      // docker keeps an attach to a stopped container open until it is started again.
+      let set = this.#pending.get(c.Id);
+      if (!set) this.#pending.set(c.Id, (set = new Set()));
+      set.add(session);
+    } else {
+      session.end();
+    }
+    return session;
+  }
+
+  /** Called between runc create and runc start. */
+  async connectPending(c: ContainerRecord): Promise<void> {
+    const set = this.#pending.get(c.Id);
+    if (!set?.size) return;
+    this.#pending.delete(c.Id);
+    for (const s of set) {
+      if (s.closed) continue;
+      try {
+        s.connect(await this.#m.deps.runtime.attach(c.Id));
+      } catch {
+        s.end();
+      }
+    }
+  }
+
+  /** The start failed: pending clients see their stream end. */
+  endPending(id: string): void {
+    const set = this.#pending.get(id);
+    this.#pending.delete(id);
+    for (const s of set ?? []) s.end();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * One client's attachment to a container's or exec's stdio. It may be created before
+ * the process exists (docker run attaches before start): output waits, stdin is
+ * buffered, and connect() joins it to the runtime's session once there is one.
+ */
+import type { IoSession, StdioChunk } from '../runtime/types.js';
+import type { StdioSession } from './types.js';
+import { AsyncQueue } from './async-queue.js';
+import { DetachKeyScanner } from './support/detach-keys.js';
+
+export interface ClientSessionOptions {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Close the process's stdin when this client closes its stdin (docker's StdinOnce). */
+  stdinOnce: boolean;
+  /** Detach sequence, or undefined for none. */
+  detachKeys?: Buffer;
+  /** Waited for after the runtime output ends, before the client's stream ends (exec exit codes). */
+  beforeEnd?: () => Promise<unknown>;
+  onClose?: () => void;
+}
+
+export class ClientSession implements StdioSession {
+  readonly tty: boolean;
+  readonly #opts: ClientSessionOptions;
+  readonly #queue = new AsyncQueue<StdioChunk>();
+  readonly #scanner?: DetachKeyScanner;
+  #io: IoSession | undefined;
+  #pendingStdin: Buffer[] = [];
+  #stdinClosed = false;
+  #closed = false;
+
+  constructor(opts: ClientSessionOptions) {
+    this.#opts = opts;
+    this.tty = opts.tty;
+    if (opts.detachKeys && opts.detachKeys.length && opts.stdin) this.#scanner = new DetachKeyScanner(opts.detachKeys);
+  }
+
+  get output(): AsyncIterable<StdioChunk> {
+    return this.#queue;
+  }
+
+  get connected(): boolean {
+    return this.#io !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Push replayed log content before the live stream. */
+  pushReplay(chunk: StdioChunk): void {
+    this.#deliver(chunk);
+  }
+
+  connect(io: IoSession): void {
+    if (this.#closed) {
+      io.close();
+      return;
+    }
+    this.#io = io;
+    for (const b of this.#pendingStdin) io.write(b);
+    this.#pendingStdin = [];
+    if (this.#stdinClosed && this.#opts.stdinOnce) io.closeStdin();
+    void this.#pump(io);
+  }
+
+  async #pump(io: IoSession): Promise<void> {
+    try {
+      for await (const chunk of io.output) this.#deliver(chunk);
+    } catch {
+      // A broken attach socket ends this client's stream; the process is unaffected.
+    }
+    if (this.#opts.beforeEnd) await this.#opts.beforeEnd().catch(() => {});
+    this.#queue.end();
+    this.#finish();
+  }
+
+  #deliver(chunk: StdioChunk): void {
+    if (chunk.stream === 'stdout' && !this.#opts.stdout) return;
+    if (chunk.stream === 'stderr' && !this.#opts.stderr) return;
+    this.#queue.push(chunk);
+  }
+
+  /** No live stream will come (the process is gone or never started). */
+  end(): void {
+    this.#queue.end();
+    this.#finish();
+  }
+
+  write(data: Buffer): void {
+    if (!this.#opts.stdin || this.#closed) return;
+    let forward = data;
+    if (this.#scanner) {
+      const r = this.#scanner.feed(data);
+      forward = r.forward;
+      if (forward.length) this.#send(forward);
+      if (r.detach) this.close();
+      return;
+    }
+    this.#send(forward);
+  }
+
+  #send(b: Buffer): void {
+    if (this.#io) this.#io.write(b);
+    else this.#pendingStdin.push(Buffer.from(b));
+  }
+
+  closeStdin(): void {
+    if (this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    if (this.#io && this.#opts.stdinOnce) this.#io.closeStdin();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#io?.close();
+    this.#queue.end();
+    this.#finish();
+  }
+
+  #finish(): void {
+    const cb = this.#opts.onClose;
+    this.#opts.onClose = undefined;
+    cb?.();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Turn a create request and its image into the container's immutable config, the
+ * way dockerd merges them: request fields win, the image fills what is unset.
+ * Pure: no I/O, so every rule here is unit-tested.
+ */
+import { invalidArgument } from '../common/errors.js';
+import type { ContainerConfig, CreateContainerRequest, HostConfig } from '../oci/docker-config.js';
+import type { ImageConfigFile } from '../oci/image-spec.js';
+
+export interface MergedConfig {
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  path: string;
+  args: string[];
+}
+
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+function envKey(e: string): string {
+  const i = e.indexOf('=');
+  return i < 0 ? e : e.slice(0, i);
+}
+
+/** Image env first, then the request's: a key set in both takes the request's value. */
+export function mergeEnv(imageEnv: string[] = [], reqEnv: string[] = []): string[] {
+  const out = new Map<string, string>();
+  for (const e of imageEnv) out.set(envKey(e), e);
+  for (const e of reqEnv) out.set(envKey(e), e);
+  return [...out.values()];
+}
+
+export function validateHostConfig(hc: HostConfig): void {
+  if (hc.Memory !== undefined && hc.Memory !== 0 && hc.Memory < MIN_MEMORY) {
+    throw invalidArgument('Minimum memory limit allowed is 6MB');
+  }
+  for (const [k, v] of Object.entries({ Memory: hc.Memory, MemoryReservation: hc.MemoryReservation, NanoCpus: hc.NanoCpus, CpuShares: hc.CpuShares, ShmSize: hc.ShmSize })) {
+    if (v !== undefined && v !== null && (typeof v !== 'number' || v < 0 || !Number.isFinite(v))) {
+      throw invalidArgument(`invalid ${k}: ${String(v)}: must be a non-negative number`);
+    }
+  }
+  if (hc.MemorySwap !== undefined && hc.MemorySwap > 0 && hc.Memory && hc.MemorySwap < hc.Memory) {
+    throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
+  if (hc.KernelMemory) {
+    throw invalidArgument('Kernel memory limit is not supported: the kernel no longer accounts it separately; remove --kernel-memory');
+  }
+  if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
+    throw invalidArgument('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  }
+  const nproc = hc.NanoCpus ? hc.NanoCpus / 1e9 : 0;
+  if (nproc < 0) throw invalidArgument('Range of CPUs is from 0.01 to host CPUs');
+  const rp = hc.RestartPolicy;
+  if (rp && rp.Name && !['no', 'always', 'unless-stopped', 'on-failure'].includes(rp.Name)) {
+    throw invalidArgument(`invalid restart policy '${rp.Name}'`);
+  }
+  if (rp && rp.Name && rp.Name !== 'on-failure' && rp.MaximumRetryCount) {
+    throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  if (hc.AutoRemove && rp && rp.Name && rp.Name !== 'no') {
+    throw invalidArgument('Conflicting options: --restart and --rm');
+  }
+  if (hc.PidsLimit !== undefined && hc.PidsLimit !== null && !Number.isInteger(hc.PidsLimit)) {
+    throw invalidArgument(`invalid PidsLimit: ${hc.PidsLimit}`);
+  }
+  for (const u of hc.Ulimits ?? []) {
+    if (!u.Name || !Number.isInteger(u.Soft) || !Number.isInteger(u.Hard) || u.Soft > u.Hard) {
+      throw invalidArgument(`invalid ulimit ${u.Name}=${u.Soft}:${u.Hard}: soft limit must not exceed hard limit`);
+    }
+  }
+  const nm = hc.NetworkMode ?? '';
+  if (nm && !['default', 'none', 'host', 'bridge'].includes(nm) && !nm.startsWith('container:')) {
+    // User-defined networks arrive with the networking issue.
+    throw invalidArgument(`network ${nm} not found`);
+  }
+}
+
+export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile): MergedConfig {
+  const { HostConfig: hostConfig = {}, NetworkingConfig: _nc, ...reqConfig } = req;
+  const ic = image.config ?? {};
+  validateHostConfig(hostConfig);
+
+  const entrypoint = reqConfig.Entrypoint !== undefined && reqConfig.Entrypoint !== null ? reqConfig.Entrypoint : ic.Entrypoint ?? null;
+  let cmd = reqConfig.Cmd && reqConfig.Cmd.length ? reqConfig.Cmd : null;
+  // docker: an entrypoint given at create time drops the image's Cmd.
+  if (!cmd && !(reqConfig.Entrypoint && reqConfig.Entrypoint.length)) cmd = ic.Cmd ?? null;
+  const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
+  if (argv.length === 0) throw invalidArgument('No command specified');
+
+  const config: ContainerConfig = {
+    Hostname: reqConfig.Hostname ?? '',
+    Domainname: reqConfig.Domainname ?? '',
+    User: reqConfig.User ?? ic.User ?? '',
+    AttachStdin: !!reqConfig.AttachStdin,
+    AttachStdout: reqConfig.AttachStdout ?? true,
+    AttachStderr: reqConfig.AttachStderr ?? true,
+    ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(reqConfig.ExposedPorts ?? {}) },
+    Tty: !!reqConfig.Tty,
+    OpenStdin: !!reqConfig.OpenStdin,
+    StdinOnce: !!reqConfig.StdinOnce,
+    Env: mergeEnv(ic.Env, reqConfig.Env ?? []),
+    Cmd: cmd,
+    Image: reqConfig.Image ?? '',
+    Volumes: { ...(ic.Volumes ?? {}), ...(reqConfig.Volumes ?? {}) },
+    WorkingDir: reqConfig.WorkingDir || ic.WorkingDir || '',
+    Entrypoint: entrypoint,
+    OnBuild: ic.OnBuild ?? null,
+    Labels: { ...(ic.Labels ?? {}), ...(reqConfig.Labels ?? {}) },
+  };
+  if (reqConfig.StopSignal || ic.StopSignal) config.StopSignal = reqConfig.StopSignal || ic.StopSignal;
+  if (reqConfig.StopTimeout !== undefined) config.StopTimeout = reqConfig.StopTimeout;
+  if (reqConfig.Healthcheck || ic.Healthcheck) config.Healthcheck = reqConfig.Healthcheck ?? ic.Healthcheck;
+  if (reqConfig.NetworkDisabled) config.NetworkDisabled = true;
+  if (!config.Env!.some((e) => e.startsWith('PATH='))) {
+    config.Env!.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  }
+  if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
+    throw invalidArgument(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+  }
+  const hc: HostConfig = {
+    NetworkMode: 'default',
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    LogConfig: { Type: 'json-file', Config: {} },
+    ...hostConfig,
+  };
+  if (!hc.NetworkMode) hc.NetworkMode = 'default';
+  return { config, hostConfig: hc, path: argv[0]!, args: argv.slice(1) };
+}

@@ -1,0 +1,152 @@
+/**
+ * Exec sessions: processes started in a running container's namespaces. Records are
+ * kept in memory, as dockerd does, for as long as the container exists.
+ */
+import { newId } from '../common/ids.js';
+import { conflict, errorMessage, invalidArgument, notFound } from '../common/errors.js';
+import { buildSpecWithWarnings } from '../runtime/spec/index.js';
+import { ALL_CAPABILITIES } from '../runtime/spec/capabilities.js';
+import type { ContainerManager } from './manager.js';
+import type { ExecConfig, ExecRecord, StdioSession } from './types.js';
+import { assertCanExec } from './rules.js';
+import { specInput } from './spec.js';
+import { mergeEnv } from './create-config.js';
+import { resolveUser } from './support/user.js';
+import { parseDetachKeys } from './support/detach-keys.js';
+import { ClientSession } from './client-session.js';
+import type { ExecHandle } from '../runtime/types.js';
+
+interface ExecEntry {
+  record: ExecRecord;
+  config: ExecConfig;
+  handle?: ExecHandle;
+  started: boolean;
+}
+
+export class ExecManager {
+  readonly #m: ContainerManager;
+  #execs = new Map<string, ExecEntry>();
+
+  constructor(m: ContainerManager) {
+    this.#m = m;
+  }
+
+  idsOf(containerId: string): string[] {
+    return [...this.#execs.values()].filter((e) => e.record.ContainerID === containerId).map((e) => e.record.ID);
+  }
+
+  forgetContainer(containerId: string): void {
+    for (const [id, e] of this.#execs) if (e.record.ContainerID === containerId) this.#execs.delete(id);
+  }
+
+  async create(ref: string, cfg: ExecConfig): Promise<string> {
+    const c = this.#m.get(ref);
+    assertCanExec(c);
+    if (!cfg || !Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw invalidArgument('No exec command specified');
+    if (cfg.DetachKeys) parseDetachKeys(cfg.DetachKeys);
+    const id = newId();
+    this.#execs.set(id, {
+      started: false,
+      config: cfg,
+      record: {
+        ID: id,
+        ContainerID: c.Id,
+        Running: false,
+        ExitCode: null,
+        Pid: 0,
+        OpenStdin: !!cfg.AttachStdin,
+        OpenStdout: !!cfg.AttachStdout,
+        OpenStderr: !!cfg.AttachStderr,
+        ProcessConfig: { tty: !!cfg.Tty, entrypoint: cfg.Cmd[0]!, arguments: cfg.Cmd.slice(1), privileged: !!cfg.Privileged, user: cfg.User ?? '' },
+        CanRemove: false,
+        DetachKeys: cfg.DetachKeys ?? '',
+      },
+    });
+    this.#m.publish(c, `exec_create: ${cfg.Cmd.join(' ')}`, { execID: id });
+    return id;
+  }
+
+  #entry(execId: string): ExecEntry {
+    const e = this.#execs.get(execId);
+    if (!e) throw notFound(`No such exec instance: ${execId}`);
+    return e;
+  }
+
+  async inspect(execId: string): Promise<ExecRecord & { ContainerID: string }> {
+    const e = this.#entry(execId);
+    return { ...e.record, Pid: e.record.Pid };
+  }
+
+  async start(execId: string, opts: { detach?: boolean; tty?: boolean }): Promise<StdioSession | undefined> {
+    const e = this.#entry(execId);
+    if (e.started) throw conflict(`Exec command ${execId} has already run`);
+    const c = this.#m.get(e.record.ContainerID);
+    assertCanExec(c);
+    e.started = true;
+    const cfg = e.config;
+    const tty = opts.tty ?? !!cfg.Tty;
+    const rootfs = this.#m.rootfsDir(c.Id);
+    const detach = !!opts.detach || !!cfg.Detach;
+    let handle: ExecHandle;
+    try {
+      const input = await specInput(this.#m, c, rootfs);
+      input.args = cfg.Cmd;
+      input.env = mergeEnv(input.env, cfg.Env ?? []);
+      if (cfg.WorkingDir) input.cwd = cfg.WorkingDir;
+      if (cfg.User) {
+        const u = await resolveUser(rootfs, cfg.User, c.HostConfig.GroupAdd ?? []);
+        input.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+      }
+      input.terminal = tty;
+      if (cfg.Privileged) input.privileged = true;
+      const process = buildSpecWithWarnings(input).spec.process!;
+      if (cfg.Privileged) {
+        const caps = input.hostBoundingCaps ?? [...ALL_CAPABILITIES];
+        process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps };
+      }
+      this.#m.publish(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: execId });
+      handle = await this.#m.deps.runtime.exec(c.Id, { execId, process, terminal: tty, stdin: !!cfg.AttachStdin && !detach, detach });
+    } catch (err) {
+      // docker: an exec that cannot start ends with 126 and its reason on the stream.
+      const msg = errorMessage(err);
+      e.record.ExitCode = 126;
+      e.record.Running = false;
+      this.#m.publish(c, 'exec_die', { execID: execId, exitCode: String(e.record.ExitCode) });
+      if (detach) throw err;
+      const s = new ClientSession({ tty, stdin: false, stdout: true, stderr: true, stdinOnce: true });
+      s.pushReplay({ stream: 'stdout', data: Buffer.from(`OCI runtime exec failed: ${msg}\r\n`) });
+      s.end();
+      return s;
+    }
+    e.handle = handle;
+    e.record.Running = true;
+    e.record.Pid = handle.pid;
+    const done = handle.exited.then(
+      (code) => code,
+      () => 126,
+    ).then((code) => {
+      e.record.ExitCode = code;
+      e.record.Running = false;
+      this.#m.publish(c, 'exec_die', { execID: execId, exitCode: String(code) });
+    });
+    if (detach || !handle.io) return undefined;
+    const session = new ClientSession({
+      tty,
+      stdin: !!cfg.AttachStdin,
+      stdout: cfg.AttachStdout ?? true,
+      stderr: cfg.AttachStderr ?? true,
+      stdinOnce: true,
+      detachKeys: cfg.DetachKeys ? parseDetachKeys(cfg.DetachKeys) : undefined,
+      // The exit code must be inspectable as soon as the client sees the stream end.
+      beforeEnd: () => done,
+    });
+    session.connect(handle.io);
+    return session;
+  }
+
+  async resize(execId: string, height: number, width: number): Promise<void> {
+    const e = this.#entry(execId);
+    if (!e.handle || !e.record.Running) throw conflict(`exec ${execId} is not running`);
+    await e.handle.resize(height, width);
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Start, stop, kill, restart, pause and the exit path. Every transition runs under
+ * the container's lock and is persisted before it is announced.
+ */
+import { mkdir } from 'node:fs/promises';
+import { BerthError, conflict, errorMessage, invalidArgument, isBerthError, notModified } from '../common/errors.js';
+import { mountAll, unmountAll, isMountPoint } from '../mount/mount.js';
+import type { ExitStatus } from '../runtime/types.js';
+import type { ContainerManager } from './manager.js';
+import type { ContainerRecord } from './types.js';
+import { assertCanStart, assertRunning, nowRFC3339Nano, ZERO_TIME } from './rules.js';
+import { prepareContainerSpec } from './spec.js';
+import { parseSignal } from './support/signals.js';
+import { AttachHub } from './attach-hub.js';
+import { RestartSupervisor } from './restart.js';
+
+export class Lifecycle {
+  readonly m: ContainerManager;
+  readonly attach: AttachHub;
+  readonly restarts: RestartSupervisor;
+  /** Exit promises of running containers, for stop and for log followers. */
+  #exits = new Map<string, Promise<void>>();
+
+  constructor(m: ContainerManager) {
+    this.m = m;
+    this.attach = new AttachHub(m);
+    this.restarts = new RestartSupervisor((id) => this.#restartAfterExit(id));
+  }
+
+  /** Resolves when the running container has exited and its exit is recorded. */
+  exited(id: string): Promise<void> {
+    return this.#exits.get(id) ?? Promise.resolve();
+  }
+
+  async start(ref: string): Promise<void> {
+    const c = this.m.get(ref);
+    await this.m.lock.run(c.Id, async () => {
+      assertCanStart(c);
+      c.StoppedByUser = false;
+      this.restarts.cancel(c.Id);
+      await this.#startLocked(c);
+    });
+  }
+
+  async #startLocked(c: ContainerRecord): Promise<void> {
+    const { runtime, snapshots } = this.m.deps;
+    const root = this.m.rootfsDir(c.Id);
+    let created = false;
+    try {
+      await mkdir(root, { recursive: true });
+      if (!(await isMountPoint(root))) await mountAll(await snapshots.mounts(c.Id), root);
+      const spec = await prepareContainerSpec(this.m, c, root);
+      const { pid } = await runtime.create({
+        id: c.Id,
+        spec,
+        rootfs: [{ type: 'bind', source: root, options: ['rbind'] }],
+        logPath: c.LogPath,
+        logSizeMax: 0,
+        terminal: !!c.Config.Tty,
+        stdin: !!c.Config.OpenStdin,
+      });
+      created = true;
+      // Sessions that attached before start join now, before the process runs.
+      await this.attach.connectPending(c);
+      await runtime.start(c.Id);
+      c.State = {
+        ...c.State,
+        Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+        Pid: pid, ExitCode: 0, Error: '', StartedAt: nowRFC3339Nano(), FinishedAt: ZERO_TIME,
+      };
+      await this.m.store.save(c);
+      this.#watchExit(c.Id);
+      this.m.publish(c, 'start');
+    } catch (err) {
+      if (created) await runtime.delete(c.Id).catch(() => {});
+      await unmountAll(root).catch(() => {});
+      const msg = errorMessage(err);
+      c.State = { ...c.State, Status: c.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: msg, ExitCode: exitCodeForStartError(msg) };
+      await this.m.store.save(c).catch(() => {});
+      this.attach.endPending(c.Id);
+      if (isBerthError(err) && err.code !== 'INTERNAL') throw err;
+      // dockerd answers a failed start with 400 and the runtime's text (the CLI reads it).
+      throw new BerthError(/no such file|not found|permission denied|not a directory/i.test(msg) ? 'INVALID_ARGUMENT' : 'INTERNAL', msg, { cause: err });
+    }
+  }
+
+  #watchExit(id: string): void {
+    const p = this.m.deps.runtime.waitExit(id).then(
+      (st) => this.#onExit(id, st),
+      (err) => this.#onExit(id, { exitCode: 255, oomKilled: false, finishedAt: new Date() }, errorMessage(err)),
+    );
+    this.#exits.set(id, p);
+  }
+
+  async #onExit(id: string, st: ExitStatus, error = ''): Promise<void> {
+    const c = this.m.store.tryGet(id);
+    this.#exits.delete(id);
+    if (!c) return;
+    await this.m.lock.run(id, async () => {
+      if (!c.State.Running && c.State.Status !== 'removing') return;
+      await this.m.deps.runtime.delete(id).catch(() => {});
+      await unmountAll(this.m.rootfsDir(id)).catch(() => {});
+      c.State = {
+        ...c.State,
+        Status: c.State.Status === 'removing' ? 'removing' : 'exited',
+        Running: false, Paused: false, Restarting: false, Pid: 0,
+        ExitCode: st.exitCode, OOMKilled: st.oomKilled, Error: error,
+        FinishedAt: st.finishedAt.toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
+      };
+      await this.m.store.save(c);
+      if (st.oomKilled) this.m.publish(c, 'oom');
+      this.m.publish(c, 'die', { exitCode: String(st.exitCode) });
+      this.m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
+    });
+    if (c.State.Status === 'removing') return;
+    if (c.HostConfig.AutoRemove) {
+      await this.m.remove(id, { volumes: true }).catch(() => {});
+      return;
+    }
+    this.restarts.consider(c);
+  }
+
+  async #restartAfterExit(id: string): Promise<void> {
+    const c = this.m.store.tryGet(id);
+    if (!c || c.State.Running || c.StoppedByUser) return;
+    await this.m.lock.run(id, async () => {
+      if (c.State.Running || c.StoppedByUser) return;
+      c.RestartCount++;
+      c.State.Restarting = true;
+      try {
+        await this.#startLocked(c);
+        this.m.publish(c, 'restart');
+      } catch {
+        c.State.Restarting = false;
+        await this.m.store.save(c).catch(() => {});
+        this.restarts.consider(c);
+      }
+    });
+  }
+
+  /** TERM (or the image's StopSignal), then KILL after the timeout; resolves once exited. */
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.m.get(ref);
+    this.restarts.cancel(c.Id);
+    if (!c.State.Running && !c.State.Restarting) {
+      if (!c.StoppedByUser) {
+        c.StoppedByUser = true;
+        await this.m.store.save(c).catch(() => {});
+      }
+      throw notModified('container already stopped');
+    }
+    c.StoppedByUser = true;
+    await this.stopRunning(c, opts);
+  }
+
+  async stopRunning(c: ContainerRecord, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const signal = parseSignal(opts.signal || c.Config.StopSignal || 'SIGTERM');
+    const timeout = opts.timeout ?? c.Config.StopTimeout ?? 10;
+    const exited = this.exited(c.Id);
+    if (c.State.Paused) await this.m.deps.runtime.resume(c.Id).catch(() => {});
+    await this.m.deps.runtime.kill(c.Id, signal, true).catch(() => {});
+    this.m.publish(c, 'kill', { signal: String(signal) });
+    if (timeout >= 0) {
+      const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
+      if (timedOut) {
+        await this.m.deps.runtime.kill(c.Id, 9, true).catch(() => {});
+        this.m.publish(c, 'kill', { signal: '9' });
+      }
+    }
+    await exited;
+    this.m.publish(c, 'stop');
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const c = this.m.get(ref);
+    const sig = parseSignal(signal || 'SIGKILL');
+    if (!c.State.Running) throw conflict(`Cannot kill container: ${c.Id}: container ${c.Id} is not running`);
+    if (sig === 9 || sig === 15) {
+      c.StoppedByUser = true;
+      this.restarts.cancel(c.Id);
+    }
+    await this.m.deps.runtime.kill(c.Id, sig, false);
+    this.m.publish(c, 'kill', { signal: String(sig) });
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.m.get(ref);
+    if (c.State.Running) await this.stopRunning(c, opts);
+    await this.m.lock.run(c.Id, async () => {
+      if (c.State.Running) return;
+      c.StoppedByUser = false;
+      await this.#startLocked(c);
+    });
+    this.m.publish(c, 'restart');
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.m.get(ref);
+    await this.m.lock.run(c.Id, async () => {
+      assertRunning(c);
+      if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+      await this.m.deps.runtime.pause(c.Id);
+      c.State = { ...c.State, Paused: true, Status: 'paused' };
+      await this.m.store.save(c);
+      this.m.publish(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.m.get(ref);
+    await this.m.lock.run(c.Id, async () => {
+      if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
+      await this.m.deps.runtime.resume(c.Id);
+      c.State = { ...c.State, Paused: false, Status: 'running' };
+      await this.m.store.save(c);
+      this.m.publish(c, 'unpause');
+    });
+  }
+
+  /**
+   * After berthd restarts: containers conmon kept running are adopted, exits that
+   * happened meanwhile are recorded, and leftovers of crashed operations removed.
+   */
+  async reconcile(): Promise<void> {
+    const { runtime } = this.m.deps;
+    const records = await this.m.store.load();
+    const known = new Set(records.map((c) => c.Id));
+    for (const id of await runtime.list().catch(() => [] as string[])) {
+      if (!known.has(id)) await runtime.delete(id).catch(() => {});
+    }
+    for (const c of records) {
+      if (c.State.Status === 'removing') {
+        await this.m.lock.run(c.Id, () => this.m.destroy(c, false)).catch(() => {});
+        continue;
+      }
+      if (!c.State.Running) {
+        await unmountAll(this.m.rootfsDir(c.Id)).catch(() => {});
+        continue;
+      }
+      const st = await runtime.state(c.Id).catch(() => undefined);
+      if (st && (st.status === 'running' || st.status === 'paused')) {
+        this.#watchExit(c.Id);
+        continue;
+      }
+      const exit = await runtime.exitStatus(c.Id).catch(() => undefined);
+      await this.#onExit(c.Id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() }, exit ? '' : 'container vanished while berthd was down');
+    }
+    // docker starts `always` containers, and `unless-stopped` ones the user did not stop, at daemon start.
+    for (const c of this.m.store.all()) {
+      const p = c.HostConfig.RestartPolicy?.Name;
+      if (c.State.Running) continue;
+      if (p === 'always' || (p === 'unless-stopped' && !c.StoppedByUser)) {
+        await this.m.lock.run(c.Id, () => this.#startLocked(c)).catch(() => {});
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** docker's exit statuses for a start that failed: 127 not found, 126 not executable. */
+export function exitCodeForStartError(msg: string): number {
+  if (/executable file not found|no such file or directory/i.test(msg)) return 127;
+  if (/permission denied|not a directory/i.test(msg)) return 126;
+  return 128;
+}
+
+export { invalidArgument };

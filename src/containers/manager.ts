@@ -1,0 +1,251 @@
+/**
+ * The containers service: create, inspect, list, rename, remove and prune, plus the
+ * waiters. Starting and stopping live in lifecycle.ts, exec in exec.ts; all share
+ * this manager's store and per-container lock.
+ */
+import { join } from 'node:path';
+import { rm, mkdir } from 'node:fs/promises';
+import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
+import { KeyedMutex } from '../common/lock.js';
+import { invalidArgument, isBerthError, notFound } from '../common/errors.js';
+import type { CreateContainerRequest } from '../oci/docker-config.js';
+import { mountAll, unmountAll } from '../mount/mount.js';
+import { ContainerStore } from './store.js';
+import { Waiters, type WaitResult } from './waiters.js';
+import { mergeConfig } from './create-config.js';
+import { resolveMounts } from './mounts.js';
+import { matchesFilters, newestFirst } from './list-filter.js';
+import { assertCanRemove, initialState, nowRFC3339Nano } from './rules.js';
+import { copyImageDataIntoVolume } from '../volumes/index.js';
+import type { ContainerDeps } from './deps.js';
+import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
+
+export class ContainerManager {
+  readonly deps: ContainerDeps;
+  readonly store: ContainerStore;
+  readonly lock = new KeyedMutex();
+  readonly waiters = new Waiters();
+
+  constructor(deps: ContainerDeps) {
+    this.deps = deps;
+    this.store = new ContainerStore(deps.dataRoot);
+  }
+
+  /** Where the container's merged root is mounted while it runs (and briefly at create). */
+  rootfsDir(id: string): string {
+    return join(this.store.dir(id), 'rootfs');
+  }
+
+  get(ref: string): ContainerRecord {
+    return this.store.resolve(ref);
+  }
+
+  attributes(c: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(c.Config.Labels ?? {}), image: c.ImageRef, name: c.Name, ...extra };
+  }
+
+  publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events.publish('container', action, c.Id, this.attributes(c, extra));
+  }
+
+  async create(req: CreateContainerRequest, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+    if (!req || typeof req !== 'object') throw invalidArgument('config cannot be empty in order to create a container');
+    if (!req.Image) throw invalidArgument('No image was specified: set Config.Image');
+    if (name !== undefined && name !== '') {
+      if (!CONTAINER_NAME_RE.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      name = name.replace(/^\//, '');
+    }
+    const image = await this.deps.images.get(req.Image);
+    const merged = mergeConfig(req, image.config);
+    const id = newId();
+    if (!name) {
+      do name = randomName(); while (this.store.nameTaken(name));
+    }
+    this.store.reserveName(name, id);
+    const dir = this.store.dir(id);
+    let snapshotMade = false;
+    let mounts: Awaited<ReturnType<typeof resolveMounts>> | undefined;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o710 });
+      mounts = await resolveMounts(merged.hostConfig, merged.config, this.deps.volumes);
+      const parent = image.chainIds.at(-1);
+      await this.deps.snapshots.prepare(id, parent);
+      snapshotMade = true;
+      if (mounts.fresh.length) await this.#populateVolumes(id, mounts.fresh);
+      const rec: ContainerRecord = {
+        Id: id,
+        Name: name,
+        Created: nowRFC3339Nano(),
+        Path: merged.path,
+        Args: merged.args,
+        ImageRef: req.Image,
+        Image: image.id,
+        Config: merged.config,
+        HostConfig: merged.hostConfig,
+        NetworkingConfig: req.NetworkingConfig ?? {},
+        State: initialState(),
+        RestartCount: 0,
+        LogPath: join(dir, 'ctr.log'),
+        ResolvConfPath: join(dir, 'resolv.conf'),
+        HostnamePath: join(dir, 'hostname'),
+        HostsPath: join(dir, 'hosts'),
+        Driver: 'overlay2',
+        Mounts: mounts.inspect,
+        OciMounts: mounts.oci,
+      };
+      await this.store.save(rec);
+      this.publish(rec, 'create');
+      return { Id: id, Warnings: [] };
+    } catch (err) {
+      // Nothing half-created: snapshot, anonymous volumes, dir and name go again.
+      if (snapshotMade) await this.deps.snapshots.remove(id).catch(() => {});
+      for (const f of mounts?.fresh ?? []) await this.deps.volumes.remove(f.name, { force: true }, () => false).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      this.store.releaseName(name, id);
+      throw err;
+    }
+  }
+
+  /** docker copies the image's content at a volume's mount path into a new volume. */
+  async #populateVolumes(id: string, fresh: Array<{ target: string; mountpoint: string }>): Promise<void> {
+    const root = this.rootfsDir(id);
+    await mkdir(root, { recursive: true });
+    await mountAll(await this.deps.snapshots.mounts(id), root);
+    try {
+      for (const f of fresh) await copyImageDataIntoVolume(join(root, f.target), f.mountpoint);
+    } finally {
+      await unmountAll(root);
+    }
+  }
+
+  async inspect(ref: string): Promise<ContainerRecord> {
+    return this.get(ref);
+  }
+
+  async list(opts: { all?: boolean; limit?: number; filters?: ListFilters } = {}): Promise<ContainerRecord[]> {
+    const f = opts.filters ?? {};
+    const imageIds = new Map<string, string | undefined>();
+    for (const a of f.ancestor ?? []) {
+      imageIds.set(a, await this.deps.images.get(a).then((i) => i.id, () => undefined));
+    }
+    const createdOf = (ref: string) => {
+      try { return this.store.resolve(ref).Created; } catch { return undefined; }
+    };
+    let out = this.store.all().filter((c) => {
+      if (!opts.all && !(opts.limit && opts.limit > 0) && !c.State.Running && !f.status?.length && !f.exited?.length) return false;
+      return matchesFilters(c, f, (r) => imageIds.get(r), createdOf);
+    });
+    out.sort(newestFirst);
+    if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
+    return out;
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.get(ref);
+    if (!newName) throw invalidArgument('Neither old nor new names may be empty');
+    if (!CONTAINER_NAME_RE.test(newName)) throw invalidArgument(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    newName = newName.replace(/^\//, '');
+    await this.lock.run(c.Id, async () => {
+      if (newName === c.Name) throw invalidArgument(`Renaming a container with the same name as its current name`);
+      const old = c.Name;
+      this.store.reserveName(newName, c.Id);
+      try {
+        c.Name = newName;
+        await this.store.save(c);
+      } catch (err) {
+        c.Name = old;
+        this.store.releaseName(newName, c.Id);
+        throw err;
+      }
+      this.store.releaseName(old, c.Id);
+      this.publish(c, 'rename', { oldName: '/' + old });
+    });
+  }
+
+  async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
+    const c = this.get(ref);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
+      throw invalidArgument(`invalid condition: "${condition}"`);
+    }
+    if (condition === 'not-running' && !c.State.Running && !c.State.Restarting) {
+      return { StatusCode: c.State.ExitCode, Error: c.State.Error ? { Message: c.State.Error } : null };
+    }
+    return this.waiters.add(c.Id, condition, signal);
+  }
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<void> {
+    const c = this.get(ref);
+    await this.lock.run(c.Id, async () => {
+      if (!this.store.tryGet(c.Id)) throw notFound(`No such container: ${ref}`);
+      assertCanRemove(c, !!opts.force);
+      const prevStatus = c.State.Status;
+      c.State.Status = 'removing';
+      try {
+        if ((c.State.Running || c.State.Paused) && stop) await stop(c);
+      } catch (err) {
+        c.State.Status = prevStatus;
+        throw err;
+      }
+      await this.destroy(c, !!opts.volumes);
+    });
+  }
+
+  /** Release everything a container holds. Called under its lock. */
+  async destroy(c: ContainerRecord, removeVolumes: boolean): Promise<void> {
+    await this.deps.runtime.delete(c.Id).catch(() => {});
+    await unmountAll(this.rootfsDir(c.Id)).catch(() => {});
+    await this.deps.snapshots.remove(c.Id).catch((err) => {
+      if (!isBerthError(err, 'NOT_FOUND')) throw err;
+    });
+    if (removeVolumes) {
+      for (const m of c.Mounts) {
+        if (m.Type !== 'volume' || !m.Name) continue;
+        const vol = await this.deps.volumes.get(m.Name).catch(() => undefined);
+        if (vol?.anonymous && !this.volumeInUse(m.Name, c.Id)) {
+          await this.deps.volumes.remove(m.Name, { force: true }, () => false).catch(() => {});
+        }
+      }
+    }
+    await this.store.delete(c.Id);
+    this.publish(c, 'destroy');
+    this.waiters.removed(c.Id, { StatusCode: c.State.ExitCode, Error: null });
+  }
+
+  async prune(filters: { label?: string[]; until?: string[] } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    let space = 0;
+    const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
+    for (const c of this.store.all()) {
+      if (c.State.Running || c.State.Paused || c.State.Restarting) continue;
+      if (filters.label?.length && !matchesFilters(c, { label: filters.label }, () => undefined, () => undefined)) continue;
+      if (until !== undefined && Date.parse(c.Created) >= until) continue;
+      space += await this.deps.snapshots.usage(c.Id).catch(() => 0);
+      try {
+        await this.remove(c.Id, {}, stop);
+        deleted.push(c.Id);
+      } catch {
+        // A container that changed state meanwhile is left alone.
+      }
+    }
+    this.deps.events.publish('container', 'prune', '', { reclaimed: String(space) });
+    return { ContainersDeleted: deleted, SpaceReclaimed: space };
+  }
+
+  imageInUse(imageId: string): boolean {
+    return this.store.all().some((c) => c.Image === imageId);
+  }
+
+  volumeInUse(name: string, except?: string): boolean {
+    return this.store.all().some((c) => c.Id !== except && c.Mounts.some((m) => m.Type === 'volume' && m.Name === name));
+  }
+}
+
+/** `until` as docker takes it: unix seconds, RFC 3339, or a duration like 10m / 24h ago. */
+export function parseUntil(s: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const d = /^(\d+)(s|m|h)$/.exec(s);
+  if (d) return Date.now() - Number(d[1]) * { s: 1e3, m: 6e4, h: 36e5 }[d[2] as 's' | 'm' | 'h'];
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw invalidArgument(`invalid until filter: ${s}`);
+  return t;
+}

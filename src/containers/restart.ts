@@ -1,0 +1,52 @@
+/**
+ * Restart policies with docker's growing back-off: 100 ms, doubling on each quick
+ * failure, reset once the container ran for 10 s.
+ */
+import type { ContainerRecord } from './types.js';
+
+const FIRST_DELAY = 100;
+const MAX_DELAY = 60_000;
+const RESET_AFTER = 10_000;
+
+export function shouldRestart(c: ContainerRecord): boolean {
+  const p = c.HostConfig.RestartPolicy;
+  if (!p || !p.Name || p.Name === 'no' || c.StoppedByUser) return false;
+  if (p.Name === 'always' || p.Name === 'unless-stopped') return true;
+  if (p.Name === 'on-failure') {
+    if (c.State.ExitCode === 0) return false;
+    return !p.MaximumRetryCount || c.RestartCount < p.MaximumRetryCount;
+  }
+  return false;
+}
+
+export class RestartSupervisor {
+  #timers = new Map<string, NodeJS.Timeout>();
+  #delay = new Map<string, number>();
+  readonly #restart: (id: string) => Promise<void>;
+
+  constructor(restart: (id: string) => Promise<void>) {
+    this.#restart = restart;
+  }
+
+  consider(c: ContainerRecord): void {
+    if (!shouldRestart(c)) return;
+    const ranFor = Date.parse(c.State.FinishedAt) - Date.parse(c.State.StartedAt);
+    let delay = this.#delay.get(c.Id) ?? FIRST_DELAY;
+    if (ranFor >= RESET_AFTER) delay = FIRST_DELAY;
+    this.#delay.set(c.Id, Math.min(delay * 2, MAX_DELAY));
+    this.cancel(c.Id, false);
+    const t = setTimeout(() => {
+      this.#timers.delete(c.Id);
+      void this.#restart(c.Id);
+    }, delay);
+    t.unref();
+    this.#timers.set(c.Id, t);
+  }
+
+  cancel(id: string, resetDelay = true): void {
+    const t = this.#timers.get(id);
+    if (t) clearTimeout(t);
+    this.#timers.delete(id);
+    if (resetDelay) this.#delay.delete(id);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The ContainerService facade: one object the api (and later cri) call, composed of
+ * the manager (records), lifecycle (start/stop/exit), attach hub and exec manager.
+ */
+import { invalidArgument } from '../common/errors.js';
+import type { CreateContainerRequest } from '../oci/docker-config.js';
+import { ContainerManager } from './manager.js';
+import { Lifecycle } from './lifecycle.js';
+import { ExecManager } from './exec.js';
+import { readLogs } from './logs/index.js';
+import { top, cgroupPids } from './support/top.js';
+import type { ContainerDeps } from './deps.js';
+import type {
+  AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
+} from './types.js';
+
+export class Containers implements ContainerService {
+  readonly #m: ContainerManager;
+  readonly #life: Lifecycle;
+  readonly #exec: ExecManager;
+
+  constructor(deps: ContainerDeps) {
+    this.#m = new ContainerManager(deps);
+    this.#life = new Lifecycle(this.#m);
+    this.#exec = new ExecManager(this.#m);
+    deps.events.subscribe((ev) => {
+      if (ev.Type === 'container' && ev.Action === 'destroy') {
+        this.#exec.forgetContainer(ev.Actor.ID);
+        this.#life.attach.endPending(ev.Actor.ID);
+      }
+    });
+  }
+
+  /** Load records and re-adopt what conmon kept running while berthd was away. */
+  reconcile(): Promise<void> {
+    return this.#life.reconcile();
+  }
+
+  create(req: CreateContainerRequest, name?: string) {
+    return this.#m.create(req, name);
+  }
+
+  start(ref: string): Promise<void> {
+    return this.#life.start(ref);
+  }
+
+  stop(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void> {
+    return this.#life.stop(ref, opts);
+  }
+
+  kill(ref: string, signal?: string): Promise<void> {
+    return this.#life.kill(ref, signal);
+  }
+
+  restart(ref: string, opts?: { timeout?: number; signal?: string }): Promise<void> {
+    return this.#life.restart(ref, opts);
+  }
+
+  pause(ref: string): Promise<void> {
+    return this.#life.pause(ref);
+  }
+
+  unpause(ref: string): Promise<void> {
+    return this.#life.unpause(ref);
+  }
+
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal) {
+    return this.#m.wait(ref, condition, signal);
+  }
+
+  remove(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void> {
+    return this.#m.remove(ref, opts, (c) => this.#life.stopRunning(c, { timeout: 0, signal: 'SIGKILL' }));
+  }
+
+  list(opts?: { all?: boolean; limit?: number; filters?: ListFilters }): Promise<ContainerRecord[]> {
+    return this.#m.list(opts);
+  }
+
+  async inspect(ref: string): Promise<ContainerRecord & { ExecIDs: string[] | null }> {
+    const c = await this.#m.inspect(ref);
+    const ids = this.#exec.idsOf(c.Id);
+    return { ...c, ExecIDs: ids.length ? ids : null };
+  }
+
+  async logs(ref: string, opts: LogOptions, signal?: AbortSignal): Promise<AsyncIterable<LogEntry>> {
+    const c = this.#m.get(ref);
+    if (c.HostConfig.LogConfig?.Type === 'none') {
+      throw invalidArgument('configured logging driver does not support reading');
+    }
+    const follow = !!opts.follow && (c.State.Running || c.State.Restarting);
+    return readLogs(c.LogPath, { ...opts, follow }, signal, follow ? this.#life.exited(c.Id) : undefined);
+  }
+
+  attach(ref: string, opts: AttachOptions): Promise<StdioSession> {
+    return this.#life.attach.attach(ref, opts);
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.#m.get(ref);
+    if (!c.State.Running) throw invalidArgument(`Container ${c.Id} is not running`);
+    await this.#m.deps.runtime.resize(c.Id, height, width);
+  }
+
+  async top(ref: string, psArgs?: string) {
+    const c = this.#m.get(ref);
+    if (!c.State.Running) throw invalidArgument(`Container ${c.Id} is not running`);
+    return top(await cgroupPids(`/berth/${c.Id}`), psArgs);
+  }
+
+  rename(ref: string, newName: string): Promise<void> {
+    return this.#m.rename(ref, newName);
+  }
+
+  prune(filters?: { label?: string[]; until?: string[] }) {
+    return this.#m.prune(filters);
+  }
+
+  execCreate(ref: string, cfg: ExecConfig): Promise<string> {
+    return this.#exec.create(ref, cfg);
+  }
+
+  execStart(execId: string, opts: { detach?: boolean; tty?: boolean }): Promise<StdioSession | undefined> {
+    return this.#exec.start(execId, opts);
+  }
+
+  execInspect(execId: string): Promise<ExecRecord> {
+    return this.#exec.inspect(execId);
+  }
+
+  execResize(execId: string, height: number, width: number): Promise<void> {
+    return this.#exec.resize(execId, height, width);
+  }
+
+  imageInUse(imageId: string): boolean {
+    return this.#m.imageInUse(imageId);
+  }
+
+  volumeInUse(name: string): boolean {
+    return this.#m.volumeInUse(name);
+  }
+}
+
+export function createContainerService(deps: ContainerDeps): Containers {
+  return new Containers(deps);
+}

@@ -1,0 +1,113 @@
+/**
+ * From a container's record to the OCI spec the runtime runs: user resolved inside
+ * the image, /etc files written, namespaces chosen, host facts applied.
+ */
+import { readFile } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { invalidArgument, conflict } from '../common/errors.js';
+import type { Spec, Mount } from '../oci/runtime-spec.js';
+import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
+import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
+import { resolveUser } from './support/user.js';
+import { writeEtcFiles } from './support/etc-files.js';
+import type { ContainerManager } from './manager.js';
+import type { ContainerRecord } from './types.js';
+
+let hostInfo: Promise<HostInfo> | undefined;
+const host = () => (hostInfo ??= readHostInfo());
+
+function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
+  const mode = c.HostConfig.NetworkMode || 'default';
+  if (mode === 'host') return 'host';
+  if (mode.startsWith('container:')) {
+    const other = m.get(mode.slice('container:'.length));
+    if (!other.State.Running) throw conflict(`cannot join network of a non running container: ${other.Id}`);
+    return `/proc/${other.State.Pid}/ns/net`;
+  }
+  // Until bridge networking lands every container gets its own namespace with lo only.
+  return 'none';
+}
+
+export function containerHostname(c: ContainerRecord): string {
+  if (c.HostConfig.NetworkMode === 'host' && !c.Config.Hostname) return hostHostname();
+  return c.Config.Hostname || c.Id.slice(0, 12);
+}
+
+/** Build the process part shared by the container and its execs. */
+export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs: string): Promise<SpecInput> {
+  const hc = c.HostConfig;
+  const info = await host();
+  const user = await resolveUser(rootfs, c.Config.User ?? '', hc.GroupAdd ?? []);
+  const hostname = containerHostname(c);
+  const env = [...(c.Config.Env ?? [])];
+  if (!env.some((e) => e.startsWith('HOSTNAME='))) env.unshift(`HOSTNAME=${hostname}`);
+  if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+  if (hc.Init && !m.deps.initPath) throw invalidArgument('--init is not available: no static init binary (install Debian\'s tini) was found');
+  return {
+    args: [c.Path, ...c.Args],
+    env,
+    cwd: c.Config.WorkingDir || '/',
+    user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+    hostname,
+    domainname: c.Config.Domainname || undefined,
+    terminal: !!c.Config.Tty,
+    consoleSize: hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
+    readonlyRootfs: !!hc.ReadonlyRootfs,
+    privileged: !!hc.Privileged,
+    capAdd: hc.CapAdd ?? [],
+    capDrop: hc.CapDrop ?? [],
+    securityOpt: hc.SecurityOpt ?? [],
+    shmSize: hc.ShmSize || undefined,
+    namespaces: {
+      network: networkNamespace(m, c),
+      pid: hc.PidMode === 'host' ? 'host' : 'private',
+      ipc: hc.IpcMode === 'host' ? 'host' : 'private',
+      uts: hc.UTSMode === 'host' ? 'host' : 'private',
+      cgroup: hc.CgroupnsMode === 'host' ? 'host' : 'private',
+    },
+    ulimits: hc.Ulimits ?? [],
+    hostHardLimits: info.hardLimits,
+    init: hc.Init ? m.deps.initPath : undefined,
+    resources: hc,
+    cgroupsPath: `/berth/${c.Id}`,
+    sysctls: hc.Sysctls ?? undefined,
+    oomScoreAdj: hc.OomScoreAdj || undefined,
+    hostBoundingCaps: info.boundingCaps,
+    hostDevices: hc.Privileged ? await readHostDevices() : undefined,
+    deviceCgroupRules: hc.DeviceCgroupRules ?? undefined,
+    maskedPaths: hc.MaskedPaths ?? undefined,
+    readonlyPaths: hc.ReadonlyPaths ?? undefined,
+  };
+}
+
+async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount[]> {
+  const hc = c.HostConfig;
+  const hostname = containerHostname(c);
+  const dir = m.store.dir(c.Id);
+  let hostsSource: string | undefined;
+  if (hc.NetworkMode === 'host') hostsSource = await readFile('/etc/hosts', 'utf8').catch(() => '');
+  const paths = await writeEtcFiles(dir, {
+    hosts: { hostname, domainname: c.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], ipv6: false },
+    resolv: { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [] },
+    hostResolvConf: m.deps.hostResolvConf,
+  });
+  if (hostsSource !== undefined) {
+    const { writeFileAtomic } = await import('../common/fs.js');
+    const extra = (hc.ExtraHosts ?? []).map((h) => { const i = h.search(/[:=]/); return `${h.slice(i + 1)}\t${h.slice(0, i)}`; });
+    await writeFileAtomic(paths.hostsPath, hostsSource + (extra.length ? extra.join('\n') + '\n' : ''));
+  }
+  const taken = new Set(c.OciMounts.map((x) => x.destination));
+  const out: Mount[] = [];
+  for (const [dest, src] of [['/etc/resolv.conf', paths.resolvConfPath], ['/etc/hostname', paths.hostnamePath], ['/etc/hosts', paths.hostsPath]] as const) {
+    if (taken.has(dest)) continue;
+    out.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate', hc.ReadonlyRootfs ? 'ro' : 'rw'] });
+  }
+  return out;
+}
+
+export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string): Promise<Spec> {
+  const input = await specInput(m, c, rootfs);
+  input.mounts = [...(await etcMounts(m, c)), ...c.OciMounts];
+  return buildSpecWithWarnings(input).spec;
+}

@@ -1,0 +1,97 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensureDir, readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
+import { notFound, conflict, invalidArgument } from '../common/errors.js';
+import type { ContainerRecord } from './types.js';
+
+/**
+ * The crash-safe record of every container: `<root>/containers/<id>/container.json`,
+ * rewritten atomically on each change, plus an in-memory index by id and name.
+ */
+export class ContainerStore {
+  readonly root: string;
+  #byId = new Map<string, ContainerRecord>();
+  #byName = new Map<string, string>();
+
+  constructor(dataRoot: string) {
+    this.root = join(dataRoot, 'containers');
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  async load(): Promise<ContainerRecord[]> {
+    await ensureDir(this.root, 0o710);
+    for (const id of await readdir(this.root)) {
+      if (!/^[a-f0-9]{64}$/.test(id)) continue;
+      const rec = await readJsonIfExists<ContainerRecord>(join(this.dir(id), 'container.json')).catch(() => undefined);
+      if (!rec) {
+        // A create that died before its first write: nothing references it.
+        await rm(this.dir(id), { recursive: true, force: true });
+        continue;
+      }
+      this.#byId.set(id, rec);
+      this.#byName.set(rec.Name, id);
+    }
+    return [...this.#byId.values()];
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.#byId.values()];
+  }
+
+  /** Reserve a name before anything is created; CONFLICT when taken. */
+  reserveName(name: string, id: string): void {
+    const owner = this.#byName.get(name);
+    if (owner && owner !== id) {
+      throw conflict(`Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    this.#byName.set(name, id);
+  }
+
+  releaseName(name: string, id: string): void {
+    if (this.#byName.get(name) === id) this.#byName.delete(name);
+  }
+
+  nameTaken(name: string): boolean {
+    return this.#byName.has(name);
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    await ensureDir(this.dir(rec.Id), 0o710);
+    await writeJsonAtomic(join(this.dir(rec.Id), 'container.json'), rec, 0o600);
+    this.#byId.set(rec.Id, rec);
+    this.#byName.set(rec.Name, rec.Id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const rec = this.#byId.get(id);
+    await rm(this.dir(id), { recursive: true, force: true });
+    this.#byId.delete(id);
+    if (rec) this.releaseName(rec.Name, id);
+  }
+
+  tryGet(id: string): ContainerRecord | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** By full id, name (with or without '/'), or unique id prefix, like docker. */
+  resolve(ref: string): ContainerRecord {
+    if (!ref) throw invalidArgument('container name or ID cannot be empty');
+    const byId = this.#byId.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    const byName = this.#byName.get(name);
+    if (byName) {
+      const rec = this.#byId.get(byName);
+      if (rec) return rec;
+    }
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const matches = [...this.#byId.keys()].filter((id) => id.startsWith(ref));
+      if (matches.length === 1) return this.#byId.get(matches[0]!)!;
+      if (matches.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+}

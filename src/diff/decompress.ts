@@ -1,0 +1,64 @@
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { BerthError } from '../common/errors.js';
+
+export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
+
+/** The compression of a stream, by its magic bytes (as docker's DetectCompression). */
+export function detectCompression(head: Buffer): Compression {
+  if (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 0x08) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh') return 'bzip2';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  return 'none';
+}
+
+/**
+ * Peek at the first bytes of input and return the uncompressed stream. gzip is
+ * handled by zlib; zstd when this Node has it (22.15+); bzip2 and xz are refused.
+ */
+export async function decompress(input: Readable): Promise<{ stream: Readable; compression: Compression }> {
+  const it = input[Symbol.asyncIterator]();
+  const headChunks: Buffer[] = [];
+  let have = 0;
+  let ended = false;
+  while (have < 6) {
+    const r = await it.next();
+    if (r.done) { ended = true; break; }
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    headChunks.push(b);
+    have += b.length;
+  }
+  const head = Buffer.concat(headChunks);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (ended) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    }
+  }
+  const raw = Readable.from(rest(), { objectMode: false });
+  const compression = detectCompression(head);
+  const pipeInto = (t: NodeJS.ReadWriteStream & Readable): Readable => {
+    raw.on('error', (e) => t.destroy(e));
+    raw.pipe(t);
+    return t;
+  };
+  switch (compression) {
+    case 'none':
+      return { stream: raw, compression };
+    case 'gzip':
+      return { stream: pipeInto(zlib.createGunzip()), compression };
+    case 'zstd': {
+      const make = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream & Readable }).createZstdDecompress;
+      if (make) return { stream: pipeInto(make()), compression };
+      raw.destroy();
+      throw new BerthError('NOT_IMPLEMENTED', `zstd-compressed layer: this Node (${process.version}) has no zstd support; use Node 22.15+ or a gzip or uncompressed layer`);
+    }
+    default:
+      raw.destroy();
+      throw new BerthError('NOT_IMPLEMENTED', `${compression}-compressed archive: not supported; use gzip or an uncompressed tar`);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * End to end: a private berthd, real containers, driven by the docker CLI and the API.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon } from '../testing/daemon.js';
+
+let d: TestDaemon;
+before(async () => {
+  d = await TestDaemon.start();
+});
+after(async () => {
+  await d?.stop();
+});
+
+test('docker run --rm busybox echo hello prints hello', async () => {
+  const r = await d.docker(['run', '--rm', 'busybox', 'echo', 'hello']);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, 'hello\n');
+  assert.equal(r.code, 0);
+  const ps = await d.api('GET', '/containers/json?all=1');
+  assert.deepEqual(ps.json(), [], 'an --rm container is gone once docker run returns');
+});
+
+test('exit codes: the container\'s, 127 for a missing command, 126 for a non-executable one', async () => {
+  assert.equal((await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3'])).code, 3);
+  const missing = await d.docker(['run', '--rm', 'busybox', 'nosuchcmd']);
+  assert.equal(missing.code, 127, missing.stderr);
+  assert.match(missing.stderr, /nosuchcmd/);
+  const notExec = await d.docker(['run', '--rm', 'busybox', '/etc/passwd']);
+  assert.equal(notExec.code, 126, notExec.stderr);
+});
+
+test('isolation: PID 1 is the command, own hostname, no host mounts, mount denied', async () => {
+  const r = await d.docker(['run', '--rm', '--hostname', 'box1', 'busybox', 'sh', '-c', 'echo $$; hostname; cat /proc/1/cmdline | tr "\\0" " "; echo; mount -t tmpfs x /mnt 2>&1 || echo denied']);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines[0], '1');
+  assert.equal(lines[1], 'box1');
+  assert.match(lines[2]!, /^sh -c/);
+  assert.match(r.stdout, /denied/);
+  const mounts = await d.docker(['run', '--rm', 'busybox', 'cat', '/proc/self/mountinfo']);
+  assert.doesNotMatch(mounts.stdout, /\/work\b/, 'host mounts are invisible');
+  const ps = await d.docker(['run', '--rm', 'busybox', 'ps', '-o', 'pid,comm']);
+  assert.equal(ps.stdout.trim().split('\n').length, 2, `only ps itself and a header: ${ps.stdout}`);
+});
+
+test('detached container: ps, logs, exec, stop, rm through the docker CLI', async () => {
+  const run = await d.docker(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo started; trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done']);
+  assert.equal(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  assert.match(id, /^[a-f0-9]{64}$/);
+  const ps = await d.docker(['ps', '--format', '{{.Names}} {{.Status}}']);
+  assert.match(ps.stdout, /^web Up/m);
+  const exec = await d.docker(['exec', 'web', 'sh', '-c', 'echo in-exec; exit 4']);
+  assert.equal(exec.stdout, 'in-exec\n');
+  assert.equal(exec.code, 4);
+  const stop = await d.docker(['stop', 'web']);
+  assert.equal(stop.code, 0, stop.stderr);
+  const logs = await d.docker(['logs', 'web']);
+  assert.equal(logs.stdout, 'started\nbye\n');
+  const insp = await d.api('GET', '/containers/web/json');
+  assert.equal(insp.json().State.Status, 'exited');
+  assert.equal(insp.json().State.ExitCode, 0);
+  assert.equal((await d.docker(['rm', 'web'])).code, 0);
+  assert.equal((await d.api('GET', '/containers/web/json')).status, 404);
+});
+
+test('stdin: echo hi | docker run -i busybox cat', async () => {
+  const r = await d.docker(['run', '--rm', '-i', 'busybox', 'cat'], { input: 'hi there\n' });
+  assert.equal(r.stdout, 'hi there\n');
+  assert.equal(r.code, 0);
+});
+
+test('volumes and bind mounts persist data', async () => {
+  const w = await d.docker(['run', '--rm', '-v', 'data1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f']);
+  assert.equal(w.code, 0, w.stderr);
+  const r = await d.docker(['run', '--rm', '-v', 'data1:/data:ro', 'busybox', 'sh', '-c', 'cat /data/f; touch /data/g 2>/dev/null || echo readonly']);
+  assert.equal(r.stdout, 'kept\nreadonly\n');
+  const v = await d.docker(['volume', 'ls', '-q']);
+  assert.match(v.stdout, /^data1$/m);
+  assert.equal((await d.docker(['volume', 'rm', 'data1'])).code, 0);
+});
+
+test('errors: unknown image 404, running container rm without -f 409, bad body 400', async () => {
+  const u = await d.api('POST', '/containers/create', { Image: 'nosuch:image' });
+  assert.equal(u.status, 404);
+  assert.match(u.json().message, /No such image/);
+  const bad = await d.api('POST', '/containers/create', Buffer.from('{not json'), { 'Content-Type': 'application/json' });
+  assert.equal(bad.status, 400);
+  const c = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '30'] });
+  const id = c.json().Id;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 304);
+  const rm = await d.api('DELETE', `/containers/${id}`);
+  assert.equal(rm.status, 409);
+  assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
+test('berthd killed with SIGKILL: containers keep running and are re-adopted', async () => {
+  const c = await d.api('POST', '/containers/create?name=survivor', { Image: 'busybox', Cmd: ['sh', '-c', 'sleep 2; exit 7'] });
+  assert.equal(c.status, 201);
+  assert.equal((await d.api('POST', '/containers/survivor/start')).status, 204);
+  await d.kill('SIGKILL');
+  await d.launch();
+  const st = await d.api('GET', '/containers/survivor/json');
+  assert.equal(st.json().State.Running, true);
+  const w = await d.api('POST', '/containers/survivor/wait');
+  assert.equal(w.json().StatusCode, 7);
+  assert.equal((await d.api('GET', '/containers/survivor/json')).json().State.ExitCode, 7);
+});

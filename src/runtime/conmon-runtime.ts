@@ -1,0 +1,278 @@
+/**
+ * Runtime implemented by conmon (the per-container monitor) over runc.
+ * conmon runs `runc create`/`runc exec`, holds the container's stdio, writes the
+ * log and the exit file; berth runs the other runc verbs itself. All state is in
+ * files under execRoot, so a new instance (berthd restarted) re-adopts everything.
+ */
+import { mkdirSync, existsSync, accessSync, constants as fsc } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { join, delimiter } from 'node:path';
+import { BerthError, isErrno, errorMessage } from '../common/errors.js';
+import { writeFileAtomic } from '../common/fs.js';
+import { mountAll, unmountAll } from '../mount/mount.js';
+import type { Spec } from '../oci/runtime-spec.js';
+import type {
+  CreateOptions, ExecHandle, ExecOptions, ExitStatus, IoSession, Runtime, RuntimeState,
+} from './types.js';
+import { Layout } from './conmon/layout.js';
+import { Runc } from './conmon/runc.js';
+import { conmonArgs } from './conmon/conmon-args.js';
+import { ConmonProcess } from './conmon/conmon-process.js';
+import { ExitWatcher } from './conmon/exit-watcher.js';
+import { SeqpacketSession } from './conmon/seqpacket.js';
+import { writeCtl, resizeLine } from './conmon/ctl.js';
+import { cgroupOomKilled } from './conmon/oom.js';
+import { startExec } from './conmon/exec.js';
+
+export interface ConmonRuntimeOptions {
+  execRoot: string;
+  /** runc binary, name or path (default 'runc'). */
+  runtimePath?: string;
+  /** conmon binary, name or path (default 'conmon'). */
+  conmonPath?: string;
+  logLevel?: 'info' | 'warn';
+  /** Deadline for every runc/conmon call (default 30 s). */
+  timeoutMs?: number;
+}
+
+function resolveBinary(name: string): string {
+  if (name.includes('/')) return name;
+  for (const dir of (process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
+    const p = join(dir, name);
+    try {
+      accessSync(p, fsc.X_OK);
+      return p;
+    } catch { /* next */ }
+  }
+  throw new BerthError('FAILED_PRECONDITION', `${name} not found in PATH`);
+}
+
+/** runc wants the exact uint64 RLIM_INFINITY; JS renders 2^64-1 as 2^64. */
+export function specToJson(spec: Spec): string {
+  return JSON.stringify(spec, null, 1).replace(/\b18446744073709552000\b/g, '18446744073709551615') + '\n';
+}
+
+export class ConmonRuntime implements Runtime {
+  readonly name = 'runc';
+  readonly #layout: Layout;
+  readonly #runc: Runc;
+  readonly #conmonPath: string;
+  readonly #logLevel: 'info' | 'warn';
+  readonly #timeoutMs: number;
+  readonly #exits: ExitWatcher;
+
+  constructor(opts: ConmonRuntimeOptions) {
+    this.#layout = new Layout(opts.execRoot);
+    this.#timeoutMs = opts.timeoutMs ?? 30_000;
+    this.#runc = new Runc(resolveBinary(opts.runtimePath ?? 'runc'), this.#layout.runcRoot, this.#timeoutMs);
+    this.#conmonPath = resolveBinary(opts.conmonPath ?? 'conmon');
+    this.#logLevel = opts.logLevel ?? 'info';
+    for (const d of [this.#layout.runcRoot, this.#layout.bundles, this.#layout.exitDir, this.#layout.persistRoot]) {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+    }
+    this.#exits = new ExitWatcher(this.#layout.exitDir, (id) => this.#monitorGone(id));
+  }
+
+  #bundleOf(id: string): string {
+    Layout.checkId(id);
+    return this.#layout.bundle(id);
+  }
+
+  async create(opts: CreateOptions): Promise<{ pid: number }> {
+    const { id } = opts;
+    const bundle = this.#bundleOf(id);
+    Layout.checkSocketDir(bundle);
+    Layout.checkSocketDir(this.#layout.execDir(id, 'x'.repeat(12)));
+    try {
+      await mkdir(bundle, { mode: 0o700 });
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) throw new BerthError('ALREADY_EXISTS', `container ${id} already has a bundle in ${bundle}`);
+      throw err;
+    }
+    let conmon: ConmonProcess | undefined;
+    try {
+      const rootfs = this.#layout.rootfs(id);
+      await mkdir(rootfs);
+      await mountAll(opts.rootfs, rootfs);
+      const spec: Spec = { ...opts.spec, root: { ...opts.spec.root, path: 'rootfs' } };
+      if (spec.process) spec.process = { ...spec.process, terminal: opts.terminal };
+      await writeFileAtomic(join(bundle, 'config.json'), specToJson(spec), 0o600);
+      await rm(this.#layout.exitFile(id), { force: true });
+      await rm(this.#layout.persist(id), { recursive: true, force: true });
+      await mkdir(this.#layout.persist(id), { recursive: true, mode: 0o700 });
+      conmon = new ConmonProcess({
+        conmonPath: this.#conmonPath,
+        cwd: bundle,
+        outputFile: join(bundle, 'conmon.log'),
+        attachPipe: false,
+        args: conmonArgs({
+          cid: id, uuid: id, runcPath: this.#runc.path, runcRoot: this.#runc.root, dir: bundle,
+          exitDir: this.#layout.exitDir, persistDir: this.#layout.persist(id),
+          log: `k8s-file:${opts.logPath}`, logLevel: this.#logLevel, logSizeMax: opts.logSizeMax,
+          terminal: opts.terminal, stdin: opts.stdin,
+        }),
+      });
+      conmon.sendStart();
+      const msg = await conmon.readSync(Date.now() + this.#timeoutMs);
+      if (msg.data <= 0) {
+        throw new BerthError('INTERNAL', `create container ${id}: ${msg.message?.trim() || 'runtime failed without a message'}`);
+      }
+      return { pid: msg.data };
+    } catch (err) {
+      await this.#cleanup(id).catch(() => {});
+      throw err;
+    } finally {
+      conmon?.dispose();
+    }
+  }
+
+  async attach(id: string): Promise<IoSession> {
+    const sock = join(this.#bundleOf(id), 'attach');
+    if (!existsSync(sock)) throw new BerthError('NOT_FOUND', `container ${id} has no attach socket (not created here, or exited)`);
+    return SeqpacketSession.connect(sock);
+  }
+
+  start(id: string): Promise<void> { return this.#runc.start(this.#checked(id)); }
+  kill(id: string, signal: string | number, all = false): Promise<void> { return this.#runc.kill(this.#checked(id), signal, all); }
+  pause(id: string): Promise<void> { return this.#runc.pause(this.#checked(id)); }
+  resume(id: string): Promise<void> { return this.#runc.resume(this.#checked(id)); }
+  state(id: string): Promise<RuntimeState | undefined> { return this.#runc.state(this.#checked(id)); }
+
+  #checked(id: string): string {
+    Layout.checkId(id);
+    return id;
+  }
+
+  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    Layout.checkId(id);
+    const file = this.#layout.exitFile(id);
+    let text: string;
+    let mtime: Date;
+    try {
+      [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+    const code = Number.parseInt(text.trim(), 10);
+    return { exitCode: Number.isFinite(code) ? code : 255, oomKilled: await this.#oomKilled(id), finishedAt: mtime };
+  }
+
+  async #oomKilled(id: string): Promise<boolean> {
+    if (existsSync(join(this.#layout.persist(id), 'oom')) || existsSync(join(this.#layout.bundle(id), 'oom'))) return true;
+    // conmon may miss the event (cgroup v1 eventfd races, monitor restarts); the
+    // kernel's counter stays until runc delete removes the cgroup.
+    return cgroupOomKilled(await this.#cgroupsPath(id));
+  }
+
+  async #cgroupsPath(id: string): Promise<string | undefined> {
+    try {
+      const spec = JSON.parse(await readFile(join(this.#layout.bundle(id), 'config.json'), 'utf8')) as Spec;
+      return spec.linux?.cgroupsPath;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async waitExit(id: string): Promise<ExitStatus> {
+    Layout.checkId(id);
+    for (;;) {
+      await this.#exits.wait(id);
+      const st = await this.exitStatus(id);
+      if (st) return st;
+      if (await this.#monitorGone(id)) {
+        // The monitor died without recording an exit (killed?): nothing will come.
+        return { exitCode: 255, oomKilled: await this.#oomKilled(id), finishedAt: new Date() };
+      }
+    }
+  }
+
+  /** True when no exit file can appear any more: conmon is dead and runc has no live process. */
+  async #monitorGone(id: string): Promise<boolean> {
+    let pid: number;
+    try {
+      pid = Number.parseInt(await readFile(join(this.#layout.bundle(id), 'conmon.pid'), 'utf8'), 10);
+    } catch {
+      return !existsSync(this.#layout.bundle(id));
+    }
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch { /* dead */ }
+    if (existsSync(this.#layout.exitFile(id))) return false;
+    const st = await this.#runc.state(id).catch(() => undefined);
+    return !st || st.status === 'stopped';
+  }
+
+  async delete(id: string): Promise<void> {
+    Layout.checkId(id);
+    await this.#cleanup(id);
+  }
+
+  async #cleanup(id: string): Promise<void> {
+    const bundle = this.#layout.bundle(id);
+    const errors: string[] = [];
+    await this.#runc.delete(id).catch((e) => errors.push(errorMessage(e)));
+    // A monitor that outlived runc delete (failed create) must not linger.
+    await this.#killMonitor(join(bundle, 'conmon.pid'));
+    for (const dir of await readdir(join(bundle, 'x')).catch(() => [] as string[])) {
+      await this.#killMonitor(join(bundle, 'x', dir, 'conmon.pid'));
+    }
+    await unmountAll(this.#layout.rootfs(id)).catch((e) => errors.push(errorMessage(e)));
+    if (errors.length === 0) {
+      await rm(bundle, { recursive: true, force: true });
+    } else if (existsSync(bundle)) {
+      // Keep the bundle (its rootfs may still be mounted) so a retry can finish.
+      throw new BerthError('INTERNAL', `delete container ${id}: ${errors.join('; ')}`);
+    }
+    await rm(this.#layout.persist(id), { recursive: true, force: true });
+    await rm(this.#layout.exitFile(id), { force: true });
+  }
+
+  async #killMonitor(pidFile: string): Promise<void> {
+    let pid: number;
+    try {
+      pid = Number.parseInt(await readFile(pidFile, 'utf8'), 10);
+    } catch {
+      return;
+    }
+    if (!(pid > 1)) return;
+    try {
+      // Only if it still is a conmon: the pid may have been reused.
+      const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+      if (comm === 'conmon') process.kill(pid, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+
+  async resize(id: string, height: number, width: number): Promise<void> {
+    await writeCtl(join(this.#bundleOf(id), 'ctl'), resizeLine(height, width));
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    await writeCtl(join(this.#bundleOf(id), 'ctl'), '2 0 0\n');
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecHandle> {
+    const bundle = this.#bundleOf(id);
+    Layout.checkId(opts.execId, 'exec id');
+    if (!existsSync(join(bundle, 'config.json'))) throw new BerthError('NOT_FOUND', `no container ${id} in this runtime`);
+    return startExec({
+      cid: id, opts, dir: this.#layout.execDir(id, opts.execId), conmonPath: this.#conmonPath,
+      runcPath: this.#runc.path, runcRoot: this.#runc.root, logLevel: this.#logLevel, timeoutMs: this.#timeoutMs,
+    });
+  }
+
+  async list(): Promise<string[]> {
+    const names = await readdir(this.#layout.bundles).catch(() => [] as string[]);
+    return names.filter((n) => !n.startsWith('.')).sort();
+  }
+
+  async close(): Promise<void> {
+    this.#exits.close();
+  }
+}
+
+export function createConmonRuntime(opts: ConmonRuntimeOptions): ConmonRuntime {
+  return new ConmonRuntime(opts);
+}
+

@@ -1,0 +1,47 @@
+/**
+ * What the spec builder needs to know about the host, read once by the daemon
+ * (this is the only file of spec/ that does I/O; buildSpec itself stays pure).
+ */
+import { readFile, readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LinuxDevice } from '../../oci/runtime-spec.js';
+import { decodeCapMask } from './capabilities.js';
+import { parseProcLimits, type HostLimits } from './ulimits.js';
+
+export interface HostInfo {
+  /** Capabilities in berthd's bounding set: what a privileged container can get. */
+  boundingCaps: string[];
+  hardLimits: HostLimits;
+}
+
+export async function readHostInfo(): Promise<HostInfo> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const bnd = /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
+  const limits = await readFile('/proc/self/limits', 'utf8');
+  return { boundingCaps: decodeCapMask(bnd), hardLimits: parseProcLimits(limits) };
+}
+
+/** Every device node under /dev (recursively, skipping pts/shm/mqueue), for privileged containers. */
+export async function readHostDevices(root = '/dev'): Promise<LinuxDevice[]> {
+  const out: LinuxDevice[] = [];
+  async function walk(dir: string): Promise<void> {
+    let names: string[];
+    try { names = await readdir(dir); } catch { return; }
+    for (const name of names) {
+      const p = join(dir, name);
+      if (['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/console', '/dev/ptmx'].includes(p)) continue;
+      let st;
+      try { st = await lstat(p); } catch { continue; }
+      if (st.isDirectory()) { await walk(p); continue; }
+      if (st.isSymbolicLink()) continue;
+      if (!st.isCharacterDevice() && !st.isBlockDevice()) continue;
+      const rdev = st.rdev;
+      // glibc's dev_t encoding.
+      const major = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+      const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+      out.push({ path: p, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+    }
+  }
+  await walk(root);
+  return out;
+}

@@ -1,0 +1,2 @@
+export type { Snapshotter, SnapshotInfo } from './types.js';
+export { createOverlaySnapshotter, type LayerSnapshotter } from './overlay.js';

@@ -1,0 +1,313 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, isErrno } from '../common/errors.js';
+import { ensureDir, readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
+import { KeyedMutex } from '../common/lock.js';
+import type { Mount } from '../mount/mount.js';
+import type { SnapshotInfo, Snapshotter } from './types.js';
+
+/** What the image side needs beyond the container-facing Snapshotter. */
+export interface LayerSnapshotter extends Snapshotter {
+  /**
+   * Create a committed snapshot by filling a fresh dir: apply(dir) writes the layer
+   * and returns its key (the chain id, known only once the layer's diff id is).
+   * When a committed snapshot with that key exists already, the new dir is dropped
+   * and created is false. On failure nothing is left behind.
+   */
+  commitLayer(parent: string | undefined, apply: (dir: string) => Promise<string>): Promise<{ key: string; created: boolean }>;
+  /** Remove a committed snapshot when nothing sits on it; true when removed. */
+  removeIfUnused(key: string): Promise<boolean>;
+  list(): Promise<SnapshotInfo[]>;
+}
+
+interface Entry {
+  id: number;
+  kind: 'committed' | 'active';
+  parent?: string;
+  /** Short name in l/ pointing at this snapshot's fs dir (committed only). */
+  link?: string;
+  created: string;
+}
+
+interface State {
+  version: 1;
+  snapshots: Record<string, Entry>;
+}
+
+/** mount(2) data must stay under a page; mount/ refuses longer option strings. */
+const PAGE_LIMIT = 4096;
+
+/**
+ * Layout under <root>/overlay:
+ *   metadata.json      every snapshot (key -> id, kind, parent, link), written atomically
+ *   <id>/fs            the layer contents (committed) or the upper dir (active)
+ *   <id>/work          overlay's work dir (active only)
+ *   l/<LINK>           symlink -> ../<id>/fs, so each lowerdir costs a short path
+ *   empty/             the single lower of a snapshot with no parent
+ * Dirs not named in metadata.json are leftovers of a crash and removed at start.
+ */
+export function createOverlaySnapshotter(root: string): LayerSnapshotter {
+  return new OverlaySnapshotter(join(root, 'overlay'));
+}
+
+class OverlaySnapshotter implements LayerSnapshotter {
+  #lock = new KeyedMutex();
+  #state: State | undefined;
+  #loading: Promise<State> | undefined;
+  #nextId = 1;
+  /** Parents of layers being applied right now: they must not be removed meanwhile. */
+  #pins = new Map<string, number>();
+
+  constructor(private dir: string) {}
+
+  #metaPath(): string {
+    return join(this.dir, 'metadata.json');
+  }
+
+  /** The current state (mutations swap in a new object, so never keep an old one). */
+  async #load(): Promise<State> {
+    await this.#init();
+    return this.#state!;
+  }
+
+  #init(): Promise<State> {
+    this.#loading ??= (async () => {
+      await ensureDir(join(this.dir, 'l'), 0o700);
+      await ensureDir(join(this.dir, 'empty'), 0o755);
+      const state = (await readJsonIfExists<State>(this.#metaPath())) ?? { version: 1, snapshots: {} };
+      const ids = new Set(Object.values(state.snapshots).map((e) => e.id));
+      const links = new Set(Object.values(state.snapshots).map((e) => e.link).filter(Boolean));
+      let max = 0;
+      for (const name of await readdir(this.dir)) {
+        if (!/^\d+$/.test(name)) continue;
+        max = Math.max(max, Number(name));
+        if (!ids.has(Number(name))) await rm(join(this.dir, name), { recursive: true, force: true });
+      }
+      for (const name of await readdir(join(this.dir, 'l'))) {
+        if (!links.has(name)) await rm(join(this.dir, 'l', name), { force: true });
+      }
+      for (const id of ids) max = Math.max(max, id);
+      this.#nextId = max + 1;
+      this.#state = state;
+      return state;
+    })();
+    return this.#loading;
+  }
+
+  /** Run a metadata change under the lock; the new state is persisted before it is visible. */
+  async #mutate<T>(fn: (s: State) => Promise<T> | T): Promise<T> {
+    await this.#load();
+    return this.#lock.run('state', async () => {
+      const draft: State = structuredClone(this.#state!);
+      const result = await fn(draft);
+      await writeJsonAtomic(this.#metaPath(), draft, 0o600);
+      this.#state = draft;
+      return result;
+    });
+  }
+
+  async #get(key: string): Promise<Entry | undefined> {
+    const s = await this.#load();
+    return s.snapshots[key];
+  }
+
+  #fs(id: number): string {
+    return join(this.dir, String(id), 'fs');
+  }
+
+  async prepare(key: string, parent: string | undefined): Promise<Mount[]> {
+    if (!key) throw invalidArgument('snapshot key is empty');
+    await this.#mutate(async (s) => {
+      if (s.snapshots[key]) throw alreadyExists(`snapshot ${key}: already exists`);
+      if (parent !== undefined) {
+        const p = s.snapshots[parent];
+        if (!p) throw notFound(`parent snapshot ${parent}: not found`);
+        if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is active; only committed snapshots can be parents`);
+      }
+      const id = this.#nextId++;
+      await mkdir(this.#fs(id), { recursive: true, mode: 0o755 });
+      await mkdir(join(this.dir, String(id), 'work'), { mode: 0o700 });
+      s.snapshots[key] = { id, kind: 'active', parent, created: new Date().toISOString() };
+    });
+    return this.mounts(key);
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const s = await this.#load();
+    const e = s.snapshots[key];
+    if (!e) throw notFound(`snapshot ${key}: not found`);
+    if (e.kind !== 'active') throw invalidArgument(`snapshot ${key} is committed; prepare an active snapshot on it to mount it`);
+    const lowers: string[] = [];
+    for (let p = e.parent; p !== undefined; p = s.snapshots[p]?.parent) {
+      const pe = s.snapshots[p];
+      if (!pe?.link) throw failedPrecondition(`snapshot ${key}: ancestor ${p} is missing; the snapshot store is inconsistent`);
+      lowers.push(join(this.dir, 'l', pe.link));
+    }
+    if (lowers.length === 0) lowers.push(join(this.dir, 'empty'));
+    const options = [
+      `lowerdir=${lowers.join(':')}`,
+      `upperdir=${this.#fs(e.id)}`,
+      `workdir=${join(this.dir, String(e.id), 'work')}`,
+    ];
+    const len = options.join(',').length;
+    if (len >= PAGE_LIMIT) {
+      throw failedPrecondition(`snapshot ${key}: ${lowers.length} layers make ${len} bytes of overlay options, over the ${PAGE_LIMIT}-byte kernel limit; use a shorter data root or squash the image`);
+    }
+    return [{ type: 'overlay', source: 'overlay', options }];
+  }
+
+  async upperDir(key: string): Promise<string> {
+    const e = await this.#get(key);
+    if (!e || e.kind !== 'active') throw notFound(`active snapshot ${key}: not found`);
+    return this.#fs(e.id);
+  }
+
+  async committedDir(key: string): Promise<string> {
+    const e = await this.#get(key);
+    if (!e || e.kind !== 'committed') throw notFound(`committed snapshot ${key}: not found`);
+    return this.#fs(e.id);
+  }
+
+  async stat(key: string): Promise<SnapshotInfo | undefined> {
+    const e = await this.#get(key);
+    return e && { key, parent: e.parent, kind: e.kind, created: e.created };
+  }
+
+  async list(): Promise<SnapshotInfo[]> {
+    const s = await this.#load();
+    return Object.entries(s.snapshots).map(([key, e]) => ({ key, parent: e.parent, kind: e.kind, created: e.created }));
+  }
+
+  async commitLayer(parent: string | undefined, apply: (dir: string) => Promise<string>): Promise<{ key: string; created: boolean }> {
+    const id = await this.#mutate(async (s) => {
+      if (parent !== undefined) {
+        const p = s.snapshots[parent];
+        if (!p || p.kind !== 'committed') throw notFound(`parent snapshot ${parent}: not found`);
+        this.#pins.set(parent, (this.#pins.get(parent) ?? 0) + 1);
+      }
+      const n = this.#nextId++;
+      await mkdir(this.#fs(n), { recursive: true, mode: 0o755 });
+      return n;
+    });
+    const unpin = () => {
+      if (parent === undefined) return;
+      const c = (this.#pins.get(parent) ?? 1) - 1;
+      if (c <= 0) this.#pins.delete(parent);
+      else this.#pins.set(parent, c);
+    };
+    const drop = () => rm(join(this.dir, String(id)), { recursive: true, force: true });
+    let key: string;
+    try {
+      key = await apply(this.#fs(id));
+    } catch (err) {
+      await drop();
+      unpin();
+      throw err;
+    }
+    try {
+      return await this.#mutate(async (s) => {
+        const existing = s.snapshots[key];
+        if (existing) {
+          if (existing.kind !== 'committed') throw alreadyExists(`snapshot ${key}: exists as an active snapshot`);
+          await drop();
+          return { key, created: false };
+        }
+        const link = await this.#newLink(id);
+        s.snapshots[key] = { id, kind: 'committed', parent, link, created: new Date().toISOString() };
+        return { key, created: true };
+      });
+    } catch (err) {
+      await drop();
+      throw err;
+    } finally {
+      unpin();
+    }
+  }
+
+  async #newLink(id: number): Promise<string> {
+    for (;;) {
+      // 10 chars of [A-Z2-7]: ~50 bits, short enough for >100 lowers under a page.
+      const name = base32(randomBytes(7)).slice(0, 10);
+      try {
+        await symlink(`../${id}/fs`, join(this.dir, 'l', name));
+        return name;
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+      }
+    }
+  }
+
+  #dependents(s: State, key: string): string[] {
+    return Object.entries(s.snapshots).filter(([, e]) => e.parent === key).map(([k]) => k);
+  }
+
+  async remove(key: string): Promise<void> {
+    const removed = await this.#removeWhere(key, true);
+    if (!removed) throw notFound(`snapshot ${key}: not found`);
+  }
+
+  async removeIfUnused(key: string): Promise<boolean> {
+    return this.#removeWhere(key, false);
+  }
+
+  async #removeWhere(key: string, strict: boolean): Promise<boolean> {
+    let gone: Entry | undefined;
+    await this.#mutate((s) => {
+      const e = s.snapshots[key];
+      if (!e) return;
+      const deps = this.#dependents(s, key);
+      if (deps.length > 0 || this.#pins.has(key)) {
+        if (!strict) return;
+        throw failedPrecondition(`snapshot ${key}: ${deps.length || 'a'} snapshot(s) depend on it; remove them first`);
+      }
+      delete s.snapshots[key];
+      gone = e;
+    });
+    if (!gone) return false;
+    // Metadata no longer names it, so a crash from here leaves only garbage that start-up removes.
+    if (gone.link) await rm(join(this.dir, 'l', gone.link), { force: true });
+    await rm(join(this.dir, String(gone.id)), { recursive: true, force: true });
+    return true;
+  }
+
+  async usage(key: string): Promise<number> {
+    const e = await this.#get(key);
+    if (!e) throw notFound(`snapshot ${key}: not found`);
+    return diskUsage(this.#fs(e.id));
+  }
+}
+
+/** Bytes used under dir, each inode counted once (hard links share blocks). */
+async function diskUsage(dir: string): Promise<number> {
+  const seen = new Set<number>();
+  let total = 0;
+  async function walk(d: string): Promise<void> {
+    for (const ent of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, ent.name);
+      const st = await lstat(p);
+      if (seen.has(st.ino)) continue;
+      seen.add(st.ino);
+      total += st.isDirectory() ? 0 : st.size;
+      if (st.isDirectory()) await walk(p);
+    }
+  }
+  await walk(dir);
+  return total;
+}
+
+function base32(buf: Buffer): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const b of buf) {
+    value = (value << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out;
+}
