@@ -45,7 +45,7 @@ export function detachFromHttpParser(socket: Socket): void {
   socket.prependListener = proto.prependListener;
   (socket as unknown as { _paused?: boolean })._paused = false;
   socket.setTimeout(0);
-  socket.readableFlowing = null;
+  (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
 }
 
 /**

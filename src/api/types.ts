@@ -9,7 +9,6 @@ import type { VolumeService } from '../volumes/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { ContainerConfig, HostConfig, EndpointSettings } from '../oci/docker-config.js';
 import type { ContainerState } from '../containers/types.js';
-import type { ImageRuntimeConfig } from '../oci/image-spec.js';
 
 /** Build facts the daemon knows about itself; the api adds the API versions. */
 export interface VersionInfo {
@@ -174,7 +173,8 @@ export interface ImageInspect {
   Container: string;
   DockerVersion: string;
   Author: string;
-  Config: ImageRuntimeConfig & Record<string, unknown>;
+  /** The image's runtime config with docker's empty fields filled (null where docker prints null). */
+  Config: Record<string, unknown>;
   Architecture: string;
   Variant?: string;
   Os: string;

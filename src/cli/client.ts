@@ -25,7 +25,8 @@ export class ApiError extends Error {
 /** The daemon could not be reached at all (docker's "Cannot connect" case). */
 export class ConnectError extends Error {}
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+/** Arrays repeat the key (`changes=a&changes=b`), as Go's url.Values does. */
+export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
 
 export interface RequestOptions {
   query?: Query;
@@ -60,8 +61,10 @@ function queryString(q?: Query): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(q)) {
     if (v === undefined || v === null) continue;
-    const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+    for (const item of Array.isArray(v) ? v : [v]) {
+      const s = typeof item === 'boolean' ? (item ? '1' : '0') : String(item);
+      parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(s)}`);
+    }
   }
   return parts.length ? '?' + parts.join('&') : '';
 }

@@ -68,3 +68,6 @@ export async function confirm(ctx: Ctx, message: string): Promise<boolean> {
     input.resume();
   });
 }
+
+/** Wraps an action: errors become docker-style one-liners with `code` as default status. */
+export type Act = <A extends unknown[]>(code: number, fn: (...args: A) => Promise<void>) => (...args: A) => Promise<void>;

@@ -9,7 +9,7 @@ import type { Client, Hijacked } from './client.js';
  * Stateful, because frames straddle chunk boundaries.
  */
 export class FrameDemuxer {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
 
   push(chunk: Buffer): void {

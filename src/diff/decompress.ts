@@ -43,6 +43,9 @@ export async function decompress(input: Readable): Promise<{ stream: Readable; c
   const compression = detectCompression(head);
   const pipeInto = (t: NodeJS.ReadWriteStream & Readable): Readable => {
     raw.on('error', (e) => t.destroy(e));
+    // Consumers (pipeline, for await) see the error themselves; this listener only
+    // keeps a late zlib error after the consumer has given up from crashing the daemon.
+    t.on('error', () => {});
     raw.pipe(t);
     return t;
   };

@@ -53,9 +53,10 @@ export interface ImageService {
   /**
    * docker rmi semantics: a tag reference untags (and deletes when it was the last
    * tag); an id deletes (CONFLICT when several tags point to it and !force).
-   * isInUse(imageId) tells whether a container uses the image (CONFLICT unless force).
+   * isInUse(imageId) tells whether a container uses the image (CONFLICT unless force);
+   * returning that container's id (instead of true) puts it in the message, as docker does.
    */
-  remove(ref: string, opts: { force?: boolean; noprune?: boolean }, isInUse: (imageId: string) => boolean): Promise<RemoveResult[]>;
+  remove(ref: string, opts: { force?: boolean; noprune?: boolean }, isInUse: (imageId: string) => boolean | string | undefined): Promise<RemoveResult[]>;
   /** History entries newest first, docker's shape. */
   history(ref: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>>;
 }

@@ -22,6 +22,7 @@ import { ExitWatcher } from './conmon/exit-watcher.js';
 import { SeqpacketSession } from './conmon/seqpacket.js';
 import { writeCtl, resizeLine } from './conmon/ctl.js';
 import { cgroupOomKilled } from './conmon/oom.js';
+import { runcMessage } from './conmon/run-command.js';
 import { startExec } from './conmon/exec.js';
 
 export interface ConmonRuntimeOptions {
@@ -115,7 +116,7 @@ export class ConmonRuntime implements Runtime {
       conmon.sendStart();
       const msg = await conmon.readSync(Date.now() + this.#timeoutMs);
       if (msg.data <= 0) {
-        throw new BerthError('INTERNAL', `create container ${id}: ${msg.message?.trim() || 'runtime failed without a message'}`);
+        throw new BerthError('INTERNAL', `create container ${id}: ${runcMessage(msg.message ?? '') || 'runtime failed without a message'}`);
       }
       return { pid: msg.data };
     } catch (err) {

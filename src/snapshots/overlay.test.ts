@@ -99,10 +99,10 @@ test('a snapshot with no parent mounts; state survives a restart; crash leftover
   assert.equal(await sn2.usage(base.key), 1);
 }));
 
-test('a 120-layer chain stays under the page-size limit and mounts', { timeout: 60_000 }, () => withRoot(async (root) => {
+test('a 90-layer chain stays under the page-size limit and mounts; too many is a clear error', { timeout: 60_000 }, () => withRoot(async (root) => {
   const sn = createOverlaySnapshotter(root);
   let parent: string | undefined;
-  for (let i = 0; i < 120; i++) {
+  for (let i = 0; i < 90; i++) {
     const r = await sn.commitLayer(parent, async (dir) => {
       await writeFile(join(dir, `f${i}`), String(i));
       return `layer-${i}`;
@@ -115,9 +115,11 @@ test('a 120-layer chain stays under the page-size limit and mounts', { timeout: 
   await mkdir(target);
   await mountAll(mounts, target);
   try {
-    assert.equal((await readdir(target)).length, 120);
+    assert.equal((await readdir(target)).length, 90);
     assert.equal(await readFile(join(target, 'f0'), 'utf8'), '0');
   } finally {
     await unmountAll(target);
   }
+  for (let i = 90; i < 140; i++) parent = (await sn.commitLayer(parent, async () => `layer-${i}`)).key;
+  await assert.rejects(sn.prepare('too-deep', parent), (e) => isBerthError(e, 'FAILED_PRECONDITION') && /page|limit/.test(e.message));
 }));

@@ -227,8 +227,9 @@ class OverlaySnapshotter implements LayerSnapshotter {
 
   async #newLink(id: number): Promise<string> {
     for (;;) {
-      // 10 chars of [A-Z2-7]: ~50 bits, short enough for >100 lowers under a page.
-      const name = base32(randomBytes(7)).slice(0, 10);
+      // 6 chars of [A-Z2-7] (30 bits; a collision just retries): with the data root
+      // /var/lib/berth each lower costs 32 bytes, so ~120 layers fit under a page.
+      const name = base32(randomBytes(4)).slice(0, 6);
       try {
         await symlink(`../${id}/fs`, join(this.dir, 'l', name));
         return name;

@@ -4,7 +4,7 @@
  * teardown (containers removed, daemon stopped, mounts gone, dirs removed).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -36,6 +36,7 @@ export class TestDaemon {
 
   static async start(opts: { busybox?: boolean } = {}): Promise<TestDaemon> {
     const d = new TestDaemon(await mkdtemp('/tmp/bt-'));
+    await writeFile(join(d.dir, 'daemon.json'), '{}\n');
     await d.launch();
     if (opts.busybox !== false) await d.importBusybox();
     return d;

@@ -55,7 +55,8 @@ function pruneLabelMatches(labels: Record<string, string>, terms: string[] = [],
   return terms.every((t) => labelMatches(labels, t)) && negated.every((t) => !labelMatches(labels, t));
 }
 
-class LocalVolumeService implements VolumeService {
+/** The local driver; its prune also takes docker's negated label filter (label!=). */
+export class LocalVolumeService implements VolumeService {
   readonly #dir: string;
   readonly #events?: EventBus;
   readonly #lock = new KeyedMutex();
@@ -209,6 +210,6 @@ class LocalVolumeService implements VolumeService {
   }
 }
 
-export function createVolumeService(o: VolumeServiceOptions): VolumeService {
+export function createVolumeService(o: VolumeServiceOptions): LocalVolumeService {
   return new LocalVolumeService(o);
 }

@@ -172,8 +172,8 @@ export function parse(src: string): Node[] {
     if (kw === 'if' || kw === 'with' || kw === 'range') {
       const pos = { i: 1 };
       const pipe = parsePipe(toks, pos);
-      const node = kw === 'range'
-        ? { k: 'range' as const, pipe: { decl: [], cmds: pipe.cmds }, vars: pipe.decl, body: [], els: [] }
+      const node: Node & { body: Node[]; els: Node[] } = kw === 'range'
+        ? { k: 'range', pipe: { decl: [], cmds: pipe.cmds }, vars: pipe.decl, body: [], els: [] }
         : { k: kw, pipe, body: [], els: [] };
       cur().push(node);
       stack.push({ node, inElse: false });

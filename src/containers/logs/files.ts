@@ -13,7 +13,7 @@ export function rotatedPath(logPath: string, n: number): string {
   return n === 0 ? logPath : `${logPath}.${n}`;
 }
 
-async function tryOpen(path: string): Promise<OpenLog | undefined> {
+export async function openLog(path: string): Promise<OpenLog | undefined> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -31,11 +31,11 @@ async function tryOpen(path: string): Promise<OpenLog | undefined> {
  * duplicate inode (dropped) rather than a gap.
  */
 export async function openLogFiles(logPath: string): Promise<{ older: OpenLog[]; current?: OpenLog }> {
-  const current = await tryOpen(logPath);
+  const current = await openLog(logPath);
   const older: OpenLog[] = [];
   const seen = new Set<bigint>(current ? [current.ino] : []);
   for (let n = 1; n < 1000; n++) {
-    const f = await tryOpen(rotatedPath(logPath, n));
+    const f = await openLog(rotatedPath(logPath, n));
     if (!f) break;
     if (seen.has(f.ino)) {
       await f.fh.close();

@@ -80,25 +80,39 @@ export async function tailEntries(files: OpenLog[], lastEnd: number, n: number, 
     return countAbove(found.stdout, threshold) + countAbove(found.stderr, threshold) >= n;
   };
 
-  let stop = n <= 0;
-  for (let i = files.length - 1; i >= 0 && !stop; i--) {
+  if (n <= 0) return { entries: [], pending };
+  // After a record older than `since`, only the lines still open need settling: an F of
+  // their stream means they were whole; a P means they began before `since`.
+  let resolving = false;
+  let enoughFound = false;
+  outer: for (let i = files.length - 1; i >= 0; i--) {
     const end = i === files.length - 1 ? lastEnd : files[i]!.size;
     for await (const { line, offset } of readLinesBackward(files[i]!.fh, end)) {
       const rec = parseRecord(line);
       if (!rec || !f.want(rec.stream)) continue;
-      if (f.sinceNs !== undefined) {
+      if (!resolving && f.sinceNs !== undefined) {
         const t = timeOf(rec);
         // Stamps only grow: everything older than this is before `since` too.
-        if (t !== undefined && t < f.sinceNs) {
-          stop = true;
-          const o = open.get(rec.stream);
-          if (o?.trailing && keepTrailing) o.recs.push({ ...rec, text: Buffer.from(rec.text) });
-          break;
-        }
+        if (t !== undefined && t < f.sinceNs) resolving = true;
       }
-      const pos = i * FILE_SPAN + offset;
       const own = { ...rec, text: Buffer.from(rec.text) };
       const o = open.get(rec.stream);
+      if (resolving) {
+        if (!o) {
+          if (open.size === 0) break outer;
+          continue;
+        }
+        open.delete(rec.stream);
+        if (!rec.partial) complete(o);
+        else if (o.trailing && keepTrailing) {
+          // Hand it to the follower with this older fragment: its time then fails `since`.
+          o.recs.push(own);
+          complete(o);
+        }
+        if (open.size === 0) break outer;
+        continue;
+      }
+      const pos = i * FILE_SPAN + offset;
       if (rec.partial) {
         if (o) o.recs.push(own);
         else open.set(rec.stream, { finalPos: pos, recs: [own], trailing: true });
@@ -110,12 +124,14 @@ export async function tailEntries(files: OpenLog[], lastEnd: number, n: number, 
       }
       open.set(rec.stream, { finalPos: pos, recs: [own], trailing: false });
       if (enough()) {
-        stop = true;
-        break;
+        enoughFound = true;
+        break outer;
       }
     }
   }
-  for (const o of open.values()) complete(o);
+  // Reaching the first file's start closes every open line. After `enough`, the open
+  // ones are older than the n kept and would be cut anyway.
+  if (!enoughFound) for (const o of open.values()) complete(o);
   const all = [...found.stdout, ...found.stderr].sort((a, b) => a.finalPos - b.finalPos);
   return { entries: all.slice(Math.max(0, all.length - Math.max(0, n))).map((x) => x.entry), pending };
 }

@@ -55,7 +55,8 @@ class LineReader {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((r) => {
         this.#waiters.push(r);
-        timer = setTimeout(r, left);
+        // A far deadline (exec exit: no limit) needs no timer; the pipe closing wakes us.
+        if (left < 2 ** 31 - 1) timer = setTimeout(r, left);
       });
       clearTimeout(timer);
     }

@@ -14,6 +14,7 @@ import { ConmonProcess } from './conmon-process.js';
 import { Layout } from './layout.js';
 import { SeqpacketSession } from './seqpacket.js';
 import { writeCtl, resizeLine } from './ctl.js';
+import { runcMessage } from './run-command.js';
 
 export interface StartExecInput {
   cid: string;
@@ -96,7 +97,7 @@ export async function startExec(i: StartExecInput): Promise<ExecHandle> {
     }
     const msg = await conmon.readSync(deadline);
     if (msg.data <= 0) {
-      throw new BerthError('INTERNAL', `exec in ${i.cid}: ${msg.message?.trim() || 'runtime failed without a message'}`);
+      throw new BerthError('INTERNAL', `exec in ${i.cid}: ${runcMessage(msg.message ?? '') || 'runtime failed without a message'}`);
     }
     pid = msg.data;
   } catch (err) {

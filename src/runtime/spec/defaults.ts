@@ -34,12 +34,15 @@ export const DEFAULT_READONLY_PATHS: readonly string[] = [
 const c = (major: number | null, minor: number | null, access = 'rwm', type = 'c'): LinuxDeviceCgroup =>
   ({ allow: true, type, major, minor, access });
 
-/** Deny everything, then allow the standard nodes, pty slaves, ptmx, tun and mknod of anything. */
+/**
+ * Deny everything, then allow the standard nodes, pty slaves, ptmx, tun and mknod of anything.
+ * (No explicit fuse deny: cgroup v1 can't punch a hole in the mknod wildcard, and the
+ * first rule already denies it.)
+ */
 export const DEFAULT_DEVICE_RULES: readonly LinuxDeviceCgroup[] = [
   { allow: false, access: 'rwm' },
   c(null, null, 'm'), c(null, null, 'm', 'b'),
   c(1, 3), c(1, 5), c(1, 7), c(1, 8), c(1, 9), c(5, 0), c(5, 1), c(5, 2), c(136, null), c(10, 200),
-  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
 ];
 
 /** Parse a docker --device-cgroup-rule ("c 1:3 rwm", "a *:* rwm"). */

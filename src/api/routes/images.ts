@@ -1,0 +1,98 @@
+/** Image endpoints. Names may contain slashes and host:port, hence `{name*}` patterns. */
+import type { Ctx, Router } from '../router.js';
+import type { ImageFilters } from '../../images/types.js';
+import { invalidArgument, notImplemented } from '../../common/errors.js';
+import { messageOf, sendJson, startStream, writeAndDrain } from '../http-util.js';
+import { checkFilterKeys, qBool, qFilters, qStr } from '../query.js';
+import { imageInspectWire, imageSummaryWire } from '../wire/image.js';
+
+export function imageFilters(raw: Record<string, string[]>): ImageFilters {
+  checkFilterKeys(raw, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
+  const out: ImageFilters = {};
+  const d = raw.dangling;
+  if (d?.length) {
+    const v = d[0]!.toLowerCase();
+    if (v !== 'true' && v !== 'false' && v !== '1' && v !== '0') throw invalidArgument(`invalid filter 'dangling=${d[0]}'`);
+    out.dangling = v === 'true' || v === '1';
+  }
+  if (raw.label?.length) out.label = raw.label;
+  if (raw.reference?.length) out.reference = raw.reference;
+  if (raw.before?.length) out.before = raw.before[0];
+  if (raw.since?.length) out.since = raw.since[0];
+  return out;
+}
+
+/** `repo` + `tag` as one reference; a digest arrives as `tag=sha256:…`. */
+export function joinRef(repo: string, tag: string | undefined): string {
+  if (!tag) return repo;
+  return tag.startsWith('sha256:') ? `${repo}@${tag}` : `${repo}:${tag}`;
+}
+
+async function createImage(ctx: Ctx): Promise<void> {
+  const { req, res, query, deps } = ctx;
+  const fromSrc = qStr(query, 'fromSrc');
+  const fromImage = qStr(query, 'fromImage');
+  const platform = qStr(query, 'platform');
+  if (fromSrc !== undefined) {
+    if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported; send the tarball as the request body (fromSrc=-)');
+    const repo = qStr(query, 'repo');
+    const [os, architecture] = (platform ?? '').split('/');
+    const img = await deps.images.import(req, {
+      reference: repo ? joinRef(repo, qStr(query, 'tag')) : undefined,
+      changes: query.getAll('changes').filter((c) => c !== ''),
+      message: qStr(query, 'message'),
+      platform: platform ? { os: os || undefined, architecture: architecture || undefined } : undefined,
+    });
+    startStream(res, 200, 'application/json');
+    res.end(JSON.stringify({ status: img.id }) + '\n');
+    return;
+  }
+  if (fromImage === undefined) throw invalidArgument('either fromSrc or fromImage must be given');
+  req.resume();
+  const ref = joinRef(fromImage, qStr(query, 'tag'));
+  if (typeof deps.images.pull !== 'function') {
+    throw notImplemented(`cannot pull ${ref}: this berthd has no registry client yet; bring the image in with "docker load" or "docker import"`);
+  }
+  const ac = new AbortController();
+  res.on('close', () => ac.abort());
+  const progress = deps.images.pull(ref, { platform, auth: headerStr(req.headers['x-registry-auth']), signal: ac.signal });
+  const it = progress[Symbol.asyncIterator]();
+  // The first step (resolving the name) decides between an HTTP error and a 200 stream.
+  const first = await it.next();
+  startStream(res, 200, 'application/json');
+  try {
+    for (let r = first; !r.done; r = await it.next()) {
+      if (!(await writeAndDrain(res, JSON.stringify(r.value) + '\n'))) break;
+    }
+  } catch (err) {
+    // After the 200 a failure can only be a JSON line; the CLI exits 1 on it.
+    res.write(JSON.stringify({ errorDetail: { message: messageOf(err) }, error: messageOf(err) }) + '\n');
+  }
+  if (!res.writableEnded) res.end();
+}
+
+function headerStr(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function registerImages(r: Router): void {
+  r.add('POST', '/images/create', createImage);
+  r.add('GET', '/images/json', async (ctx) => {
+    const imgs = await ctx.deps.images.list(imageFilters(qFilters(ctx.query)));
+    sendJson(ctx.res, 200, imgs.map(imageSummaryWire));
+  });
+  r.add('GET', '/images/{name*}/json', async (ctx) => sendJson(ctx.res, 200, imageInspectWire(await ctx.deps.images.get(ctx.params.name!))));
+  r.add('GET', '/images/{name*}/history', async (ctx) => sendJson(ctx.res, 200, await ctx.deps.images.history(ctx.params.name!)));
+  r.add('POST', '/images/{name*}/tag', async (ctx) => {
+    const repo = qStr(ctx.query, 'repo');
+    if (!repo) throw invalidArgument('repository name must have at least one component');
+    await ctx.deps.images.tag(ctx.params.name!, joinRef(repo, qStr(ctx.query, 'tag') ?? 'latest'));
+    ctx.res.writeHead(201);
+    ctx.res.end();
+  });
+  r.add('DELETE', '/images/{name*}', async (ctx) => {
+    const { containers, images } = ctx.deps;
+    const out = await images.remove(ctx.params.name!, { force: qBool(ctx.query, 'force'), noprune: qBool(ctx.query, 'noprune') }, (id) => containers.imageInUse(id));
+    sendJson(ctx.res, 200, out);
+  });
+}

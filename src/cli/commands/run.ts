@@ -1,0 +1,225 @@
+/**
+ * run, create, start, attach: the commands that create containers and/or connect to their
+ * stdio. The call order is docker's: create (pull on 404), attach, wait, start, resize.
+ */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { ApiError } from '../client.js';
+import type { Hijacked } from '../client.js';
+import { type Act, type Ctx, enc, beginWait } from '../context.js';
+import { CliError, ExitStatus } from '../errors.js';
+import { addContainerFlags, buildCreateRequest, type CreateCall, type RunFlags } from '../opts.js';
+import { pullImage, splitReference } from '../progress.js';
+import { monitorTtySize, pumpStreams, setRawTerminal } from '../stdio.js';
+import type { ContainerInspect, CreateResponse } from '../wire.js';
+
+/** docker derives run's exit status from the text of a start failure. */
+export function startErrorStatus(message: string): number {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied/i.test(message)) return 126;
+  return 125;
+}
+
+async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: string): Promise<string> {
+  const client = ctx.client();
+  if (!['always', 'missing', 'never'].includes(pull)) throw new CliError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, 125);
+  if (pull === 'always') await pullImage(client, image, ctx.err, call.platform);
+  const create = () => client.json<CreateResponse>('POST', '/containers/create', {
+    query: { name: call.name, platform: call.platform },
+    body: call.body,
+  });
+  let res: CreateResponse;
+  try {
+    res = await create();
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404 || !/no such image/i.test(e.message) || pull !== 'missing') throw e;
+    ctx.err.write(`Unable to find image '${splitReference(image).display}' locally\n`);
+    await pullImage(client, image, ctx.err, call.platform);
+    res = await create();
+  }
+  for (const w of res.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
+  return res.Id;
+}
+
+/** Forward our signals to the container (docker's --sig-proxy, on when not a tty). */
+function proxySignals(ctx: Ctx, id: string): () => void {
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const handlers = sigs.map((s) => {
+    const h = () => { ctx.client().json('POST', `/containers/${enc(id)}/kill`, { query: { signal: s } }).catch(() => {}); };
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  return () => handlers.forEach(([s, h]) => process.removeListener(s, h));
+}
+
+interface Session { conn?: Hijacked; restore: () => void; pumped?: Promise<{ detached: boolean }> }
+
+async function openAttach(ctx: Ctx, id: string, o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; detachKeys?: string }): Promise<Session> {
+  if (!o.stdin && !o.stdout && !o.stderr) return { restore: () => {} };
+  const conn = await ctx.client().hijack(`/containers/${enc(id)}/attach`, {
+    query: { stream: 1, stdin: o.stdin ? 1 : undefined, stdout: o.stdout ? 1 : undefined, stderr: o.stderr ? 1 : undefined, detachKeys: o.detachKeys },
+  });
+  const restore = o.tty && o.stdin ? setRawTerminal() : () => {};
+  // Start copying at once: output produced right after start must not be lost.
+  const pumped = pumpStreams(conn, { tty: o.tty, stdin: o.stdin, detachKeys: o.detachKeys, stdout: ctx.out, stderr: ctx.err });
+  return { conn, restore, pumped };
+}
+
+async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags): Promise<void> {
+  const detach = f.detach === true;
+  if (detach && f.attach?.length) throw new CliError('conflicting options: cannot specify both --attach and --detach', 125);
+  const call = buildCreateRequest(image, args, f, process.env, detach);
+  const cfg = call.body;
+  if (!detach && cfg.AttachStdin && cfg.Tty && !process.stdin.isTTY) throw new CliError('the input device is not a TTY', 1);
+  const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
+  if (f.cidfile) writeFileSync(f.cidfile, id);
+  const client = ctx.client();
+  if (detach) {
+    try {
+      await client.json('POST', `/containers/${enc(id)}/start`);
+    } catch (e) {
+      if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`, startErrorStatus(e.message));
+      throw e;
+    }
+    ctx.out.write(id + '\n');
+    return;
+  }
+  const tty = cfg.Tty === true;
+  const s = await openAttach(ctx, id, { stdin: !!cfg.AttachStdin, stdout: !!cfg.AttachStdout, stderr: !!cfg.AttachStderr, tty, detachKeys: f.detachKeys });
+  const wait = beginWait(ctx, id, f.rm ? 'removed' : 'next-exit');
+  await wait.ready;
+  const unproxy = !tty && f.sigProxy !== false ? proxySignals(ctx, id) : () => {};
+  try {
+    try {
+      await client.json('POST', `/containers/${enc(id)}/start`);
+    } catch (e) {
+      s.conn?.destroy();
+      if (f.rm) await wait.result.catch(() => undefined);
+      if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`, startErrorStatus(e.message));
+      throw e;
+    }
+    const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(id)}/resize`) : () => {};
+    const r = s.pumped ? await s.pumped : { detached: false };
+    stopResize();
+    s.restore();
+    if (r.detached) throw new ExitStatus(0);
+    let status;
+    try {
+      status = await wait.result;
+    } catch (e) {
+      if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`, 125);
+      throw e;
+    }
+    if (status.Error?.Message) ctx.err.write(`Error: ${status.Error.Message}\n`);
+    throw new ExitStatus(status.StatusCode);
+  } finally {
+    s.restore();
+    unproxy();
+  }
+}
+
+async function startContainers(ctx: Ctx, names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }): Promise<void> {
+  const client = ctx.client();
+  if (o.attach || o.interactive) {
+    if (names.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
+    const c = await client.json<ContainerInspect>('GET', `/containers/${enc(names[0]!)}/json`);
+    const tty = c.Config?.Tty === true;
+    const stdin = o.interactive === true && c.Config?.OpenStdin === true;
+    const s = await openAttach(ctx, c.Id, { stdin, stdout: true, stderr: true, tty, detachKeys: o.detachKeys });
+    const wait = beginWait(ctx, c.Id, 'next-exit');
+    await wait.ready;
+    try {
+      try {
+        await client.json('POST', `/containers/${enc(c.Id)}/start`);
+      } catch (e) {
+        s.conn?.destroy();
+        throw e;
+      }
+      const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(c.Id)}/resize`) : () => {};
+      const r = s.pumped ? await s.pumped : { detached: false };
+      stopResize();
+      if (r.detached) throw new ExitStatus(0);
+      throw new ExitStatus((await wait.result).StatusCode);
+    } finally {
+      s.restore();
+    }
+  }
+  const failed: string[] = [];
+  for (const n of names) {
+    try {
+      await client.json('POST', `/containers/${enc(n)}/start`);
+      ctx.out.write(n + '\n');
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      ctx.err.write(`Error response from daemon: ${e.message}\n`);
+      failed.push(n);
+    }
+  }
+  if (failed.length) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`, 1);
+}
+
+async function attachContainer(ctx: Ctx, name: string, o: { stdin?: boolean; detachKeys?: string; sigProxy?: boolean }): Promise<void> {
+  const client = ctx.client();
+  const c = await client.json<ContainerInspect>('GET', `/containers/${enc(name)}/json`);
+  if (!c.State?.Running) throw new CliError('You cannot attach to a stopped container, start it first', 1);
+  if (c.State?.Paused) throw new CliError('You cannot attach to a paused container, unpause it first', 1);
+  if (c.State?.Restarting) throw new CliError('You cannot attach to a restarting container, wait until it is running', 1);
+  const tty = c.Config?.Tty === true;
+  // The exit status comes from a wait issued before attaching, as docker attach does.
+  const wait = beginWait(ctx, c.Id);
+  await wait.ready;
+  const s = await openAttach(ctx, c.Id, { stdin: o.stdin !== false && c.Config?.OpenStdin === true, stdout: true, stderr: true, tty, detachKeys: o.detachKeys });
+  const unproxy = !tty && o.sigProxy !== false ? proxySignals(ctx, c.Id) : () => {};
+  const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(c.Id)}/resize`) : () => {};
+  try {
+    const r = s.pumped ? await s.pumped : { detached: false };
+    if (r.detached) throw new ExitStatus(0);
+    throw new ExitStatus((await wait.result).StatusCode);
+  } finally {
+    stopResize();
+    unproxy();
+    s.restore();
+  }
+}
+
+/** Registers run/create/start/attach on `parent` (the root, or the `container` group). */
+export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
+  addContainerFlags(parent.command('run').helpOption('--help', 'Print usage'))
+    .description('Create and run a new container from an image')
+    .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
+    .argument('<image>').argument('[command...]')
+    .option('-d, --detach', 'Run container in background and print container ID')
+    .passThroughOptions()
+    .action(act(125, (image: string, args: string[], f: RunFlags) => runContainer(ctx, image, args, f)));
+
+  addContainerFlags(parent.command('create').helpOption('--help', 'Print usage'))
+    .description('Create a new container')
+    .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
+    .argument('<image>').argument('[command...]')
+    .passThroughOptions()
+    .action(act(125, async (image: string, args: string[], f: RunFlags) => {
+      const call = buildCreateRequest(image, args, f, process.env, false);
+      const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
+      if (f.cidfile) writeFileSync(f.cidfile, id);
+      ctx.out.write(id + '\n');
+    }));
+
+  parent.command('start')
+    .description('Start one or more stopped containers')
+    .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .argument('<container...>')
+    .option('-a, --attach', 'Attach STDOUT/STDERR and forward signals')
+    .option('-i, --interactive', "Attach container's STDIN")
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .action(act(1, (names: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => startContainers(ctx, names, o)));
+
+  parent.command('attach')
+    .description("Attach local standard input, output, and error streams to a running container")
+    .usage('[OPTIONS] CONTAINER')
+    .argument('<container>')
+    .option('--no-stdin', 'Do not attach STDIN')
+    .option('--no-sig-proxy', 'Do not proxy all received signals to the process')
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .action(act(1, (name: string, o: { stdin?: boolean; detachKeys?: string; sigProxy?: boolean }) => attachContainer(ctx, name, o)));
+}
+

@@ -1,0 +1,87 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeDaemon, type FakeDaemon } from './fake-daemon.js';
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+let fake: FakeDaemon;
+
+before(async () => { fake = await startFakeDaemon(join(mkdtempSync(join(tmpdir(), 'berth-cli-')), 'api.sock')); });
+after(async () => { await fake.close(); });
+
+function berth(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, BERTH_HOST: `unix://${fake.socketPath}` } });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    if (stdin !== undefined) p.stdin.end(stdin); else p.stdin.end();
+    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+test('run: create → attach → wait → start, output demuxed, exit 0', async () => {
+  fake.log.length = 0;
+  const r = await berth(['run', '--name', 'e1', 'busybox', 'echo', 'hello', '-n']);
+  assert.equal(r.out, 'hello -n\n');
+  assert.equal(r.err, 'to-stderr\n');
+  assert.equal(r.code, 0);
+  assert.deepEqual(fake.log.filter((l) => !l.startsWith('HEAD /_ping')), [
+    'POST /containers/create', 'POST /containers/{id}/attach (upgrade)', 'POST /containers/{id}/wait', 'POST /containers/{id}/start',
+  ].map((l) => l.replace('{id}', [...fake.containers.values()].find((c) => c.name === 'e1')!.id)));
+  assert.equal(fake.log[0], 'HEAD /_ping');
+});
+
+test('run: exit code propagation and --rm waits for removal', async () => {
+  const r = await berth(['run', '--rm', 'busybox', 'exit', '3']);
+  assert.equal(r.code, 3);
+  const body = fake.bodies.create as { HostConfig: { AutoRemove: boolean } };
+  assert.equal(body.HostConfig.AutoRemove, true);
+});
+
+test('run -i: stdin piped, half-closed on EOF, output until exit', async () => {
+  fake.log.length = 0;
+  const r = await berth(['run', '-i', 'busybox', 'cat'], 'hi\n');
+  assert.equal(r.out, 'hi\n');
+  assert.equal(r.code, 0);
+  assert.ok(fake.log.includes('stdin EOF'));
+  const body = fake.bodies.create as { AttachStdin: boolean; OpenStdin: boolean; StdinOnce: boolean };
+  assert.deepEqual([body.AttachStdin, body.OpenStdin, body.StdinOnce], [true, true, true]);
+});
+
+test('run -d prints the full id; start failure maps to 127', async () => {
+  const r = await berth(['run', '-d', 'busybox', 'exit', '0']);
+  assert.match(r.out, /^[0-9a-f]{64}\n$/);
+  const bad = await berth(['run', 'busybox', '/nonexistent']);
+  assert.equal(bad.code, 127);
+  assert.match(bad.err, /^Error response from daemon: failed to create task: exec: "\/nonexistent"/);
+});
+
+test('run: missing image → pull attempt, its error reported, exit 125', async () => {
+  const r = await berth(['run', 'missing']);
+  assert.equal(r.code, 125);
+  assert.equal(r.err, "Unable to find image 'missing:latest' locally\nError response from daemon: pull access denied for missing\n");
+});
+
+test('ps -a table and -q; inspect --format; errors', async () => {
+  const r = await berth(['ps', '-a']);
+  assert.equal(r.code, 0);
+  const lines = r.out.trimEnd().split('\n');
+  assert.match(lines[0]!, /^CONTAINER ID   IMAGE     COMMAND +CREATED +STATUS +PORTS     NAMES$/);
+  assert.ok(lines.some((l) => /^[0-9a-f]{12} +busybox +"echo hello -n" +5 seconds ago +Exited \(0\) 1 second ago +e1$/.test(l)), r.out);
+  const q = await berth(['container', 'ls', '-aq']);
+  assert.ok(q.out.split('\n').includes('1aaaaaaaaaaa'));
+  const i = await berth(['inspect', '--format', '{{.Name}} {{.State.Status}}', 'e1']);
+  assert.equal(i.out, '/e1 exited\n');
+  const miss = await berth(['inspect', 'nosuch']);
+  assert.equal(miss.code, 1);
+  assert.equal(miss.out, '[]\n');
+  assert.equal(miss.err, 'Error: No such object: nosuch\n');
+  const stop = await berth(['stop', 'nosuch']);
+  assert.equal(stop.code, 1);
+  assert.equal(stop.err, 'Error response from daemon: No such container: nosuch\n');
+});

@@ -1,0 +1,4 @@
+export type { ImageService, ImageRecord, ImageFilters, ImportOptions, RemoveResult } from './types.js';
+export { createImageService, type LocalImageService, type ImageServiceOptions, type NewImage } from './service.js';
+export { parseReference, parseTagReference, familiarString, familiarName, normalizedString, withDefaultTag, type Reference } from './reference.js';
+export { chainIds } from './layers.js';
