@@ -4,6 +4,7 @@
  * Pure: no I/O, so every rule here is unit-tested.
  */
 import { invalidArgument } from '../common/errors.js';
+import { parseLogOpts } from './logs/index.js';
 import type { ContainerConfig, CreateContainerRequest, HostConfig } from '../oci/docker-config.js';
 import type { ImageConfigFile } from '../oci/image-spec.js';
 
@@ -67,6 +68,11 @@ export function validateHostConfig(hc: HostConfig): void {
       throw invalidArgument(`invalid ulimit ${u.Name}=${u.Soft}:${u.Hard}: soft limit must not exceed hard limit`);
     }
   }
+  const lc = hc.LogConfig;
+  if (lc && lc.Type && !['json-file', 'k8s-file', 'local', 'none'].includes(lc.Type)) {
+    throw invalidArgument(`logger: no log driver named '${lc.Type}' is registered (berth has json-file and none)`);
+  }
+  if (lc?.Config && lc.Type !== 'none') parseLogOpts(lc.Config);
   const nm = hc.NetworkMode ?? '';
   if (nm && !['default', 'none', 'host', 'bridge'].includes(nm) && !nm.startsWith('container:')) {
     // User-defined networks arrive with the networking issue.

@@ -13,6 +13,7 @@ import { prepareContainerSpec } from './spec.js';
 import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
 import { RestartSupervisor } from './restart.js';
+import { LogRotator, parseLogOpts } from './logs/index.js';
 
 export class Lifecycle {
   readonly m: ContainerManager;
@@ -20,6 +21,7 @@ export class Lifecycle {
   readonly restarts: RestartSupervisor;
   /** Exit promises of running containers, for stop and for log followers. */
   #exits = new Map<string, Promise<void>>();
+  #rotators = new Map<string, LogRotator>();
 
   constructor(m: ContainerManager) {
     this.m = m;
@@ -34,12 +36,21 @@ export class Lifecycle {
 
   async start(ref: string): Promise<void> {
     const c = this.m.get(ref);
-    await this.m.lock.run(c.Id, async () => {
-      assertCanStart(c);
-      c.StoppedByUser = false;
-      this.restarts.cancel(c.Id);
-      await this.#startLocked(c);
-    });
+    try {
+      await this.m.lock.run(c.Id, async () => {
+        assertCanStart(c);
+        c.StoppedByUser = false;
+        this.restarts.cancel(c.Id);
+        await this.#startLocked(c);
+      });
+    } catch (err) {
+      // dockerd removes an auto-remove container whose start failed (docker run --rm
+      // waits for `removed` after reporting the error).
+      if (c.HostConfig.AutoRemove && !c.State.Running && !isBerthError(err, 'NOT_MODIFIED')) {
+        setImmediate(() => void this.m.remove(c.Id, { volumes: true }).catch(() => {}));
+      }
+      throw err;
+    }
   }
 
   async #startLocked(c: ContainerRecord): Promise<void> {
@@ -84,7 +95,24 @@ export class Lifecycle {
     }
   }
 
+  /** Rotate the container's log (docker json-file max-size/max-file semantics). */
+  #rotate(c: ContainerRecord): void {
+    this.#rotators.get(c.Id)?.stop();
+    const cfg = c.HostConfig.LogConfig?.Config;
+    let rot;
+    try {
+      rot = parseLogOpts(cfg, { maxSize: this.m.deps.logMaxSize, maxFiles: this.m.deps.logMaxFiles });
+    } catch {
+      rot = { maxSize: this.m.deps.logMaxSize, maxFiles: this.m.deps.logMaxFiles };
+    }
+    const r = new LogRotator({ logPath: c.LogPath, ...rot, reopen: () => this.m.deps.runtime.reopenLog(c.Id) });
+    r.start();
+    this.#rotators.set(c.Id, r);
+  }
+
   #watchExit(id: string): void {
+    const c = this.m.store.tryGet(id);
+    if (c) this.#rotate(c);
     const p = this.m.deps.runtime.waitExit(id).then(
       (st) => this.#onExit(id, st),
       (err) => this.#onExit(id, { exitCode: 255, oomKilled: false, finishedAt: new Date() }, errorMessage(err)),
@@ -95,6 +123,8 @@ export class Lifecycle {
   async #onExit(id: string, st: ExitStatus, error = ''): Promise<void> {
     const c = this.m.store.tryGet(id);
     this.#exits.delete(id);
+    this.#rotators.get(id)?.stop();
+    this.#rotators.delete(id);
     if (!c) return;
     await this.m.lock.run(id, async () => {
       if (!c.State.Running && c.State.Status !== 'removing') return;
@@ -169,6 +199,13 @@ export class Lifecycle {
     }
     await exited;
     this.m.publish(c, 'stop');
+  }
+
+  /** rm -f: no restart policy brings it back, SIGKILL, wait for the recorded exit. */
+  async killForRemoval(c: ContainerRecord): Promise<void> {
+    c.StoppedByUser = true;
+    this.restarts.cancel(c.Id);
+    await this.stopRunning(c, { timeout: 0, signal: 'SIGKILL' });
   }
 
   async kill(ref: string, signal?: string): Promise<void> {

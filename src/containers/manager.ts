@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { rm, mkdir } from 'node:fs/promises';
+import { resolveInRoot } from './support/in-root.js';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
 import { KeyedMutex } from '../common/lock.js';
 import { invalidArgument, isBerthError, notFound } from '../common/errors.js';
@@ -112,7 +113,7 @@ export class ContainerManager {
     await mkdir(root, { recursive: true });
     await mountAll(await this.deps.snapshots.mounts(id), root);
     try {
-      for (const f of fresh) await copyImageDataIntoVolume(join(root, f.target), f.mountpoint);
+      for (const f of fresh) await copyImageDataIntoVolume(await resolveInRoot(root, f.target), f.mountpoint);
     } finally {
       await unmountAll(root);
     }
@@ -173,19 +174,19 @@ export class ContainerManager {
     return this.waiters.add(c.Id, condition, signal);
   }
 
+  /**
+   * Remove a container. A running one (with force) is killed first, outside the lock,
+   * so its exit is recorded by the exit path like any other exit.
+   */
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<void> {
     const c = this.get(ref);
+    assertCanRemove(c, !!opts.force);
+    if ((c.State.Running || c.State.Paused || c.State.Restarting) && stop) await stop(c);
     await this.lock.run(c.Id, async () => {
       if (!this.store.tryGet(c.Id)) throw notFound(`No such container: ${ref}`);
-      assertCanRemove(c, !!opts.force);
-      const prevStatus = c.State.Status;
+      assertCanRemove(c, false);
       c.State.Status = 'removing';
-      try {
-        if ((c.State.Running || c.State.Paused) && stop) await stop(c);
-      } catch (err) {
-        c.State.Status = prevStatus;
-        throw err;
-      }
+      await this.store.save(c);
       await this.destroy(c, !!opts.volumes);
     });
   }

@@ -69,7 +69,7 @@ export class Containers implements ContainerService {
   }
 
   remove(ref: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void> {
-    return this.#m.remove(ref, opts, (c) => this.#life.stopRunning(c, { timeout: 0, signal: 'SIGKILL' }));
+    return this.#m.remove(ref, opts, (c) => this.#life.killForRemoval(c));
   }
 
   list(opts?: { all?: boolean; limit?: number; filters?: ListFilters }): Promise<ContainerRecord[]> {
@@ -112,7 +112,7 @@ export class Containers implements ContainerService {
   }
 
   prune(filters?: { label?: string[]; until?: string[] }) {
-    return this.#m.prune(filters);
+    return this.#m.prune(filters, (c) => this.#life.killForRemoval(c));
   }
 
   execCreate(ref: string, cfg: ExecConfig): Promise<string> {

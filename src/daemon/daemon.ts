@@ -13,7 +13,7 @@ import { createConmonRuntime } from '../runtime/index.js';
 import { createVolumeService } from '../volumes/index.js';
 import { createContainerService, type Containers } from '../containers/index.js';
 import { readHostResolvConf } from '../containers/support/etc-files.js';
-import { parseLogSize } from '../containers/logs/index.js';
+import { parseLogOpts } from '../containers/logs/index.js';
 import { createApiServer } from '../api/index.js';
 import { createSystemService } from './system.js';
 import { listenUnix } from './listen.js';
@@ -33,6 +33,7 @@ const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/lib
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   await ensureDir(cfg.dataRoot, 0o711);
   await ensureDir(cfg.execRoot, 0o711);
+  const logRotation = parseLogOpts(cfg.logOpts);
   const releasePid = await claimPidFile(cfg.pidFile);
   const events = new EventBus();
   const content = createContentStore(cfg.dataRoot);
@@ -48,8 +49,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     volumes,
     events,
     initPath: INIT_CANDIDATES.find((p) => existsSync(p)),
-    logMaxSize: parseLogSize(cfg.logOpts['max-size']),
-    logMaxFiles: Number(cfg.logOpts['max-file']) || 1,
+    logMaxSize: logRotation.maxSize,
+    logMaxFiles: logRotation.maxFiles,
     hostResolvConf: await readHostResolvConf(),
   });
   await containers.reconcile();
