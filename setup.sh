@@ -13,8 +13,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # runc + conmon run containers; busybox-static makes the default image; tini-static is --init;
-# procps gives `top` its ps; iproute2/nftables/iptables are for networking.
-packages=(runc conmon busybox-static tini procps iproute2 nftables iptables ca-certificates)
+# procps gives `top` its ps; iproute2/nftables/iptables are for networking;
+# python3-docker (docker-py) and util-linux (script, for PTY tests) are test clients.
+packages=(runc conmon busybox-static tini procps iproute2 nftables iptables ca-certificates python3-docker util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -137,7 +137,10 @@ export interface PipeOptions {
 export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOptions): Promise<void> {
   const tty = session.tty;
   socket.setNoDelay?.(true);
-  socket.write(hijackHead({ upgrade: opts.upgrade, contentType: streamContentType(tty, opts.version), headers: opts.headers }));
+  // The process starts only once the head is on its way (session.start), as dockerd
+  // does: output that arrived with the head would be swallowed by clients that read
+  // the head through a buffered reader and then switch to the raw socket (docker-py).
+  socket.write(hijackHead({ upgrade: opts.upgrade, contentType: streamContentType(tty, opts.version), headers: opts.headers }), () => session.start?.());
   let outputDone = false;
   let clientGone = false;
   if (opts.rest && opts.rest.length > 0) session.write(opts.rest);

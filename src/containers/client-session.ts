@@ -19,6 +19,8 @@ export interface ClientSessionOptions {
   detachKeys?: Buffer;
   /** Waited for after the runtime output ends, before the client's stream ends (exec exit codes). */
   beforeEnd?: () => Promise<unknown>;
+  /** The client has the response head (see StdioSession.start). */
+  onStart?: () => void;
   onClose?: () => void;
 }
 
@@ -84,6 +86,12 @@ export class ClientSession implements StdioSession {
     this.#queue.push(chunk);
   }
 
+  start(): void {
+    const cb = this.#opts.onStart;
+    this.#opts.onStart = undefined;
+    cb?.();
+  }
+
   /** No live stream will come (the process is gone or never started). */
   end(): void {
     this.#queue.end();
@@ -117,6 +125,7 @@ export class ClientSession implements StdioSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.start();
     this.#io?.close();
     this.#queue.end();
     this.#finish();

@@ -87,8 +87,7 @@ export class ExecManager {
     const tty = opts.tty ?? !!cfg.Tty;
     const rootfs = this.#m.rootfsDir(c.Id);
     const detach = !!opts.detach || !!cfg.Detach;
-    let handle: ExecHandle;
-    try {
+    const launch = async (gate?: Promise<void>): Promise<ExecHandle> => {
       const input = await specInput(this.#m, c, rootfs);
       input.args = cfg.Cmd;
       input.env = mergeEnv(input.env, cfg.Env ?? []);
@@ -105,31 +104,42 @@ export class ExecManager {
         process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps };
       }
       this.#m.publish(c, `exec_start: ${cfg.Cmd.join(' ')}`, { execID: execId });
-      handle = await this.#m.deps.runtime.exec(c.Id, { execId, process, terminal: tty, stdin: !!cfg.AttachStdin && !detach, detach });
-    } catch (err) {
+      return this.#m.deps.runtime.exec(c.Id, { execId, process, terminal: tty, stdin: !!cfg.AttachStdin && !detach, detach, gate });
+    };
+    const failed = (err: unknown): number => {
       // docker: an exec that cannot start ends with 126 and its reason on the stream.
-      const msg = errorMessage(err);
       e.record.ExitCode = 126;
       e.record.Running = false;
-      this.#m.publish(c, 'exec_die', { execID: execId, exitCode: String(e.record.ExitCode) });
-      if (detach) throw err;
-      const s = new ClientSession({ tty, stdin: false, stdout: true, stderr: true, stdinOnce: true });
-      s.pushReplay({ stream: 'stdout', data: Buffer.from(`OCI runtime exec failed: ${msg}\r\n`) });
-      s.end();
-      return s;
+      this.#m.publish(c, 'exec_die', { execID: execId, exitCode: '126' });
+      return 126;
+    };
+    const track = (handle: ExecHandle): Promise<void> => {
+      e.handle = handle;
+      e.record.Running = true;
+      e.record.Pid = handle.pid;
+      return handle.exited.then((code) => code, () => 126).then((code) => {
+        e.record.ExitCode = code;
+        e.record.Running = false;
+        this.#m.publish(c, 'exec_die', { execID: execId, exitCode: String(code) });
+      });
+    };
+
+    if (detach) {
+      try {
+        void track(await launch());
+      } catch (err) {
+        failed(err);
+        throw err;
+      }
+      return undefined;
     }
-    e.handle = handle;
-    e.record.Running = true;
-    e.record.Pid = handle.pid;
-    const done = handle.exited.then(
-      (code) => code,
-      () => 126,
-    ).then((code) => {
-      e.record.ExitCode = code;
-      e.record.Running = false;
-      this.#m.publish(c, 'exec_die', { execID: execId, exitCode: String(code) });
-    });
-    if (detach || !handle.io) return undefined;
+
+    // Attached: hand the session out now; the process starts when the client has the
+    // response head (session.start), and its exit code is recorded before the stream ends.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let recorded!: () => void;
+    const done = new Promise<void>((r) => (recorded = r));
     const session = new ClientSession({
       tty,
       stdin: !!cfg.AttachStdin,
@@ -137,10 +147,22 @@ export class ExecManager {
       stderr: cfg.AttachStderr ?? true,
       stdinOnce: true,
       detachKeys: cfg.DetachKeys ? parseDetachKeys(cfg.DetachKeys) : undefined,
-      // The exit code must be inspectable as soon as the client sees the stream end.
       beforeEnd: () => done,
+      onStart: open,
     });
-    session.connect(handle.io);
+    launch(gate).then(
+      (handle) => {
+        void track(handle).then(recorded);
+        if (handle.io) session.connect(handle.io);
+        else session.end();
+      },
+      (err) => {
+        failed(err);
+        recorded();
+        session.pushReplay({ stream: 'stdout', data: Buffer.from(`OCI runtime exec failed: ${errorMessage(err)}\r\n`) });
+        session.end();
+      },
+    );
     return session;
   }
 

@@ -110,6 +110,11 @@ export interface StdioSession {
   closeStdin(): void;
   /** The client went away. */
   close(): void;
+  /**
+   * The client has the response head: a process waiting for it may start now.
+   * Sessions that need no such gate leave it undefined.
+   */
+  start?(): void;
 }
 
 export interface ExecConfig {

@@ -60,6 +60,8 @@ export interface ExecOptions {
   stdin: boolean;
   /** Run without attaching: output discarded, exit code still recorded. */
   detach: boolean;
+  /** Attached execs: the process starts once this resolves (the client is ready to read). */
+  gate?: Promise<void>;
 }
 
 export interface ExecHandle {
