@@ -7,6 +7,7 @@ import { join, relative, resolve, dirname } from 'node:path';
 const LEVEL = {
   common: 0, oci: 1, events: 1, mount: 1,
   content: 2, snapshots: 2, 'registry-client': 2, network: 2,
+  cgroups: 2,
   diff: 3, metadata: 3,
   images: 4, runtime: 4, volumes: 4,
   containers: 5, build: 6, api: 7, 'registry-server': 7, cri: 7, daemon: 8,

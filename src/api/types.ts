@@ -3,6 +3,7 @@
  * Docker wire shapes it sends out. The CLI imports the wire types from here
  * (type-only), so they must not pull in any runtime code.
  */
+import type { NetworkService } from '../network/types.js';
 import type { ContainerService } from '../containers/types.js';
 import type { ImageService } from '../images/types.js';
 import type { VolumeService } from '../volumes/types.js';
@@ -47,12 +48,20 @@ export interface ImagePuller {
   pull(ref: string, opts: { platform?: string; auth?: string; signal?: AbortSignal }): AsyncIterable<PullProgress>;
 }
 
+/** Registry push and login (`POST /images/{name}/push`, `POST /auth`), optional like pull. */
+export interface ImagePusher {
+  push(name: string, opts: { tag?: string; auth?: string; signal?: AbortSignal }): AsyncIterable<PullProgress & { aux?: Record<string, unknown> }>;
+  login(serverAddress: string, auth: string | undefined, signal?: AbortSignal): Promise<void>;
+}
+
 export interface ApiDeps {
   containers: ContainerService;
-  images: ImageService & Partial<ImagePuller>;
+  images: ImageService & Partial<ImagePuller> & Partial<ImagePusher>;
   volumes: VolumeService;
   events: EventBus;
   system: SystemService;
+  /** Networking (issue 5); absent in API tests that fake the engine. */
+  networks?: NetworkService;
 }
 
 // ---- wire types (docker's JSON) -------------------------------------------------

@@ -5,10 +5,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { existsSync, openSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { shouldAutostart, startDaemon } from './autostart.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 /** The newest API version this CLI speaks; the server may negotiate it down. */
@@ -23,7 +20,11 @@ export class ApiError extends Error {
 }
 
 /** The daemon could not be reached at all (docker's "Cannot connect" case). */
-export class ConnectError extends Error {}
+export class ConnectError extends Error {
+  constructor(message: string, readonly errno?: string) {
+    super(message);
+  }
+}
 
 /** Arrays repeat the key (`changes=a&changes=b`), as Go's url.Values does. */
 export type Query = Record<string, string | number | boolean | string[] | undefined | null>;
@@ -132,7 +133,7 @@ export class Client {
       req.once('response', resolve);
       req.once('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') {
-          reject(new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`));
+          reject(new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`, e.code));
         } else reject(e);
       });
       this.send(req, opts.body);
@@ -146,8 +147,12 @@ export class Client {
     try {
       res = await this.connectOnce('HEAD', '/_ping');
     } catch (e) {
-      if (!(e instanceof ConnectError) || this.host !== DEFAULT_HOST) throw e;
-      await startDaemon(this.endpoint.socketPath!);
+      if (!(e instanceof ConnectError) || !shouldAutostart(this.host, DEFAULT_HOST, e.errno)) throw e;
+      try {
+        await startDaemon({ socketPath: this.endpoint.socketPath! });
+      } catch (err) {
+        throw new ConnectError((err as Error).message);
+      }
       res = await this.connectOnce('HEAD', '/_ping');
     }
     res.resume();
@@ -230,34 +235,6 @@ export interface Hijacked {
   /** The write side (null when the server answered 200 without upgrading). end() half-closes. */
   input: Socket | null;
   destroy(): void;
-}
-
-/**
- * Start berthd (beside this CLI) when the default socket is absent, then wait for it.
- * berthd runs detached with its output in /var/log/berthd.log.
- */
-async function startDaemon(socketPath: string): Promise<void> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const bin = join(here, '..', 'bin', 'berthd');
-  if (!existsSync(bin)) throw new ConnectError(`Cannot connect to the berth daemon at unix://${socketPath}. Is the berth daemon running?`);
-  let out: number | 'ignore' = 'ignore';
-  try { out = openSync('/var/log/berthd.log', 'a'); } catch { /* not root: discard output */ }
-  const child = spawn(bin, [], { detached: true, stdio: ['ignore', out, out] });
-  child.unref();
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (existsSync(socketPath) && await pingOk(socketPath)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new ConnectError(`Cannot connect to the berth daemon at unix://${socketPath}. Is the berth daemon running?`);
-}
-
-function pingOk(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath, method: 'HEAD', path: '/_ping', agent: false }, (res) => { res.resume(); resolve(true); });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
 }
 
 /** -H/--host, else BERTH_HOST, else the default socket. */

@@ -15,6 +15,11 @@ import { registerRun } from './commands/run.js';
 import { rewriteBoolFlags } from './opts.js';
 import { addInspectFlags, CLI_VERSION, inspect, registerSystem } from './commands/system.js';
 import { registerVolume } from './commands/volume.js';
+import { registerLogin } from './commands/login.js';
+import { registerArchive } from './commands/archive.js';
+import { registerStats } from './commands/stats.js';
+import { registerUpdate } from './commands/update.js';
+import { registerEvents } from './commands/events.js';
 
 const argv = process.argv.slice(2);
 let finished = false;
@@ -97,7 +102,7 @@ const ROOT_HELP = (program: Command) => {
     const c = program.commands.find((x) => x.name() === name);
     return `  ${name.padEnd(11)} ${c?.description() ?? ''}\n`;
   };
-  const common = ['run', 'exec', 'ps', 'images', 'pull', 'import', 'info', 'version'];
+  const common = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'import', 'info', 'version'].filter((n) => program.commands.some((c) => c.name() === n));
   const mgmt = ['container', 'image', 'volume'];
   const rest = program.commands.map((c) => c.name()).filter((n) => !common.includes(n) && !mgmt.includes(n) && n !== 'help').sort();
   return `
@@ -154,18 +159,28 @@ export function buildProgram(ctxOverride?: (p: Command) => Ctx): Command {
   registerExec(container, ctx, act);
   registerContainer(container, ctx, act);
   registerContainerPrune(container, ctx, act);
+  registerArchive(container, ctx, act, ['export', 'commit', 'diff', 'cp']);
   addInspectFlags(container.command('inspect').description('Display detailed information on one or more containers')
     .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>'), false)
     .action(act(1, (names: string[], o: { format?: string; size?: boolean }) => inspect(ctx, names, o, 'container')));
 
   const image = program.command('image').description('Manage images').usage('COMMAND');
   registerImage(image, ctx, act, true);
+  registerArchive(image, ctx, act, ['save', 'load']);
   image.command('inspect').description('Display detailed information on one or more images')
     .usage('[OPTIONS] IMAGE [IMAGE...]').argument('<image...>')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(1, (names: string[], o: { format?: string }) => inspect(ctx, names, o, 'image')));
 
   registerVolume(program, ctx, act);
+  registerLogin(program, ctx, act);
+  registerArchive(program, ctx, act, ['save', 'load', 'export', 'commit', 'diff', 'cp']);
+  // Resource control and supervision (issue 3).
+  registerStats(program, ctx, act);
+  registerUpdate(program, ctx, act);
+  registerEvents(program, ctx, act);
+  registerStats(container, ctx, act);
+  registerUpdate(container, ctx, act);
   program.helpInformation = () => ROOT_HELP(program);
   program.action(() => {
     if (program.opts().version) { process.stdout.write(`berth version ${CLI_VERSION}\n`); return; }

@@ -8,6 +8,7 @@ import { resolve as resolvePath, isAbsolute } from 'node:path';
 import type { CreateContainerRequest, HostConfig, MountSpec, Ulimit } from './wire.js';
 import { FlagError, CliError } from './errors.js';
 import { ramInBytes } from './format/human.js';
+import { addResourceFlags, applyResourceFlags, healthcheckFromFlags, type ResourceFlags } from './commands/update-flags.js';
 
 export interface RunFlags {
   detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; name?: string;
@@ -27,7 +28,8 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Registers docker's container-config flags on `run` and `create`. */
 export function addContainerFlags(cmd: Command): Command {
-  return cmd
+  // Resource and health-check flags of issue 3 live in commands/update-flags.ts.
+  return addResourceFlags(cmd)
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--add-host <host:ip>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--cap-add <cap>', 'Add Linux capabilities', collect)
@@ -358,6 +360,10 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (Object.keys(exposed).length) body.ExposedPorts = exposed;
   if (f.stopSignal) body.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) body.StopTimeout = parseIntFlag(f.stopTimeout, '--stop-timeout');
+  // Issue 3: remaining resource flags and --health-*.
+  applyResourceFlags(f as ResourceFlags, hc);
+  const health = healthcheckFromFlags(f as ResourceFlags);
+  if (health) body.Healthcheck = health;
   return { body, name: f.name, platform: f.platform };
 }
 
@@ -366,7 +372,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
  * `=true` drops the value, `=false` drops the flag (or picks its --no- form).
  */
 const NEGATABLE = new Set(['sig-proxy', 'human', 'trunc', 'stdin']);
-const BOOLS = new Set(['rm', 'detach', 'interactive', 'tty', 'init', 'privileged', 'read-only', 'all', 'quiet', 'no-trunc', 'force', 'digests', 'size', 'latest', 'follow', 'timestamps', 'publish-all', 'sig-proxy', 'human', 'no-stdin', 'attach', 'volumes']);
+const BOOLS = new Set(['oom-kill-disable', 'rm', 'detach', 'interactive', 'tty', 'init', 'privileged', 'read-only', 'all', 'quiet', 'no-trunc', 'force', 'digests', 'size', 'latest', 'follow', 'timestamps', 'publish-all', 'sig-proxy', 'human', 'no-stdin', 'attach', 'volumes']);
 export function rewriteBoolFlags(args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {

@@ -2,6 +2,7 @@
  * Moving bytes between the terminal and a hijacked attach/exec connection: frame demux,
  * stdin pumping with half-close, detach-key detection, raw mode and terminal resize.
  */
+import { spawnSync } from 'node:child_process';
 import type { Client, Hijacked } from './client.js';
 
 /**
@@ -130,6 +131,11 @@ export function setRawTerminal(): () => void {
   const stdin = process.stdin;
   if (!stdin.isTTY) return () => {};
   stdin.setRawMode(true);
+  // libuv's raw mode keeps output post-processing (ONLCR), so the container's own \r\n
+  // would reach the screen as \r\r\n and full-screen programs that move down with a
+  // bare \n would lose their column. docker's raw mode (cfmakeraw) clears OPOST too; node
+  // has no termios call, so stty does it. setRawMode(false) restores the saved termios.
+  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 2000 });
   let restored = false;
   const restore = () => {
     if (restored) return;
@@ -141,17 +147,48 @@ export function setRawTerminal(): () => void {
 }
 
 /**
- * Send the terminal size now and on every SIGWINCH. `path` is `/containers/{id}/resize`
+ * Send the terminal size now and on every resize. `path` is `/containers/{id}/resize`
  * or `/exec/{id}/resize`. Returns the function that stops monitoring.
  */
-export function monitorTtySize(client: Client, path: string): () => void {
+export function monitorTtySize(client: Client, path: string, opts: { redraw?: boolean } = {}): () => void {
   if (!process.stdout.isTTY) return () => {};
+  let stopped = false;
+  // One request at a time, always the latest size: two in flight on two connections can
+  // be applied out of order and leave the container at a stale size.
+  let chain: Promise<unknown> = Promise.resolve();
+  let want: [number, number] | undefined;
+  const resize = (h: number, w: number): Promise<boolean> => {
+    want = [h, w];
+    const run = chain.then(async () => {
+      if (!want) return true;
+      const [wh, ww] = want;
+      want = undefined;
+      return client.json('POST', path, { query: { h: wh, w: ww } }).then(() => true, () => false);
+    });
+    chain = run;
+    return run;
+  };
   const send = () => {
     const { rows, columns } = process.stdout;
-    if (!rows || !columns) return;
-    client.json('POST', path, { query: { h: rows, w: columns } }).catch(() => { /* not running yet / gone */ });
+    if (!rows || !columns) return Promise.resolve(true);
+    return resize(rows, columns);
   };
-  send();
-  process.on('SIGWINCH', send);
-  return () => process.removeListener('SIGWINCH', send);
+  // The first resize can come before the process has started (an exec starts only once we
+  // hold the stream): retry a few times, as docker's CLI does, rather than keep 0x0.
+  const initial = async () => {
+    for (let i = 0; i <= 10 && !stopped; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, i * 10));
+      if (await send()) return;
+    }
+  };
+  // Reattaching to a shell shows nothing until it redraws; a size change makes the kernel
+  // send it SIGWINCH (an unchanged size would not), so flip the size once.
+  if (opts.redraw && process.stdout.rows && process.stdout.columns) {
+    void resize(process.stdout.rows + 1, process.stdout.columns + 1).then(initial);
+  } else void initial();
+  // 'resize' comes after node has re-read the size on SIGWINCH (a raw SIGWINCH listener
+  // may run first and see the old one).
+  const onResize = () => { void send(); };
+  process.stdout.on('resize', onResize);
+  return () => { stopped = true; process.stdout.removeListener('resize', onResize); };
 }

@@ -5,6 +5,8 @@
  */
 import { invalidArgument } from '../common/errors.js';
 import { parseLogOpts } from './logs/index.js';
+// Host-dependent resource checks (cpuset, ulimits, devices) live with update's (issue 3).
+import { validateResources } from './update-validate.js';
 import type { ContainerConfig, CreateContainerRequest, HostConfig } from '../oci/docker-config.js';
 import type { ImageConfigFile } from '../oci/image-spec.js';
 
@@ -73,9 +75,11 @@ export function validateHostConfig(hc: HostConfig): void {
     throw invalidArgument(`logger: no log driver named '${lc.Type}' is registered (berth has json-file and none)`);
   }
   if (lc?.Config && lc.Type !== 'none') parseLogOpts(lc.Config);
+  // Resource limits against this host, before anything is created (issue 3).
+  validateResources(hc);
   const nm = hc.NetworkMode ?? '';
-  if (nm && !['default', 'none', 'host', 'bridge'].includes(nm) && !nm.startsWith('container:')) {
-    // User-defined networks arrive with the networking issue.
+  // Networking hook: user-defined network names are checked against the network service at create.
+  if (nm && !['default', 'none', 'host', 'bridge'].includes(nm) && !nm.startsWith('container:') && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(nm)) {
     throw invalidArgument(`network ${nm} not found`);
   }
 }

@@ -3,6 +3,7 @@ import type { ImageService } from '../images/types.js';
 import type { Snapshotter } from '../snapshots/types.js';
 import type { VolumeService } from '../volumes/types.js';
 import type { EventBus } from '../events/bus.js';
+import type { NetworkService } from '../network/types.js';
 
 /** What the containers service is built from (daemon/ wires it). */
 export interface ContainerDeps {
@@ -19,4 +20,6 @@ export interface ContainerDeps {
   logMaxFiles: number;
   /** The host resolv.conf to base containers' on. */
   hostResolvConf?: string;
+  /** Networking (issue 5): sandboxes for bridge-mode containers; absent = every container gets lo only. */
+  network?: NetworkService;
 }

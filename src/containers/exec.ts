@@ -97,6 +97,10 @@ export class ExecManager {
         input.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
       }
       input.terminal = tty;
+      // The client's terminal size from the start (docker's ConsoleSize): a resize sent
+      // right after start can reach conmon before it holds the pty and be lost.
+      const cs = cfg.ConsoleSize;
+      if (tty && Array.isArray(cs) && [cs[0], cs[1]].every((n) => Number.isInteger(n) && n > 0 && n < 65536)) input.consoleSize = { height: cs[0], width: cs[1] };
       if (cfg.Privileged) input.privileged = true;
       const process = buildSpecWithWarnings(input).spec.process!;
       if (cfg.Privileged) {

@@ -14,6 +14,8 @@ import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
 import { RestartSupervisor } from './restart.js';
 import { LogRotator, parseLogOpts } from './logs/index.js';
+import { networkUp, networkDown } from './network-hooks.js';
+import { addThrottleDevices } from '../cgroups/index.js';
 
 export class Lifecycle {
   readonly m: ContainerManager;
@@ -60,7 +62,11 @@ export class Lifecycle {
     try {
       await mkdir(root, { recursive: true });
       if (!(await isMountPoint(root))) await mountAll(await snapshots.mounts(c.Id), root);
+      // Networking hook: the netns exists and is configured before the process starts.
+      await networkUp(this.m, c);
       const spec = await prepareContainerSpec(this.m, c, root);
+      // Device I/O throttles (--device-read-bps …) need the host's major:minor (issue 3).
+      addThrottleDevices(spec, c.HostConfig);
       const { pid } = await runtime.create({
         id: c.Id,
         spec,
@@ -69,6 +75,8 @@ export class Lifecycle {
         logSizeMax: 0,
         terminal: !!c.Config.Tty,
         stdin: !!c.Config.OpenStdin,
+        // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
+        leaveStdinOpen: !(c.Config.StdinOnce && !c.Config.Tty),
       });
       created = true;
       // Sessions that attached before start join now, before the process runs.
@@ -85,6 +93,7 @@ export class Lifecycle {
     } catch (err) {
       if (created) await runtime.delete(c.Id).catch(() => {});
       await unmountAll(root).catch(() => {});
+      await networkDown(this.m, c); // networking hook: nothing half-wired stays
       const msg = errorMessage(err);
       c.State = { ...c.State, Status: c.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: msg, ExitCode: exitCodeForStartError(msg) };
       await this.m.store.save(c).catch(() => {});
@@ -130,6 +139,7 @@ export class Lifecycle {
       if (!c.State.Running && c.State.Status !== 'removing') return;
       await this.m.deps.runtime.delete(id).catch(() => {});
       await unmountAll(this.m.rootfsDir(id)).catch(() => {});
+      await networkDown(this.m, c); // networking hook: veths, netns, leases, ports released
       c.State = {
         ...c.State,
         Status: c.State.Status === 'removing' ? 'removing' : 'exited',
@@ -282,12 +292,21 @@ export class Lifecycle {
       const exit = await runtime.exitStatus(c.Id).catch(() => undefined);
       await this.#onExit(c.Id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() }, exit ? '' : 'container vanished while berthd was down');
     }
+    // Networking hook: sandboxes of containers that are gone are reclaimed.
+    await this.m.deps.network?.reconcile(new Set(this.m.store.all().filter((x) => x.State.Running).map((x) => x.Id))).catch(() => {});
+    // Share the live sandbox object so network connect/disconnect show in inspect.
+    for (const x of this.m.store.all()) if (x.State.Running && x.Network) x.Network = this.m.deps.network?.sandbox(x.Id) ?? x.Network;
     // docker starts `always` containers, and `unless-stopped` ones the user did not stop, at daemon start.
     for (const c of this.m.store.all()) {
       const p = c.HostConfig.RestartPolicy?.Name;
       if (c.State.Running) continue;
       if (p === 'always' || (p === 'unless-stopped' && !c.StoppedByUser)) {
-        await this.m.lock.run(c.Id, () => this.#startLocked(c)).catch(() => {});
+        // Re-checked under the lock: the restart timer armed by #onExit above may have won (issue 3).
+        await this.m.lock.run(c.Id, async () => {
+          if (c.State.Running) return;
+          c.StoppedByUser = false;
+          await this.#startLocked(c);
+        }).catch(() => {});
       }
     }
   }

@@ -18,6 +18,7 @@ import { resolveMounts } from './mounts.js';
 import { matchesFilters, newestFirst } from './list-filter.js';
 import { assertCanRemove, initialState, nowRFC3339Nano } from './rules.js';
 import { copyImageDataIntoVolume } from '../volumes/index.js';
+import { assertNetworksExist, networkDown } from './network-hooks.js';
 import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
 
@@ -58,6 +59,7 @@ export class ContainerManager {
     }
     const image = await this.deps.images.get(req.Image);
     const merged = mergeConfig(req, image.config);
+    assertNetworksExist(this, { HostConfig: merged.hostConfig, NetworkingConfig: req.NetworkingConfig ?? {}, Config: merged.config }); // networking hook
     const id = newId();
     if (!name) {
       do name = randomName(); while (this.store.nameTaken(name));
@@ -195,6 +197,7 @@ export class ContainerManager {
   async destroy(c: ContainerRecord, removeVolumes: boolean): Promise<void> {
     await this.deps.runtime.delete(c.Id).catch(() => {});
     await unmountAll(this.rootfsDir(c.Id)).catch(() => {});
+    await networkDown(this, c); // networking hook
     await this.deps.snapshots.remove(c.Id).catch((err) => {
       if (!isBerthError(err, 'NOT_FOUND')) throw err;
     });

@@ -10,6 +10,15 @@ import { ExecManager } from './exec.js';
 import { readLogs } from './logs/index.js';
 import { top, cgroupPids } from './support/top.js';
 import type { ContainerDeps } from './deps.js';
+import { ContainerArchive } from './archive.js';
+import { containerChanges } from './changes.js';
+import { commitContainer, type CommitRequest } from './commit.js';
+import type { Readable } from 'node:stream';
+// Resource control and supervision (issue 3): stats, update, health checks.
+import { statsSamples, type StatsJSON, type StatsOptions } from './stats.js';
+import { updateContainer, type UpdateConfig } from './update.js';
+import { HealthMonitor } from './health.js';
+import { connectNetwork, disconnectNetwork, type NetworkConnectRequest } from './network-hooks.js';
 import type {
   AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
 } from './types.js';
@@ -18,11 +27,25 @@ export class Containers implements ContainerService {
   readonly #m: ContainerManager;
   readonly #life: Lifecycle;
   readonly #exec: ExecManager;
+  readonly #archive: ContainerArchive;
+  readonly #health: HealthMonitor;
 
   constructor(deps: ContainerDeps) {
     this.#m = new ContainerManager(deps);
     this.#life = new Lifecycle(this.#m);
     this.#exec = new ExecManager(this.#m);
+    this.#archive = new ContainerArchive(this.#m);
+    this.#health = new HealthMonitor(this.#m);
+    // Health probes follow the container: a (re)start begins them afresh, an exit ends them.
+    deps.events.subscribe((ev) => {
+      if (ev.Type !== 'container') return;
+      if (ev.Action === 'start') {
+        const c = this.#m.store.tryGet(ev.Actor.ID);
+        if (c?.State.Running) this.#health.start(c);
+      } else if (ev.Action === 'die' || ev.Action === 'destroy') {
+        this.#health.stop(ev.Actor.ID);
+      }
+    });
     deps.events.subscribe((ev) => {
       if (ev.Type === 'container' && ev.Action === 'destroy') {
         this.#exec.forgetContainer(ev.Actor.ID);
@@ -32,8 +55,21 @@ export class Containers implements ContainerService {
   }
 
   /** Load records and re-adopt what conmon kept running while berthd was away. */
-  reconcile(): Promise<void> {
-    return this.#life.reconcile();
+  async reconcile(): Promise<void> {
+    await this.#life.reconcile();
+    // Containers adopted from conmon keep their health state; probing resumes.
+    for (const c of this.#m.store.all()) if (c.State.Running && !this.#health.running(c.Id)) this.#health.start(c, false);
+  }
+
+  /** docker stats: samples of the container's cgroup and network counters. */
+  async stats(ref: string, opts: StatsOptions, signal?: AbortSignal): Promise<AsyncIterable<StatsJSON>> {
+    const c = this.#m.get(ref);
+    return statsSamples(() => this.#m.store.tryGet(c.Id), opts, signal);
+  }
+
+  /** docker update: resources and restart policy, live on a running container. */
+  update(ref: string, cfg: UpdateConfig): Promise<{ Warnings: string[] }> {
+    return updateContainer(this.#m, ref, cfg);
   }
 
   create(req: CreateContainerRequest, name?: string) {
@@ -95,6 +131,14 @@ export class Containers implements ContainerService {
     return this.#life.attach.attach(ref, opts);
   }
 
+  connectNetwork(ref: string, r: NetworkConnectRequest): Promise<void> {
+    return connectNetwork(this.#m, ref, r);
+  }
+
+  disconnectNetwork(ref: string, network: string): Promise<void> {
+    return disconnectNetwork(this.#m, ref, network);
+  }
+
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.#m.get(ref);
     if (!c.State.Running) throw invalidArgument(`Container ${c.Id} is not running`);
@@ -129,6 +173,30 @@ export class Containers implements ContainerService {
 
   execResize(execId: string, height: number, width: number): Promise<void> {
     return this.#exec.resize(execId, height, width);
+  }
+
+  archiveStat(ref: string, path: string) {
+    return this.#archive.statPath(ref, path);
+  }
+
+  archiveGet(ref: string, path: string) {
+    return this.#archive.copyOut(ref, path);
+  }
+
+  archivePut(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+    return this.#archive.copyIn(ref, path, tar, opts);
+  }
+
+  export(ref: string) {
+    return this.#archive.export(ref);
+  }
+
+  changes(ref: string) {
+    return containerChanges(this.#m, ref);
+  }
+
+  commit(ref: string, req: CommitRequest): Promise<string> {
+    return commitContainer(this.#m, ref, req, { pause: (id) => this.#life.pause(id), unpause: (id) => this.#life.unpause(id) });
   }
 
   imageInUse(imageId: string): boolean {

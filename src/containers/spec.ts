@@ -24,8 +24,20 @@ function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<
     if (!other.State.Running) throw conflict(`cannot join network of a non running container: ${other.Id}`);
     return `/proc/${other.State.Pid}/ns/net`;
   }
-  // Until bridge networking lands every container gets its own namespace with lo only.
+  // Networking hook: a bridge-mode container runs in the netns network/ prepared.
+  if (c.Network) return c.Network.SandboxKey;
   return 'none';
+}
+
+/** The embedded DNS server's address for a container whose primary network is user-defined. */
+function embeddedDnsOf(c: ContainerRecord): string | undefined {
+  const nets = c.Network ? Object.entries(c.Network.Networks) : [];
+  const first = nets[0];
+  return first && first[0] !== 'bridge' ? first[1].Gateway : undefined;
+}
+
+function primaryEndpoint(c: ContainerRecord) {
+  return c.Network ? Object.values(c.Network.Networks)[0] : undefined;
 }
 
 export function containerHostname(c: ContainerRecord): string {
@@ -88,8 +100,10 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
   let hostsSource: string | undefined;
   if (hc.NetworkMode === 'host') hostsSource = await readFile('/etc/hosts', 'utf8').catch(() => '');
   const paths = await writeEtcFiles(dir, {
-    hosts: { hostname, domainname: c.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], ipv6: false },
-    resolv: { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [] },
+    // Networking hook: the container's own address in /etc/hosts, host-gateway = its gateway.
+    hosts: { hostname, domainname: c.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], ipv6: false, ip: primaryEndpoint(c)?.IPAddress, hostGatewayIp: primaryEndpoint(c)?.Gateway },
+    // Networking hook: on a user-defined network the embedded DNS (at the gateway) is the nameserver.
+    resolv: { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embeddedDns: embeddedDnsOf(c) },
     hostResolvConf: m.deps.hostResolvConf,
   });
   if (hostsSource !== undefined) {

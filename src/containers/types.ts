@@ -5,6 +5,10 @@
 import type { ContainerConfig, HostConfig, NetworkingConfig, CreateContainerRequest } from '../oci/docker-config.js';
 import type { StdioChunk } from '../runtime/types.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
+import type { Readable } from 'node:stream';
+import type { PathStat } from './archive-helper.js';
+import type { CommitRequest } from './commit.js';
+import type { SandboxState } from '../network/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -53,6 +57,8 @@ export interface ContainerRecord {
   OciMounts: OciMount[];
   /** Set by the user's stop/kill (unless-stopped semantics). */
   StoppedByUser?: boolean;
+  /** Networking (issue 5): the running container's netns, endpoints and published ports; cleared at exit. */
+  Network?: SandboxState;
 }
 
 export interface ListFilters {
@@ -181,6 +187,24 @@ export interface ContainerService {
   execStart(execId: string, opts: { detach?: boolean; tty?: boolean }): Promise<StdioSession | undefined>;
   execInspect(execId: string): Promise<ExecRecord>;
   execResize(execId: string, height: number, width: number): Promise<void>;
+
+  /** Optional so test fakes need not implement them. docker stats (issue 3): one sample, two a second apart, or a sample a second until aborted. */
+  stats?(ref: string, opts: { stream: boolean; oneShot?: boolean }, signal?: AbortSignal): Promise<AsyncIterable<object>>;
+  /** docker network connect/disconnect (issue 5): live when running, recorded for the next start either way. */
+  connectNetwork?(ref: string, r: { network: string; aliases?: string[]; ip?: string }): Promise<void>;
+  disconnectNetwork?(ref: string, network: string): Promise<void>;
+  /** docker update (issue 3): resources and restart policy; live when running. */
+  update?(ref: string, cfg: Record<string, unknown>): Promise<{ Warnings: string[] }>;
+
+  /** docker cp (archive API) and export; every path resolved inside the container (archive.ts). Optional for test fakes. */
+  archiveStat?(ref: string, path: string): Promise<PathStat>;
+  archiveGet?(ref: string, path: string): Promise<{ stat: PathStat; tar: Readable; done: Promise<void> }>;
+  archivePut?(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
+  export?(ref: string): Promise<{ tar: Readable; done: Promise<void> }>;
+  /** docker diff: [{Path, Kind: 0 changed | 1 added | 2 deleted}]. */
+  changes?(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;
+  /** docker commit: the new image's id. */
+  commit?(ref: string, req: CommitRequest): Promise<string>;
 
   /** Is any container (of any state) using this image id? */
   imageInUse(imageId: string): boolean;

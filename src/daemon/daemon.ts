@@ -9,8 +9,11 @@ import { EventBus } from '../events/bus.js';
 import { createContentStore } from '../content/index.js';
 import { createSnapshotter } from '../snapshots/index.js';
 import { createImageService } from '../images/index.js';
+import { attachArchives } from '../images/archive.js';
+import { withDistribution } from '../images/push-pull.js';
 import { createConmonRuntime } from '../runtime/index.js';
 import { createVolumeService } from '../volumes/index.js';
+import { createNetworkService } from '../network/index.js';
 import { createContainerService, type Containers } from '../containers/index.js';
 import { readHostResolvConf } from '../containers/support/etc-files.js';
 import { parseLogOpts } from '../containers/logs/index.js';
@@ -38,9 +41,15 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const events = new EventBus();
   const content = createContentStore(cfg.dataRoot);
   const snapshots = await createSnapshotter(cfg.dataRoot);
-  const images = await createImageService({ root: cfg.dataRoot, content, snapshots, events });
+  // save/load/commit ride on the image service object (images/archive.ts).
+  const images = withDistribution(
+    attachArchives(await createImageService({ root: cfg.dataRoot, content, snapshots, events }), { root: cfg.dataRoot, content, snapshots }),
+    // pull/push/login over the registry client (images/push-pull.ts).
+    { root: cfg.dataRoot, content, snapshots, events, registryOptions: { insecureRegistries: cfg.insecureRegistries, ...registryTuning() } },
+  );
   const runtime: Runtime = createConmonRuntime({ execRoot: cfg.execRoot, runtimePath: cfg.runtime });
   const volumes = createVolumeService({ root: cfg.dataRoot, events });
+  const network = await createNetworkService({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, events });
   const containers = createContainerService({
     dataRoot: cfg.dataRoot,
     runtime,
@@ -52,13 +61,14 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     logMaxSize: logRotation.maxSize,
     logMaxFiles: logRotation.maxFiles,
     hostResolvConf: await readHostResolvConf(),
+    network,
   });
   await containers.reconcile();
   const system = createSystemService(cfg, { containers, images });
   const servers: Server[] = [];
   const sockets: string[] = [];
   for (const host of cfg.hosts) {
-    const server = createApiServer({ containers, images, volumes, events, system });
+    const server = createApiServer({ containers, images, volumes, events, system, networks: network });
     sockets.push(await listenUnix(server, host));
     servers.push(server);
   }
@@ -74,9 +84,21 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       }
       // Containers keep running under conmon; the next berthd re-adopts them.
       await runtime.close();
+      // Bridges and the nft table go when no container uses them (running ones keep theirs).
+      await network.close().catch(() => {});
       await releasePid();
     },
   };
 }
 
 export { join };
+
+/** Registry timeouts: BERTH_REGISTRY_TIMEOUT_MS / _ATTEMPTS override the defaults (tests use short ones). */
+function registryTuning(): { idleTimeoutMs?: number; attempts?: number; backoffMs?: number } {
+  const num = (v: string | undefined) => (v && /^\d+$/.test(v) ? Number(v) : undefined);
+  return {
+    idleTimeoutMs: num(process.env.BERTH_REGISTRY_TIMEOUT_MS),
+    attempts: num(process.env.BERTH_REGISTRY_ATTEMPTS),
+    backoffMs: num(process.env.BERTH_REGISTRY_BACKOFF_MS),
+  };
+}

@@ -110,7 +110,7 @@ export class ConmonRuntime implements Runtime {
           cid: id, uuid: id, runcPath: this.#runc.path, runcRoot: this.#runc.root, dir: bundle,
           exitDir: this.#layout.exitDir, persistDir: this.#layout.persist(id),
           log: `k8s-file:${opts.logPath}`, logLevel: this.#logLevel, logSizeMax: opts.logSizeMax,
-          terminal: opts.terminal, stdin: opts.stdin,
+          terminal: opts.terminal, stdin: opts.stdin, leaveStdinOpen: opts.leaveStdinOpen,
         }),
       });
       conmon.sendStart();
@@ -213,6 +213,13 @@ export class ConmonRuntime implements Runtime {
   async #cleanup(id: string): Promise<void> {
     const bundle = this.#layout.bundle(id);
     const errors: string[] = [];
+    // With neither bundle nor runc state left, runc could only answer "does not exist":
+    // skip the process (rm of an already-exited container deleted it at exit).
+    if (!existsSync(bundle) && !existsSync(join(this.#layout.runcRoot, id))) {
+      await rm(join(this.#layout.persistRoot, id), { recursive: true, force: true });
+      await rm(join(this.#layout.exitDir, id), { force: true });
+      return;
+    }
     await this.#runc.delete(id).catch((e) => errors.push(errorMessage(e)));
     // A monitor that outlived runc delete (failed create) must not linger.
     await this.#killMonitor(join(bundle, 'conmon.pid'));

@@ -39,6 +39,12 @@ export interface CreateOptions {
   /** Keep stdin open (docker's OpenStdin / -i). */
   stdin: boolean;
   /**
+   * Keep the process's stdin open when an attached client disconnects (conmon
+   * --leave-stdin-open). docker closes it only for StdinOnce without a tty; otherwise a
+   * detach (Ctrl-P Ctrl-Q) would leave a reattached shell deaf.
+   */
+  leaveStdinOpen?: boolean;
+  /**
    * Called after runc create succeeded and before runc start: attach sessions that
    * were waiting for the container connect here so no output is lost.
    */

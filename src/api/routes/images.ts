@@ -55,9 +55,17 @@ async function createImage(ctx: Ctx): Promise<void> {
   }
   const ac = new AbortController();
   res.on('close', () => ac.abort());
-  const progress = deps.images.pull(ref, { platform, auth: headerStr(req.headers['x-registry-auth']), signal: ac.signal });
+  await streamProgress(ctx, deps.images.pull(ref, { platform, auth: headerStr(req.headers['x-registry-auth']), signal: ac.signal }));
+}
+
+/**
+ * A pull or push progress stream. The first step (resolving the name, finding the
+ * image) decides between an HTTP error and a 200 stream; after the 200 a failure can
+ * only be a JSON error line, on which the CLI exits 1.
+ */
+async function streamProgress(ctx: Ctx, progress: AsyncIterable<object>): Promise<void> {
+  const { res } = ctx;
   const it = progress[Symbol.asyncIterator]();
-  // The first step (resolving the name) decides between an HTTP error and a 200 stream.
   const first = await it.next();
   startStream(res, 200, 'application/json');
   try {
@@ -65,10 +73,19 @@ async function createImage(ctx: Ctx): Promise<void> {
       if (!(await writeAndDrain(res, JSON.stringify(r.value) + '\n'))) break;
     }
   } catch (err) {
-    // After the 200 a failure can only be a JSON line; the CLI exits 1 on it.
     res.write(JSON.stringify({ errorDetail: { message: messageOf(err) }, error: messageOf(err) }) + '\n');
   }
   if (!res.writableEnded) res.end();
+  await it.return?.();
+}
+
+async function pushImage(ctx: Ctx): Promise<void> {
+  const { req, res, query, deps } = ctx;
+  req.resume();
+  if (typeof deps.images.push !== 'function') throw notImplemented('this berthd has no registry client; push is not available');
+  const ac = new AbortController();
+  res.on('close', () => ac.abort());
+  await streamProgress(ctx, deps.images.push(ctx.params.name!, { tag: qStr(query, 'tag') || undefined, auth: headerStr(req.headers['x-registry-auth']), signal: ac.signal }));
 }
 
 function headerStr(v: string | string[] | undefined): string | undefined {
@@ -77,6 +94,7 @@ function headerStr(v: string | string[] | undefined): string | undefined {
 
 export function registerImages(r: Router): void {
   r.add('POST', '/images/create', createImage);
+  r.add('POST', '/images/{name*}/push', pushImage);
   r.add('GET', '/images/json', async (ctx) => {
     const imgs = await ctx.deps.images.list(imageFilters(qFilters(ctx.query)));
     sendJson(ctx.res, 200, imgs.map(imageSummaryWire));

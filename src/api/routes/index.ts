@@ -5,7 +5,12 @@ import { registerContainers } from './containers.js';
 import { registerContainerStreams } from './container-streams.js';
 import { registerExec } from './exec.js';
 import { registerImages } from './images.js';
+import { registerAuth } from './auth.js';
 import { registerVolumes } from './volumes.js';
+import { registerNetworks } from './networks.js';
+import { registerArchive } from './archive.js';
+import { registerStats } from './stats.js';
+import { registerUpdate } from './update.js';
 
 export function buildRoutes(r: Router): Router {
   registerSystem(r);
@@ -14,6 +19,11 @@ export function buildRoutes(r: Router): Router {
   registerContainerStreams(r);
   registerExec(r);
   registerImages(r);
+  registerAuth(r);
   registerVolumes(r);
+  registerNetworks(r);
+  registerArchive(r);
+  registerStats(r);
+  registerUpdate(r);
   return r;
 }

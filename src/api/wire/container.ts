@@ -1,7 +1,7 @@
 /** ContainerRecord → docker's inspect and list JSON, with docker's defaults filled in. */
 import type { ContainerRecord } from '../../containers/types.js';
 import type { ContainerInspect, ContainerSummary, WireMountPoint } from '../types.js';
-import { networkModeOf, networkSettings, networksOf } from './network.js';
+import { networkModeOf, networkSettings, networksOf, summaryPorts } from './network.js';
 import { statusText } from './status.js';
 
 const DEFAULT_MASKED_PATHS = [
@@ -99,7 +99,7 @@ export function containerSummaryWire(c: ContainerRecord, now = Date.now()): Cont
     ImageID: c.Image,
     Command: commandText(c),
     Created: Math.floor(Date.parse(c.Created) / 1000) || 0,
-    Ports: [],
+    Ports: summaryPorts(c),
     Labels: c.Config.Labels ?? {},
     State: c.State.Status,
     Status: statusText(c.State, now),

@@ -1,8 +1,9 @@
 /**
- * NetworkSettings as docker shows it. Until berth has a network service this is
- * derived from HostConfig.NetworkMode alone: one endpoint named after the mode.
+ * NetworkSettings as docker shows it: from the container's sandbox while it runs
+ * (addresses, endpoints, published ports), from its configuration otherwise.
  */
 import type { ContainerRecord } from '../../containers/types.js';
+import type { EndpointState, NetworkRecord, SandboxState } from '../../network/types.js';
 import type { WireEndpoint, WireNetworkSettings } from '../types.js';
 
 export function emptyEndpoint(): WireEndpoint {
@@ -17,23 +18,71 @@ export function networkModeOf(c: ContainerRecord): string {
   return m === undefined || m === '' ? 'default' : m;
 }
 
+function endpointWire(ep: EndpointState): WireEndpoint {
+  return {
+    ...emptyEndpoint(), IPAMConfig: ep.IPAMConfig, Aliases: ep.Aliases, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID,
+    Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, MacAddress: ep.MacAddress, DNSNames: ep.DNSNames,
+  };
+}
+
 export function networksOf(c: ContainerRecord): Record<string, WireEndpoint> {
   const mode = networkModeOf(c);
   if (mode.startsWith('container:')) return {};
-  const name = mode === 'default' ? 'bridge' : mode;
   const out: Record<string, WireEndpoint> = {};
+  if (c.Network && c.State.Running) {
+    for (const [name, ep] of Object.entries(c.Network.Networks)) out[name] = endpointWire(ep);
+    return out;
+  }
+  const name = mode === 'default' ? 'bridge' : mode;
   out[name] = { ...emptyEndpoint(), ...(c.NetworkingConfig.EndpointsConfig?.[name] ?? {}) } as WireEndpoint;
+  for (const [n, e] of Object.entries(c.NetworkingConfig.EndpointsConfig ?? {})) if (!(n in out) && n !== 'default') out[n] = { ...emptyEndpoint(), ...e } as WireEndpoint;
   return out;
+}
+
+function sandboxOf(c: ContainerRecord): SandboxState | undefined {
+  return c.State.Running ? c.Network : undefined;
 }
 
 export function networkSettings(c: ContainerRecord): WireNetworkSettings {
   // Exposed but unpublished ports show as null, like dockerd.
-  const ports: Record<string, null> = {};
+  const sb = sandboxOf(c);
+  const ports: WireNetworkSettings['Ports'] = {};
   for (const p of Object.keys(c.Config.ExposedPorts ?? {})) ports[p] = null;
+  for (const p of Object.keys(c.HostConfig.PortBindings ?? {})) ports[p.includes('/') ? p : `${p}/tcp`] ??= null;
+  for (const [k, v] of Object.entries(sb?.Ports ?? {})) ports[k] = v.map((b) => ({ ...b }));
+  // docker fills the top-level address fields from the default bridge only.
+  const br = sb?.Networks.bridge;
   return {
-    Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
-    Ports: ports, SandboxKey: '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '',
-    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+    Bridge: '', SandboxID: sb ? c.Id : '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: ports, SandboxKey: sb?.SandboxKey ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: br?.EndpointID ?? '', Gateway: br?.Gateway ?? '',
+    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: br?.IPAddress ?? '', IPPrefixLen: br?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: br?.MacAddress ?? '',
     Networks: networksOf(c),
   };
+}
+
+/** docker ps's Ports: one entry per published binding, exposed-only ports without PublicPort. */
+export function summaryPorts(c: ContainerRecord): Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> {
+  const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
+  const published = sandboxOf(c)?.Ports ?? {};
+  for (const key of new Set([...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys(published)])) {
+    const [port, type = 'tcp'] = key.split('/');
+    const bs = published[key];
+    if (bs?.length) for (const b of bs) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+    else out.push({ PrivatePort: Number(port), Type: type });
+  }
+  return out;
+}
+
+/** GET /networks/{id}'s JSON. */
+export function networkWire(n: NetworkRecord, containers: Array<{ sandbox: SandboxState; ep: EndpointState }> | undefined): Record<string, unknown> {
+  const { bridge: _bridge, ...rest } = n;
+  const out: Record<string, unknown> = { ...rest, ConfigFrom: { Network: '' }, ConfigOnly: false };
+  if (containers) {
+    const m: Record<string, unknown> = {};
+    for (const { sandbox, ep } of containers) {
+      m[sandbox.containerId] = { Name: sandbox.containerName, EndpointID: ep.EndpointID, MacAddress: ep.MacAddress, IPv4Address: `${ep.IPAddress}/${ep.IPPrefixLen}`, IPv6Address: '' };
+    }
+    out.Containers = m;
+  }
+  return out;
 }

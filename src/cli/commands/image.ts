@@ -9,7 +9,9 @@ import { type Act, type Ctx, collect, enc, filtersJSON } from '../context.js';
 import { CliError } from '../errors.js';
 import { ago, ellipsis, goTimeString, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
-import { displayJSONStream, pullImage, splitReference } from '../progress.js';
+import { displayJSONStream, splitReference } from '../progress.js';
+import { registerPull } from './pull.js';
+import { registerPush } from './push.js';
 import type { HistoryItem, ImageSummary } from '../wire.js';
 
 export const IMAGE_HEADERS: Record<string, string> = {
@@ -162,16 +164,7 @@ export function registerImage(parent: Command, ctx: Ctx, act: Act, inGroup: bool
       await displayJSONStream(res, ctx.out);
     }));
 
-  parent.command('pull').description('Download an image from a registry')
-    .usage('[OPTIONS] NAME[:TAG|@DIGEST]').argument('<name>')
-    .option('-a, --all-tags', 'Download all tagged images in the repository')
-    .option('--platform <string>', 'Set platform if server is multi-platform capable')
-    .option('-q, --quiet', 'Suppress verbose output')
-    .action(act(1, async (name: string, o: { platform?: string; quiet?: boolean }) => {
-      const r = splitReference(name);
-      if (r.display !== name && !o.quiet) ctx.out.write('Using default tag: latest\n');
-      const sink = o.quiet ? { write: () => true } as unknown as NodeJS.WritableStream : ctx.out;
-      await pullImage(client(), name, sink, o.platform);
-      ctx.out.write(r.display + '\n');
-    }));
+  // Registry commands live in their own files; `image pull/push` and top-level ones alike.
+  registerPull(parent, ctx, act);
+  registerPush(parent, ctx, act);
 }

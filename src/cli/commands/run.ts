@@ -71,6 +71,8 @@ async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags
   const call = buildCreateRequest(image, args, f, process.env, detach);
   const cfg = call.body;
   if (!detach && cfg.AttachStdin && cfg.Tty && !process.stdin.isTTY) throw new CliError('the input device is not a TTY', 1);
+  // The pty is born at our terminal's size (as docker ≥ 1.42 sends), not resized after the shell drew its prompt.
+  if (cfg.Tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) cfg.HostConfig = { ...cfg.HostConfig, ConsoleSize: [process.stdout.rows, process.stdout.columns] };
   const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
   if (f.cidfile) writeFileSync(f.cidfile, id);
   const client = ctx.client();
@@ -170,7 +172,7 @@ async function attachContainer(ctx: Ctx, name: string, o: { stdin?: boolean; det
   await wait.ready;
   const s = await openAttach(ctx, c.Id, { stdin: o.stdin !== false && c.Config?.OpenStdin === true, stdout: true, stderr: true, tty, detachKeys: o.detachKeys });
   const unproxy = !tty && o.sigProxy !== false ? proxySignals(ctx, c.Id) : () => {};
-  const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(c.Id)}/resize`) : () => {};
+  const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(c.Id)}/resize`, { redraw: true }) : () => {};
   try {
     const r = s.pumped ? await s.pumped : { detached: false };
     if (r.detached) throw new ExitStatus(0);

@@ -86,7 +86,7 @@ async function version(ctx: Ctx, o: { format?: string }): Promise<void> {
     s += kv('Version', server.Version, 2, 20) + kv('API version', `${server.ApiVersion ?? ''}${server.MinAPIVersion ? ` (minimum version ${server.MinAPIVersion})` : ''}`, 2, 20);
     if (server.GoVersion) s += kv('Go version', server.GoVersion, 2, 20);
     if (server.GitCommit) s += kv('Git commit', server.GitCommit, 2, 20);
-    if (server.BuildTime) s += kv('Built', server.BuildTime, 2, 20);
+    if (server.BuildTime) s += kv('Built', ansicDate(server.BuildTime), 2, 20);
     s += kv('OS/Arch', `${server.Os ?? ''}/${server.Arch ?? ''}`, 2, 20) + kv('Experimental', String(server.Experimental ?? false), 2, 20);
     for (const c of server.Components ?? []) {
       if (c.Name === 'Engine') continue;
@@ -98,37 +98,94 @@ async function version(ctx: Ctx, o: { format?: string }): Promise<void> {
   if (serverErr) throw serverErr;
 }
 
+/** docker shows an RFC 3339 build time as Go's time.ANSIC in local time ("Fri May 30 12:07:14 2025"). */
+export function ansicDate(v: string): string {
+  const t = new Date(v);
+  if (!/^\d{4}-\d\d-\d\dT/.test(v) || Number.isNaN(t.getTime())) return v;
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${days[t.getDay()]} ${months[t.getMonth()]} ${String(t.getDate()).padStart(2, ' ')} ${p2(t.getHours())}:${p2(t.getMinutes())}:${p2(t.getSeconds())} ${t.getFullYear()}`;
+}
+
 async function info(ctx: Ctx, o: { format?: string }): Promise<void> {
-  const i = await ctx.client().json<Record<string, unknown>>('GET', '/info');
+  const i = await ctx.client().json<InfoResponse>('GET', '/info');
   if (o.format) { ctx.out.write(formatEach(o.format, [i])); return; }
+  ctx.out.write(renderInfo(i));
+  for (const w of i.Warnings ?? []) ctx.err.write(w + '\n');
+}
+
+interface InfoResponse {
+  [k: string]: unknown;
+  DriverStatus?: Array<[string, string]> | null;
+  Plugins?: { Volume?: string[] | null; Network?: string[] | null; Authorization?: string[] | null; Log?: string[] | null } | null;
+  Swarm?: { LocalNodeState?: string } | null;
+  Runtimes?: Record<string, unknown> | null;
+  ContainerdCommit?: { ID?: string } | null;
+  RuncCommit?: { ID?: string } | null;
+  InitCommit?: { ID?: string } | null;
+  SecurityOptions?: string[] | null;
+  RegistryConfig?: { InsecureRegistryCIDRs?: string[] | null } | null;
+  Labels?: string[] | null;
+  Warnings?: string[] | null;
+}
+
+/** The server half of `docker info`, section by section in docker's order. */
+export function renderInfo(i: InfoResponse): string {
   const g = (k: string) => i[k] as string | number | boolean | undefined;
   let s = 'Client:\n' + kv('Version', CLI_VERSION, 1, 13) + kv('Context', 'default', 1, 13) + kv('Debug Mode', 'false', 1, 13);
   s += '\nServer:\n';
   s += ` Containers: ${g('Containers') ?? 0}\n  Running: ${g('ContainersRunning') ?? 0}\n  Paused: ${g('ContainersPaused') ?? 0}\n  Stopped: ${g('ContainersStopped') ?? 0}\n`;
   s += ` Images: ${g('Images') ?? 0}\n`;
-  const line = (label: string, key: string, f?: (v: never) => string) => {
-    const v = g(key);
-    if (v !== undefined && v !== '') s += ` ${label}: ${f ? f(v as never) : String(v)}\n`;
-  };
-  line('Server Version', 'ServerVersion');
-  line('Storage Driver', 'Driver');
-  line('Logging Driver', 'LoggingDriver');
-  line('Cgroup Driver', 'CgroupDriver');
-  line('Cgroup Version', 'CgroupVersion');
-  line('Default Runtime', 'DefaultRuntime');
-  line('Kernel Version', 'KernelVersion');
-  line('Operating System', 'OperatingSystem');
-  line('OSType', 'OSType');
-  line('Architecture', 'Architecture');
-  line('CPUs', 'NCPU');
-  line('Total Memory', 'MemTotal', (v: number) => humanSizeBinary(v));
-  line('Name', 'Name');
-  line('ID', 'ID');
-  line('Docker Root Dir', 'DockerRootDir');
-  line('Debug Mode', 'Debug');
-  line('Experimental', 'ExperimentalBuild');
-  line('Live Restore Enabled', 'LiveRestoreEnabled');
-  ctx.out.write(s);
+  const line = (label: string, v: unknown) => { if (v !== undefined && v !== null && v !== '') s += ` ${label}: ${String(v)}\n`; };
+  line('Server Version', g('ServerVersion'));
+  line('Storage Driver', g('Driver'));
+  for (const [k, v] of i.DriverStatus ?? []) s += `  ${k}: ${v}\n`;
+  line('Logging Driver', g('LoggingDriver'));
+  line('Cgroup Driver', g('CgroupDriver'));
+  line('Cgroup Version', g('CgroupVersion'));
+  if (i.Plugins) {
+    s += ' Plugins:\n';
+    for (const k of ['Volume', 'Network', 'Authorization', 'Log'] as const) {
+      const list = i.Plugins[k];
+      if (list?.length) s += `  ${k}: ${list.join(' ')}\n`;
+    }
+  }
+  line('Swarm', i.Swarm?.LocalNodeState);
+  if (i.Runtimes) line('Runtimes', Object.keys(i.Runtimes).sort().join(' '));
+  line('Default Runtime', g('DefaultRuntime'));
+  line('Init Binary', g('InitBinary'));
+  if (i.ContainerdCommit) s += ` containerd version: ${i.ContainerdCommit.ID ?? ''}\n`;
+  if (i.RuncCommit) s += ` runc version: ${i.RuncCommit.ID ?? ''}\n`;
+  if (i.InitCommit) s += ` init version: ${i.InitCommit.ID ?? ''}\n`;
+  if (i.SecurityOptions?.length) {
+    s += ' Security Options:\n';
+    for (const opt of i.SecurityOptions) {
+      // "name=seccomp,profile=builtin" → "  seccomp" then "   Profile: builtin".
+      const kvs = opt.split(',').map((p) => p.split('='));
+      for (const [k, v] of kvs) {
+        if (k === 'name') s += `  ${v}\n`;
+        else if (k) s += `   ${k[0]!.toUpperCase()}${k.slice(1)}: ${v ?? ''}\n`;
+      }
+    }
+  }
+  line('Kernel Version', g('KernelVersion'));
+  line('Operating System', g('OperatingSystem'));
+  line('OSType', g('OSType'));
+  line('Architecture', g('Architecture'));
+  line('CPUs', g('NCPU'));
+  const mem = g('MemTotal');
+  if (typeof mem === 'number') line('Total Memory', humanSizeBinary(mem));
+  line('Name', g('Name'));
+  line('ID', g('ID'));
+  line('Docker Root Dir', g('DockerRootDir'));
+  line('Debug Mode', g('Debug') ?? false);
+  if (i.Labels?.length) s += ' Labels:\n' + i.Labels.map((l) => `  ${l}\n`).join('');
+  line('Experimental', g('ExperimentalBuild') ?? false);
+  const insecure = i.RegistryConfig?.InsecureRegistryCIDRs ?? [];
+  if (insecure.length) s += ' Insecure Registries:\n' + insecure.map((r) => `  ${r}\n`).join('');
+  line('Live Restore Enabled', g('LiveRestoreEnabled'));
+  return s + '\n';
 }
 
 /** docker info shows memory in binary units with 4 significant digits ("7.667GiB"). */

@@ -17,6 +17,7 @@ export interface ConmonArgsInput {
   logSizeMax?: number;
   terminal: boolean;
   stdin: boolean;
+  leaveStdinOpen?: boolean;
   exec?: { processSpec: string; attach: boolean };
 }
 
@@ -39,6 +40,7 @@ export function conmonArgs(i: ConmonArgsInput): string[] {
   if (i.logSizeMax && i.logSizeMax > 0) args.push('--log-size-max', String(i.logSizeMax));
   if (i.terminal) args.push('-t');
   if (i.stdin) args.push('-i');
+  if (i.stdin && i.leaveStdinOpen) args.push('--leave-stdin-open');
   if (i.exec) {
     args.push('-e', '--exec-process-spec', i.exec.processSpec);
     if (i.exec.attach) args.push('--exec-attach');

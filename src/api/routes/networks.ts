@@ -1,0 +1,78 @@
+/** Network endpoints, docker's JSON shapes. Thin: decode, one service call, encode. */
+import type { Ctx, Router } from '../router.js';
+import { notFound, unavailable } from '../../common/errors.js';
+import { readJson, sendEmpty, sendJson } from '../http-util.js';
+import { checkFilterKeys, qFilters } from '../query.js';
+import { networkWire } from '../wire/network.js';
+import type { CreateNetworkOptions, NetworkService } from '../../network/types.js';
+
+function svc(ctx: Ctx): NetworkService {
+  if (!ctx.deps.networks) throw unavailable('networking is not available in this berthd');
+  return ctx.deps.networks;
+}
+
+async function list(ctx: Ctx): Promise<void> {
+  const f = qFilters(ctx.query);
+  checkFilterKeys(f, ['name', 'id', 'label', 'driver', 'type', 'scope', 'dangling']);
+  const s = svc(ctx);
+  sendJson(ctx.res, 200, s.list(f).map((n) => networkWire(n, s.endpointsOf(n.Id))));
+}
+
+async function inspect(ctx: Ctx): Promise<void> {
+  // docker inspect walks every object type and needs a 404 here, even without networking.
+  if (!ctx.deps.networks) throw notFound(`network ${ctx.params.id} not found`);
+  const s = svc(ctx);
+  const n = s.get(ctx.params.id!);
+  sendJson(ctx.res, 200, networkWire(n, s.endpointsOf(n.Id)));
+}
+
+async function create(ctx: Ctx): Promise<void> {
+  const b = await readJson<CreateNetworkOptions>(ctx.req, {} as CreateNetworkOptions);
+  sendJson(ctx.res, 201, await svc(ctx).create(b));
+}
+
+interface ConnectBody { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null; Force?: boolean }
+
+async function connect(ctx: Ctx): Promise<void> {
+  const b = await readJson<ConnectBody>(ctx.req, {});
+  const c = await ctx.deps.containers.inspect(b.Container ?? '');
+  const s = svc(ctx);
+  const n = s.get(ctx.params.id!);
+  const req = { network: n.Name, aliases: b.EndpointConfig?.Aliases ?? undefined, ip: b.EndpointConfig?.IPAMConfig?.IPv4Address || undefined };
+  // Through the containers service when it can: a stopped container gets it at its next start.
+  if (ctx.deps.containers.connectNetwork) await ctx.deps.containers.connectNetwork(c.Id, req);
+  else await s.connect(c.Id, req);
+  ctx.deps.events.publish('network', 'connect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
+  sendEmpty(ctx.res, 200);
+}
+
+async function disconnect(ctx: Ctx): Promise<void> {
+  const b = await readJson<ConnectBody>(ctx.req, {});
+  const c = await ctx.deps.containers.inspect(b.Container ?? '');
+  const s = svc(ctx);
+  const n = s.get(ctx.params.id!);
+  if (ctx.deps.containers.disconnectNetwork) await ctx.deps.containers.disconnectNetwork(c.Id, n.Name);
+  else await s.disconnect(c.Id, n.Name);
+  ctx.deps.events.publish('network', 'disconnect', n.Id, { container: c.Id, name: n.Name, type: n.Driver });
+  sendEmpty(ctx.res, 200);
+}
+
+export function registerNetworks(r: Router): void {
+  r.add('GET', '/networks', list);
+  r.add('POST', '/networks/create', create);
+  r.add('POST', '/networks/prune', async (ctx) => {
+    const f = qFilters(ctx.query);
+    checkFilterKeys(f, ['label', 'until']);
+    sendJson(ctx.res, 200, { NetworksDeleted: await svc(ctx).prune(f) });
+  });
+  r.add('GET', '/networks/{id}', inspect);
+  r.add('POST', '/networks/{id}/connect', connect);
+  r.add('POST', '/networks/{id}/disconnect', disconnect);
+  r.add('DELETE', '/networks/{id}', async (ctx) => {
+    const s = svc(ctx);
+    const n = s.get(ctx.params.id!);
+    await s.remove(n.Id);
+    ctx.deps.events.publish('network', 'destroy', n.Id, { name: n.Name, type: n.Driver });
+    sendEmpty(ctx.res, 204);
+  });
+}

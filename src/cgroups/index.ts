@@ -1,0 +1,7 @@
+export { detectLayout, CgroupDir, type CgroupLayout, type CgroupVersion } from './detect.js';
+export { readCgroupStats, workingSetBytes, type CgroupStats, type BlkioEntry } from './stats.js';
+export { writeCgroupLimits, sharesToWeight, blkioToIoWeight, type CgroupLimits } from './write.js';
+export { hostCgroupInfo, readHostCgroupInfo, type HostCgroupInfo } from './host.js';
+export { parseCpuList } from './read.js';
+export { resolveThrottle, addThrottleDevices, type ThrottleDevice, type ThrottleInput } from './block-devices.js';
+export { readNetDev, type NetDevCounters } from './net-dev.js';

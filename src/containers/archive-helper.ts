@@ -1,0 +1,264 @@
+/**
+ * The copy helper: a short-lived child of berthd that does every file operation on a
+ * container's filesystem for docker cp, export, diff and commit.
+ *
+ * Why a process: berthd spawns it under `unshare --mount --propagation private`, so it
+ * can build a view of the container (its rootfs plus its volumes and bind mounts) in a
+ * mount namespace that vanishes with it (nothing to unmount, nothing leaked on a
+ * crash), and then chroot(2) into that view. After the chroot the kernel resolves
+ * every path, symlinks and ".." included, inside the container: a symlink the
+ * container swaps in mid-copy (CVE-2018-15664) can only ever point at another file of
+ * the container. Docker and podman do the same ("chrootarchive"). The view never has
+ * the container's /proc, so /proc/<pid>/root magic links are out of reach too.
+ *
+ * Protocol: argv[2] is a JSON Job. Output on stdout (a tar, or JSON); the stat of a
+ * `get` on fd 3; a failure is one JSON line {code, message} on stderr and exit 1.
+ */
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, realpath, rm, stat, symlink } from 'node:fs/promises';
+import { constants, createWriteStream, type Stats } from 'node:fs';
+import tar from 'tar-stream';
+import { libc, errno, strerror } from '../common/libc.js';
+import { mountOne, type Mount } from '../mount/mount.js';
+import { listUpper, packTree } from './archive-walk.js';
+
+export interface HelperJob {
+  op: 'stat' | 'get' | 'put' | 'changes' | 'layer';
+  /** An empty dir the view is mounted on, or (no mounts) the dir to chroot into as is. */
+  root: string;
+  /** Mounted on root first: a stopped container's overlay. */
+  mounts?: Mount[];
+  /** Bind-mounted (recursively) on root: a running container's merged rootfs. */
+  liveRoot?: string;
+  /** The container's volumes and bind mounts, placed on the view before the chroot. */
+  binds?: Array<{ source: string; destination: string; readonly: boolean }>;
+  /** The path inside the container (stat, get, put). */
+  path?: string;
+  /** get: the name of the top entry in the tar ("" for export: contents unprefixed). */
+  rebase?: string;
+  noOverwriteDirNonDir?: boolean;
+  /** put: keep the tar's owners (docker's copyUIDGID); otherwise root owns the files. */
+  copyUIDGID?: boolean;
+  /** layer: paths left out when they are empty files (bind-mount targets). */
+  skipEmpty?: string[];
+}
+
+export interface PathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+class HelperError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function fail(code: string, message: string): never {
+  throw new HelperError(code, message);
+}
+
+async function setup(job: HelperJob): Promise<void> {
+  if (job.mounts?.length) {
+    for (const m of job.mounts) await mountOne(m, job.root);
+  } else if (job.liveRoot) {
+    await mountOne({ type: 'bind', source: job.liveRoot, options: ['rbind'] }, job.root);
+  }
+  for (const b of job.binds ?? []) {
+    // Resolved lexically under the view: even if the container raced a symlink into
+    // this path, the mount lands in this private namespace only, and the chroot below
+    // keeps every later file operation inside the view.
+    const target = job.root + '/' + b.destination.split('/').filter((c) => c && c !== '.' && c !== '..').join('/');
+    const st = await lstat(target).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) continue;
+    await mountOne({ type: 'bind', source: b.source, options: ['rbind', ...(b.readonly ? ['ro'] : [])] }, target);
+  }
+  const chroot = libc().func('int chroot(const char *path)');
+  if ((chroot(job.root) as number) !== 0) fail('INTERNAL', `chroot ${job.root}: ${strerror(errno())}`);
+  process.chdir('/');
+}
+
+/** Go's os.FileMode bits, which docker's stat header carries. */
+function goMode(st: Stats): number {
+  let m = st.mode & 0o777;
+  const t = st.mode & 0o170000;
+  if (t === 0o040000) m += 2 ** 31;
+  else if (t === 0o120000) m += 2 ** 27;
+  else if (t === 0o010000) m += 2 ** 25;
+  else if (t === 0o140000) m += 2 ** 24;
+  else if (t === 0o020000) m += 2 ** 26 + 2 ** 21;
+  else if (t === 0o060000) m += 2 ** 26;
+  if (st.mode & 0o4000) m += 2 ** 23;
+  if (st.mode & 0o2000) m += 2 ** 22;
+  if (st.mode & 0o1000) m += 2 ** 20;
+  return m;
+}
+
+function clean(path: string): string {
+  const parts: string[] = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') parts.pop();
+    else parts.push(c);
+  }
+  return '/' + parts.join('/');
+}
+
+async function statPath(path: string): Promise<PathStat> {
+  const p = clean(path);
+  const st = await lstat(p).catch(() => fail('NOT_FOUND', `Could not find the file ${path} in container`));
+  let linkTarget = '';
+  if (st.isSymbolicLink()) {
+    // In the chroot, realpath answers in the container's own terms.
+    linkTarget = await realpath(p).catch(async () => {
+      const t = await readlink(p);
+      return t.startsWith('/') ? clean(t) : clean(p.slice(0, p.lastIndexOf('/')) + '/' + t);
+    });
+  }
+  const name = p === '/' ? '/' : p.slice(p.lastIndexOf('/') + 1);
+  return { name, size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
+}
+
+async function get(job: HelperJob): Promise<void> {
+  const st = await statPath(job.path ?? '/');
+  const fd3 = createWriteStream('', { fd: 3 });
+  await new Promise<void>((resolve, reject) => fd3.end(JSON.stringify(st) + '\n', (e?: Error | null) => (e ? reject(e) : resolve())));
+  let p = clean(job.path ?? '/');
+  // "dir/." asks for the contents; a trailing "/" follows a symlinked directory.
+  if (/\/\.?$/.test(job.path ?? '') && (await lstat(p)).isSymbolicLink()) p = await realpath(p);
+  await packTree(p, job.rebase ?? (p === '/' ? '.' : p.slice(p.lastIndexOf('/') + 1)), process.stdout, { mode: 'copy' });
+}
+
+/** Entry name to components below the extraction dir; ".." above it is refused. */
+function components(name: string): string[] {
+  if (name.includes('\0')) fail('INVALID_ARGUMENT', `archive entry "${name}" contains a NUL byte`);
+  const out: string[] = [];
+  for (const c of name.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (out.length === 0) fail('INVALID_ARGUMENT', `archive entry "${name}" climbs above the destination; refusing the copy`);
+      out.pop();
+    } else out.push(c);
+  }
+  return out;
+}
+
+/** The parent dir of an entry, created as needed, never through a symlink. */
+async function parentOf(dest: string, parts: string[], name: string): Promise<string> {
+  let dir = dest;
+  for (const c of parts) {
+    dir = dir === '/' ? `/${c}` : `${dir}/${c}`;
+    const st = await lstat(dir).catch(() => undefined);
+    if (!st) await mkdir(dir, { mode: 0o755 });
+    else if (st.isSymbolicLink()) fail('INVALID_ARGUMENT', `archive entry "${name}" goes through the symlink "${c}"; refusing the copy`);
+    else if (!st.isDirectory()) fail('INVALID_ARGUMENT', `archive entry "${name}" has the non-directory "${c}" in its path`);
+  }
+  return dir;
+}
+
+async function put(job: HelperJob): Promise<void> {
+  const dest = clean(job.path ?? '/');
+  const dst = await stat(dest).catch(() => fail('NOT_FOUND', `Could not find the file ${job.path} in container`));
+  if (!dst.isDirectory()) fail('INVALID_ARGUMENT', `extraction point is not a directory: ${job.path}`);
+  const destReal = await realpath(dest);
+  const extract = tar.extract();
+  process.stdin.pipe(extract);
+  process.stdin.on('error', (e) => extract.destroy(e));
+  const dirTimes: Array<[string, Date]> = [];
+  for await (const e of extract) {
+    const h = e.header;
+    const parts = components(h.name);
+    if (parts.length === 0) { e.resume(); continue; }
+    const parent = await parentOf(destReal, parts.slice(0, -1), h.name);
+    const path = `${parent === '/' ? '' : parent}/${parts.at(-1)}`;
+    const existing = await lstat(path).catch(() => undefined);
+    const isDir = h.type === 'directory';
+    if (existing && job.noOverwriteDirNonDir) {
+      if (existing.isDirectory() && !isDir) fail('INVALID_ARGUMENT', `cannot overwrite directory "${path}" with non-directory "${h.name}"`);
+      if (!existing.isDirectory() && isDir) fail('INVALID_ARGUMENT', `cannot overwrite non-directory "${path}" with directory "${h.name}"`);
+    }
+    if (existing && !(existing.isDirectory() && isDir)) await rm(path, { recursive: true, force: true });
+    switch (h.type) {
+      case 'file':
+      case 'contiguous-file': {
+        const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        try {
+          for await (const chunk of e) await fh.write(chunk as Buffer);
+        } finally {
+          await fh.close();
+        }
+        break;
+      }
+      case 'directory':
+        if (!existing?.isDirectory()) await mkdir(path, { mode: 0o700 });
+        break;
+      case 'symlink':
+        await symlink(h.linkname ?? '', path);
+        break;
+      case 'link': {
+        const target = components(h.linkname ?? '');
+        const tparent = await parentOf(destReal, target.slice(0, -1), h.name);
+        const t = `${tparent === '/' ? '' : tparent}/${target.at(-1) ?? ''}`;
+        const tst = await lstat(t).catch(() => fail('INVALID_ARGUMENT', `archive entry "${h.name}" links to "${h.linkname}", which is not in the archive`));
+        if (tst.isDirectory()) fail('INVALID_ARGUMENT', `archive entry "${h.name}" hard-links a directory`);
+        await link(t, path);
+        e.resume();
+        continue;
+      }
+      default:
+        // Device nodes and FIFOs have no business being copied into a container.
+        fail('INVALID_ARGUMENT', `archive entry "${h.name}" has the unsupported type "${h.type}"`);
+    }
+    e.resume();
+    const uid = job.copyUIDGID ? h.uid ?? 0 : 0;
+    const gid = job.copyUIDGID ? h.gid ?? 0 : 0;
+    await lchown(path, uid, gid);
+    if (h.type !== 'symlink') await chmod(path, (h.mode ?? 0o644) & 0o7777);
+    const mtime = h.mtime ?? new Date();
+    if (isDir) dirTimes.push([path, mtime]);
+    else await lutimes(path, mtime, mtime);
+  }
+  for (const [p, t] of dirTimes.reverse()) await lutimes(p, t, t).catch(() => {});
+}
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2] ?? '{}') as HelperJob;
+  // Touch what Node loads lazily before the chroot hides the host's files.
+  void process.stdout;
+  void process.stdin;
+  await setup(job);
+  switch (job.op) {
+    case 'stat':
+      process.stdout.write(JSON.stringify(await statPath(job.path ?? '/')) + '\n');
+      return;
+    case 'get':
+      return get(job);
+    case 'put':
+      return put(job);
+    case 'changes':
+      process.stdout.write(JSON.stringify(await listUpper()) + '\n');
+      return;
+    case 'layer':
+      return packTree('/', '', process.stdout, { mode: 'layer', skipEmpty: job.skipEmpty });
+  }
+}
+
+// An operation that never settles (a stream nobody ends) must not pass for success.
+process.exitCode = 3;
+process.on('beforeExit', () => {
+  if (process.exitCode === 3) {
+    process.stderr.write(JSON.stringify({ code: 'INTERNAL', message: 'copy helper stalled before finishing its work' }) + '\n');
+  }
+});
+
+main().then(
+  () => { process.exitCode = 0; },
+  (err: unknown) => {
+    const code = err instanceof HelperError ? err.code : 'INTERNAL';
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(JSON.stringify({ code, message }) + '\n');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,108 @@
+/**
+ * Networking hooks of the lifecycle (issue 5): which networks a container joins,
+ * and the setup/teardown calls around the runtime. Kept apart so lifecycle.ts only
+ * calls two functions.
+ */
+import type { ContainerManager } from './manager.js';
+import type { ContainerRecord } from './types.js';
+import type { AttachRequest } from '../network/types.js';
+import { BerthError, failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
+
+const forbidden = (msg: string) => new BerthError('FORBIDDEN', msg);
+
+/** The networks a container joins at start, primary first; none for host/none/container: modes. */
+export function requestedNetworks(c: ContainerRecord): AttachRequest[] {
+  const mode = c.HostConfig.NetworkMode || 'default';
+  if (c.Config.NetworkDisabled || mode === 'none' || mode === 'host' || mode.startsWith('container:')) return [];
+  const primary = mode === 'default' ? 'bridge' : mode;
+  const eps = c.NetworkingConfig?.EndpointsConfig ?? {};
+  const req = (name: string): AttachRequest => {
+    const e = eps[name] ?? (name === 'bridge' ? eps.default : undefined);
+    return { network: name, aliases: e?.Aliases ?? undefined, ip: e?.IPAMConfig?.IPv4Address || undefined };
+  };
+  const out = [req(primary)];
+  for (const name of Object.keys(eps)) if (name !== primary && !(primary === 'bridge' && name === 'default')) out.push(req(name));
+  return out;
+}
+
+/** Create the container's netns and wire it before the runtime creates the container. */
+export async function networkUp(m: ContainerManager, c: ContainerRecord): Promise<void> {
+  const net = m.deps.network;
+  const networks = requestedNetworks(c);
+  if (!net || networks.length === 0) {
+    c.Network = undefined;
+    return;
+  }
+  c.Network = await net.setUp({
+    containerId: c.Id,
+    containerName: c.Name,
+    hostname: c.Config.Hostname || c.Id.slice(0, 12),
+    networks,
+    portBindings: c.HostConfig.PortBindings ?? {},
+    publishAll: !!c.HostConfig.PublishAllPorts,
+    exposed: Object.keys(c.Config.ExposedPorts ?? {}),
+    // The embedded DNS forwards this container's other names to its --dns servers.
+    dns: c.HostConfig.Dns ?? undefined,
+  });
+}
+
+/** Release everything networkUp made; safe to call twice and after a crash. */
+export async function networkDown(m: ContainerManager, c: ContainerRecord): Promise<void> {
+  c.Network = undefined;
+  await m.deps.network?.tearDown(c.Id).catch(() => {});
+}
+
+/** Does the network named by the create request exist? (NOT_FOUND like dockerd otherwise.) */
+export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord, 'HostConfig' | 'NetworkingConfig' | 'Config'>): void {
+  const net = m.deps.network;
+  if (!net) return;
+  for (const a of requestedNetworks(c as ContainerRecord)) net.get(a.network);
+}
+
+export interface NetworkConnectRequest { network: string; aliases?: string[]; ip?: string }
+
+function sharedNamespaceMode(c: ContainerRecord): boolean {
+  const mode = c.HostConfig.NetworkMode || 'default';
+  return mode === 'host' || mode === 'none' || mode.startsWith('container:');
+}
+
+/**
+ * docker network connect: live on a running container, and recorded in its
+ * EndpointsConfig either way so the next start joins the network too (docker does
+ * this; for a stopped container the record is all there is).
+ */
+export async function connectNetwork(m: ContainerManager, ref: string, r: NetworkConnectRequest): Promise<void> {
+  const net = m.deps.network;
+  if (!net) throw unavailable('networking is not available in this berthd');
+  const c = m.get(ref);
+  const n = net.get(r.network);
+  await m.lock.run(c.Id, async () => {
+    if (sharedNamespaceMode(c)) throw invalidArgument(`container ${c.Name} uses --network ${c.HostConfig.NetworkMode}: it shares a network namespace and cannot be connected to other networks`);
+    if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name} (driver ${n.Driver}): only bridge networks can be connected`);
+    const eps = (c.NetworkingConfig.EndpointsConfig ??= {});
+    const primary = c.HostConfig.NetworkMode === 'default' || !c.HostConfig.NetworkMode ? 'bridge' : c.HostConfig.NetworkMode;
+    if (c.State.Running && c.Network) await net.connect(c.Id, { network: n.Name, aliases: r.aliases, ip: r.ip });
+    else if (eps[n.Name] || primary === n.Name || primary === n.Id) throw forbidden(`endpoint with name ${c.Name} already exists in network ${n.Name}`);
+    eps[n.Name] = { ...(r.aliases?.length ? { Aliases: [...r.aliases] } : {}), ...(r.ip ? { IPAMConfig: { IPv4Address: r.ip } } : {}), NetworkID: n.Id };
+    await m.store.save(c);
+  });
+}
+
+/** docker network disconnect: live when running, and dropped from the record for later starts. */
+export async function disconnectNetwork(m: ContainerManager, ref: string, network: string): Promise<void> {
+  const net = m.deps.network;
+  if (!net) throw unavailable('networking is not available in this berthd');
+  const c = m.get(ref);
+  const n = net.get(network);
+  await m.lock.run(c.Id, async () => {
+    const eps = c.NetworkingConfig.EndpointsConfig ?? {};
+    if (c.State.Running && c.Network) await net.disconnect(c.Id, n.Name);
+    else if (!eps[n.Name]) {
+      const primary = c.HostConfig.NetworkMode === 'default' || !c.HostConfig.NetworkMode ? 'bridge' : c.HostConfig.NetworkMode;
+      if (primary === n.Name) throw failedPrecondition(`container ${c.Name} is stopped and ${n.Name} is its --network: start it and disconnect, or re-create it with another --network`);
+      throw notFound(`container ${c.Id.slice(0, 12)} is not connected to network ${n.Name}`);
+    }
+    delete eps[n.Name];
+    await m.store.save(c);
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * One layer of a pull: download it (digest and size verified while streaming) into
+ * the content store and unpack it into a new committed snapshot. When the parent
+ * layer is already unpacked the bytes are unpacked as they arrive; otherwise the
+ * blob is downloaded first and unpacked once the parent is committed (layers must be
+ * committed bottom-up). A failure leaves neither a partial blob nor a partial snapshot.
+ */
+import { Readable } from 'node:stream';
+import type { BlobWriter, ContentStore } from '../content/index.js';
+import type { LayerSnapshotter } from '../snapshots/index.js';
+import { applyLayer, decompress } from '../diff/index.js';
+import type { RepoSession } from '../registry-client/index.js';
+import type { Descriptor } from '../oci/image-spec.js';
+import { BerthError, invalidArgument, isBerthError } from '../common/errors.js';
+import type { Limiter, ProgressMessage } from './pull-progress.js';
+import { progressBar, shortDigest } from './pull-progress.js';
+
+export interface LayerTask {
+  desc: Descriptor;
+  diffId: string;
+  chainId: string;
+  parent: string | undefined;
+  /** Resolves once the parent snapshot is committed. */
+  parentReady: Promise<unknown>;
+  session: RepoSession;
+}
+
+export interface LayerDeps {
+  content: ContentStore;
+  snapshots: LayerSnapshotter;
+  downloads: Limiter;
+  /** Attempts for a layer whose download broke off (default 3). */
+  attempts?: number;
+  retryDelayMs?: number;
+}
+
+type Emit = (m: ProgressMessage) => void;
+
+const THROTTLE_MS = 100;
+
+function progressEmitter(emit: Emit, id: string, status: string, total: number) {
+  let last = 0;
+  return (current: number) => {
+    const now = Date.now();
+    if (now - last < THROTTLE_MS && current !== total) return;
+    last = now;
+    emit({ status, id, progressDetail: { current, total }, progress: progressBar(current, total) });
+  };
+}
+
+/** Bytes from the registry into the writer, checked against the descriptor's size as they come. */
+async function* teeVerified(src: Readable, writer: BlobWriter, desc: Descriptor, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  let n = 0;
+  for await (const chunk of src) {
+    const b = chunk as Buffer;
+    n += b.length;
+    if (n > desc.size) {
+      src.destroy();
+      throw invalidArgument(`layer ${desc.digest}: the registry sent more than the ${desc.size} bytes the manifest declares; refused`);
+    }
+    await writer.write(b);
+    onBytes(n);
+    yield b;
+  }
+}
+
+/** Runs one layer; resolves with the layer's content size (docker's layer size). */
+export async function pullLayer(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal): Promise<number> {
+  const id = shortDigest(t.desc.digest);
+  const attempts = deps.attempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(deps, t, emit, signal, id);
+    } catch (err) {
+      // Only a broken-off transfer is worth another try; bad content never is.
+      if (!isBerthError(err, 'UNAVAILABLE') || attempt >= attempts || signal.aborted) throw err;
+      const delay = (deps.retryDelayMs ?? 1000) * attempt;
+      emit({ status: `Retrying in ${Math.ceil(delay / 1000)} second${delay > 1000 ? 's' : ''}`, id });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+async function once(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal, id: string): Promise<number> {
+  const { content, snapshots } = deps;
+  let unpacked = (await snapshots.stat(t.chainId)) !== undefined;
+  let haveBlob = (await content.stat(t.desc.digest)) !== undefined;
+  if (unpacked && haveBlob) {
+    emit({ status: 'Already exists', id });
+    return snapshots.usage(t.chainId);
+  }
+  let size: number | undefined;
+  await deps.downloads.run(async () => {
+    unpacked = (await snapshots.stat(t.chainId)) !== undefined;
+    haveBlob = (await content.stat(t.desc.digest)) !== undefined;
+    const parentDone = t.parent === undefined || (await snapshots.stat(t.parent)) !== undefined;
+    if (!unpacked && !haveBlob && parentDone) {
+      size = await streamAndUnpack(deps, t, emit, signal, id);
+      unpacked = haveBlob = true;
+    } else if (!haveBlob) {
+      await download(deps, t, emit, signal, id);
+      haveBlob = true;
+    }
+  });
+  if (!unpacked) {
+    emit({ status: 'Download complete', id });
+    await t.parentReady;
+    if (signal.aborted) throw new BerthError('CANCELED', 'pull canceled');
+    size = await unpackStored(deps, t, emit, id);
+  }
+  emit({ status: 'Pull complete', id });
+  return size ?? snapshots.usage(t.chainId);
+}
+
+async function streamAndUnpack(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal, id: string): Promise<number> {
+  const { content, snapshots } = deps;
+  let contentSize = 0;
+  await snapshots.commitLayer(t.parent, async (dir) => {
+    const blob = await t.session.getBlob(t.desc.digest, signal);
+    const writer = await content.writer();
+    const downloading = progressEmitter(emit, id, 'Downloading', t.desc.size);
+    try {
+      const { stream } = await decompress(Readable.from(teeVerified(blob.stream, writer, t.desc, downloading)));
+      const applied = await applyLayer(stream, dir);
+      emit({ status: 'Verifying Checksum', id });
+      await writer.commit({ digest: t.desc.digest, size: t.desc.size });
+      checkDiffId(t, applied.diffId);
+      contentSize = applied.contentSize;
+    } catch (err) {
+      blob.stream.destroy();
+      await writer.abort();
+      throw err;
+    }
+    emit({ status: 'Download complete', id });
+    emit({ status: 'Extracting', id, progressDetail: { current: t.desc.size, total: t.desc.size }, progress: progressBar(t.desc.size, t.desc.size) });
+    return t.chainId;
+  });
+  return contentSize;
+}
+
+async function download(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal, id: string): Promise<void> {
+  const blob = await t.session.getBlob(t.desc.digest, signal);
+  const writer = await deps.content.writer();
+  const downloading = progressEmitter(emit, id, 'Downloading', t.desc.size);
+  try {
+    for await (const _ of teeVerified(blob.stream, writer, t.desc, downloading)) { /* teeVerified writes */ }
+    emit({ status: 'Verifying Checksum', id });
+    await writer.commit({ digest: t.desc.digest, size: t.desc.size });
+  } catch (err) {
+    blob.stream.destroy();
+    await writer.abort();
+    throw err;
+  }
+}
+
+async function unpackStored(deps: LayerDeps, t: LayerTask, emit: Emit, id: string): Promise<number> {
+  const extracting = progressEmitter(emit, id, 'Extracting', t.desc.size);
+  let contentSize = 0;
+  await deps.snapshots.commitLayer(t.parent, async (dir) => {
+    const src = await deps.content.read(t.desc.digest);
+    async function* counted(): AsyncGenerator<Buffer> {
+      let n = 0;
+      for await (const b of src) {
+        n += (b as Buffer).length;
+        extracting(n);
+        yield b as Buffer;
+      }
+    }
+    const { stream } = await decompress(Readable.from(counted()));
+    const applied = await applyLayer(stream, dir);
+    checkDiffId(t, applied.diffId);
+    contentSize = applied.contentSize;
+    return t.chainId;
+  });
+  return contentSize;
+}
+
+function checkDiffId(t: LayerTask, got: string): void {
+  if (got !== t.diffId) {
+    throw invalidArgument(`layer ${t.desc.digest} unpacks to ${got}, but the image config says ${t.diffId}; the image is inconsistent and was refused`);
+  }
+}

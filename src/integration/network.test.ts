@@ -1,0 +1,171 @@
+/**
+ * Networking end to end with real traffic, all on loopback and in namespaces made
+ * here: a netns "machine" joined to the host by a veth plays another host.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
+import { TestDaemon } from '../testing/daemon.js';
+
+let d: TestDaemon;
+const tag = randomBytes(3).toString('hex');
+const EXT = `bt-ext-${tag}`;
+const HVETH = `bx${tag}`;
+const octet = 200 + (parseInt(tag.slice(0, 2), 16) % 50);
+const HOST_IP = `10.${octet}.77.1`;
+const EXT_IP = `10.${octet}.77.2`;
+let server: ChildProcess | undefined;
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
+const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
+
+before(async () => {
+  d = await TestDaemon.start();
+  sh('ip', ['netns', 'add', EXT]);
+  sh('ip', ['link', 'add', HVETH, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', EXT]);
+  sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', HVETH]);
+  sh('ip', ['link', 'set', HVETH, 'up']);
+  inExt(['ip', 'addr', 'add', `${EXT_IP}/24`, 'dev', 'eth0']);
+  inExt(['ip', 'link', 'set', 'eth0', 'up']);
+  inExt(['ip', 'link', 'set', 'lo', 'up']);
+  // The "other machine" answers HTTP with the client's address it sees (NAT check).
+  server = spawn('ip', ['netns', 'exec', EXT, process.execPath, '-e', `require('http').createServer((q,s)=>s.end('pong '+q.socket.remoteAddress)).listen(9000,'${EXT_IP}')`], { stdio: 'ignore' });
+  for (let i = 0; i < 50; i++) {
+    try { inExt(['wget', '-qO-', '-T', '1', `http://${EXT_IP}:9000/`]); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+  }
+});
+
+after(async () => {
+  server?.kill();
+  await d?.docker(['rm', '-f', ...(await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean)]).catch(() => {});
+  await d?.stop();
+  try { sh('ip', ['link', 'del', HVETH]); } catch { /* gone with the netns */ }
+  try { sh('ip', ['netns', 'del', EXT]); } catch { /* already gone */ }
+});
+
+async function ok(args: string[]): Promise<string> {
+  const r = await d.docker(args, { timeout: 30000 });
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Only this berthd's: veths on its bridge, its netns files, its nft table's map elements. */
+function counts(): { veth: number; netns: number; elements: number } {
+  const t = createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6);
+  const links = sh('ip', ['-o', 'link', 'show', 'master', `berth-${t}`]);
+  const nft = sh('nft', ['list', 'table', 'ip', `berth_${t}`]);
+  return {
+    veth: links.split('\n').filter(Boolean).length,
+    netns: Number(sh('sh', ['-c', `ls ${d.dir}/run/netns | wc -l`]).trim()),
+    elements: (nft.match(/ : [0-9.]+ \. \d+/g) ?? []).length,
+  };
+}
+
+test('default bridge: eth0 with an address, route, container to container by IP, egress NAT', async () => {
+  const out = await ok(['run', '--rm', 'busybox', 'sh', '-c', 'ip -o -4 addr show eth0; ip route']);
+  assert.match(out, /eth0\s+inet (\d+\.\d+\.\d+\.\d+)\/\d+/);
+  assert.match(out, /default via/);
+  await ok(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'echo hi > /i; httpd -f -p 80 -h /']);
+  const ip = (await ok(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'web'])).trim();
+  assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal(await ok(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${ip}/i`]), 'hi\n');
+  // The other machine has no route to the bridge: only masquerade makes this work.
+  assert.equal(await ok(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${EXT_IP}:9000/`]), `pong ${HOST_IP}`);
+  await ok(['rm', '-f', 'web']);
+});
+
+test('egress works when a Docker-like FORWARD policy DROP is set, and rules go after', async () => {
+  const before = sh('iptables', ['-S', 'FORWARD']);
+  sh('iptables', ['-P', 'FORWARD', 'DROP']);
+  try {
+    await d.kill('SIGTERM');
+    await d.launch();
+    assert.equal(await ok(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${EXT_IP}:9000/`]), `pong ${HOST_IP}`);
+    assert.match(sh('iptables', ['-S', 'FORWARD']), /--comment berth -j ACCEPT/);
+  } finally {
+    sh('iptables', ['-P', 'FORWARD', /-P FORWARD DROP/.test(before) ? 'DROP' : 'ACCEPT']);
+  }
+});
+
+test('published TCP and UDP ports: from 127.0.0.1, from another machine, from a container; conflicts', async () => {
+  // busybox has no UDP server: the host's socat runs inside through the host's loader.
+  const socat = '/h/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 --library-path /h/lib/x86_64-linux-gnu:/h/usr/lib/x86_64-linux-gnu /h/usr/bin/socat UDP-RECVFROM:53,fork SYSTEM:"echo udp-ok"';
+  await ok(['run', '-d', '--name', 'pub', '-v', '/:/h:ro', '-p', '127.0.0.1::80', '-p', '80', '-p', '5353:53/udp', 'busybox', 'sh', '-c', `echo tcp-ok > /i; httpd -f -p 80 -h / & ${socat} & wait`]);
+  const ports = JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'pub']));
+  const local = ports['80/tcp'].find((b: { HostIp: string }) => b.HostIp === '127.0.0.1').HostPort;
+  const any = ports['80/tcp'].find((b: { HostIp: string }) => b.HostIp === '0.0.0.0').HostPort;
+  assert.equal(ports['53/udp'][0].HostPort, '5353');
+  assert.match(await ok(['port', 'pub', '80/tcp']), new RegExp(`127\\.0\\.0\\.1:${local}`));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sh('wget', ['-qO-', '-T', '3', `http://127.0.0.1:${local}/i`]), 'tcp-ok\n');
+  assert.equal(inExt(['wget', '-qO-', '-T', '3', `http://${HOST_IP}:${any}/i`]), 'tcp-ok\n');
+  assert.equal(await ok(['run', '--rm', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:${any}/i`]), 'tcp-ok\n');
+  let udp = '';
+  for (let i = 0; i < 20 && !udp.includes('udp-ok'); i++) {
+    try { udp = inExt(['sh', '-c', `echo x | socat -t 1 - UDP:${HOST_IP}:5353`]); } catch { await new Promise((r) => setTimeout(r, 150)); }
+  }
+  assert.match(udp, /udp-ok/);
+  const dup = await d.docker(['run', '-d', '-p', '5353:53/udp', 'busybox', 'true']);
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, /already allocated/);
+  // A host process holding the port: a clear error, nothing half-made.
+  const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${Number(any) + 1 > 65535 ? 20000 : Number(any) + 1},'0.0.0.0')`], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  try {
+    const busy = await d.docker(['run', '--rm', '-p', `${Number(any) + 1}:80`, 'busybox', 'true']);
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /already in use/);
+  } finally {
+    holder.kill();
+  }
+  await ok(['rm', '-f', 'pub']);
+});
+
+test('user-defined networks: create/ls/inspect, run --network --ip, --internal, connect/disconnect, rm', async () => {
+  await ok(['network', 'create', '--subnet', '10.123.0.0/24', '--label', 'k=v', 'appnet']);
+  const dup = await d.docker(['network', 'create', 'appnet']);
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, /already exists/);
+  const overlap = await d.docker(['network', 'create', '--subnet', '10.123.0.0/16', 'other']);
+  assert.notEqual(overlap.code, 0);
+  assert.match(overlap.stderr, /overlaps/);
+  assert.match(await ok(['network', 'ls', '--filter', 'label=k=v']), /appnet/);
+  await ok(['run', '-d', '--name', 'a1', '--network', 'appnet', '--ip', '10.123.0.50', 'busybox', 'sleep', '60']);
+  const insp = JSON.parse(await ok(['network', 'inspect', 'appnet']))[0];
+  assert.equal(insp.IPAM.Config[0].Subnet, '10.123.0.0/24');
+  assert.equal(Object.values<{ IPv4Address: string }>(insp.Containers)[0]!.IPv4Address, '10.123.0.50/24');
+  assert.match(await ok(['run', '--rm', '--network', 'appnet', 'busybox', 'ping', '-c1', '-W2', '10.123.0.50']), /1 packets received/);
+  const rm = await d.docker(['network', 'rm', 'appnet']);
+  assert.notEqual(rm.code, 0);
+  assert.match(rm.stderr, /active endpoints/);
+  // connect a default-bridge container live, then disconnect it.
+  await ok(['run', '-d', '--name', 'b1', 'busybox', 'sleep', '60']);
+  await ok(['network', 'connect', 'appnet', 'b1']);
+  assert.match(await ok(['exec', 'b1', 'ping', '-c1', '-W2', '10.123.0.50']), /1 packets received/);
+  await ok(['network', 'disconnect', 'appnet', 'b1']);
+  assert.doesNotMatch(await ok(['exec', 'b1', 'ip', '-o', 'addr']), /10\.123\./);
+  // --internal: no way out.
+  await ok(['network', 'create', '--internal', 'closed']);
+  const out = await d.docker(['run', '--rm', '--network', 'closed', 'busybox', 'wget', '-qO-', '-T', '2', `http://${EXT_IP}:9000/`]);
+  assert.notEqual(out.code, 0);
+  await ok(['rm', '-f', 'a1', 'b1']);
+  await ok(['network', 'rm', 'appnet', 'closed']);
+  assert.equal((await d.api('GET', '/networks/bridge')).status, 200);
+});
+
+test('none, host and container: modes', async () => {
+  assert.doesNotMatch(await ok(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']), /eth0/);
+  assert.match(await ok(['run', '--rm', '--network', 'host', 'busybox', 'ip', '-o', 'link']), new RegExp(HVETH));
+  await ok(['run', '-d', '--name', 'nsowner', 'busybox', 'sleep', '60']);
+  const a = await ok(['exec', 'nsowner', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+  const b = await ok(['run', '--rm', '--network', 'container:nsowner', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
+  assert.equal(b.split(/\s+/)[3], a.split(/\s+/)[3]);
+  await ok(['rm', '-f', 'nsowner']);
+});
+
+test('30 run/rm cycles leave no veth, netns or nft element behind', async () => {
+  const before = counts();
+  for (let i = 0; i < 30; i++) await ok(['run', '--rm', '-p', '80', 'busybox', 'true']);
+  assert.deepEqual(counts(), before);
+});

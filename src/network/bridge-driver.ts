@@ -1,0 +1,144 @@
+/**
+ * The bridge driver: a Linux bridge per network, a veth pair per endpoint made
+ * with netlink (no process spawned on the container start path), and berth's
+ * nftables table for NAT, isolation and published ports.
+ */
+import { openSync, closeSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { Netlink } from './netlink.js';
+import { inNetns } from './netns.js';
+import { nft, tableScript, portsScript, deleteTable, type NftNetwork, type NftPort } from './nft.js';
+import type { EndpointState, NetworkDriver, NetworkRecord } from './types.js';
+
+export interface BridgeDriverOptions {
+  table: string;
+  /** Everything the table holds, read from the service's state when rewritten. */
+  tableState(): { nets: NftNetwork[]; ports: NftPort[] };
+}
+
+export class BridgeDriver implements NetworkDriver {
+  readonly #o: BridgeDriverOptions;
+  #nl: Netlink | undefined;
+  /** Bridges for which accept rules went into iptables' FORWARD chain. */
+  #forwardRules = new Set<string>();
+
+  constructor(o: BridgeDriverOptions) {
+    this.#o = o;
+  }
+
+  get #host(): Netlink {
+    this.#nl ??= new Netlink();
+    return this.#nl;
+  }
+
+  async ensure(n: NetworkRecord): Promise<void> {
+    if (n.Driver !== 'bridge') return;
+    const cfg = n.IPAM.Config[0]!;
+    const prefix = Number(cfg.Subnet.split('/')[1]);
+    const idx = this.#host.linkIndex(n.bridge) || this.#host.createBridge(n.bridge);
+    this.#host.addAddress(idx, cfg.Gateway, prefix);
+    this.#host.setUp(idx);
+    // Routing between the bridge and the host's networks, and DNAT of 127.0.0.1.
+    await writeFile('/proc/sys/net/ipv4/ip_forward', '1').catch(() => {});
+    await writeFile(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, '1').catch(() => {});
+    await this.syncTable();
+    await this.#forwardCompat(n.bridge, true);
+  }
+
+  async destroy(n: NetworkRecord): Promise<void> {
+    if (n.Driver !== 'bridge') return;
+    await this.#forwardCompat(n.bridge, false);
+    this.#host.deleteLink(n.bridge);
+  }
+
+  async attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState): Promise<void> {
+    if (n.Driver !== 'bridge') return;
+    const master = this.#host.linkIndex(n.bridge);
+    if (!master) await this.ensure(n);
+    const fd = openSync(sandboxKey, 'r');
+    try {
+      this.#host.createVeth({ hostName: ep.hostVeth, masterIndex: master || this.#host.linkIndex(n.bridge), peerName: ep.ifName, peerNsFd: fd, peerMac: ep.MacAddress });
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      inNetns(sandboxKey, () => {
+        const nl = new Netlink();
+        try {
+          const idx = nl.linkIndex(ep.ifName);
+          nl.setUp(idx);
+          nl.addAddress(idx, ep.IPAddress, ep.IPPrefixLen);
+          // An internal network gets no default route: there is nowhere to go.
+          if (!n.Internal && ep.ifName === 'eth0') nl.addDefaultRoute(ep.Gateway);
+        } finally {
+          nl.close();
+        }
+      });
+    } catch (err) {
+      this.#host.deleteLink(ep.hostVeth);
+      throw err;
+    }
+  }
+
+  async detach(_sandboxKey: string | undefined, n: NetworkRecord, ep: EndpointState): Promise<void> {
+    if (n.Driver !== 'bridge') return;
+    // Deleting one end of a veth pair deletes both.
+    this.#host.deleteLink(ep.hostVeth);
+  }
+
+  async publish(ports: NftPort[]): Promise<void> {
+    if (ports.length) await nft(portsScript(this.#o.table, 'add', ports));
+  }
+
+  async unpublish(ports: NftPort[]): Promise<void> {
+    if (ports.length) await nft(portsScript(this.#o.table, 'delete', ports)).catch(() => this.syncTable());
+  }
+
+  /** Rewrite the whole table from the service's state, atomically. */
+  async syncTable(): Promise<void> {
+    const s = this.#o.tableState();
+    await nft(tableScript(this.#o.table, s.nets, s.ports));
+  }
+
+  async dropTable(): Promise<void> {
+    await deleteTable(this.#o.table);
+  }
+
+  close(): void {
+    this.#nl?.close();
+    this.#nl = undefined;
+  }
+
+  /**
+   * A running dockerd sets iptables' FORWARD policy to DROP, and a drop in any base
+   * chain wins in netfilter: then berth's bridges need accept rules there too.
+   */
+  async #forwardCompat(bridge: string, add: boolean): Promise<void> {
+    if (!add) {
+      // Tried even when this berthd did not add them (it may have been restarted).
+      this.#forwardRules.delete(bridge);
+      for (const dir of ['-i', '-o']) await iptables(['-D', 'FORWARD', dir, bridge, '-m', 'comment', '--comment', 'berth', '-j', 'ACCEPT']).catch(() => {});
+      return;
+    }
+    const rules = await iptables(['-S', 'FORWARD']).catch(() => '');
+    if (!/^-P FORWARD DROP/m.test(rules)) return;
+    for (const dir of ['-i', '-o']) {
+      const spec = ['FORWARD', dir, bridge, '-m', 'comment', '--comment', 'berth', '-j', 'ACCEPT'];
+      const present = await iptables(['-C', ...spec]).then(() => true, () => false);
+      if (!present) await iptables(['-I', ...spec]);
+    }
+    this.#forwardRules.add(bridge);
+  }
+
+  /** Re-check the FORWARD policy (docker may have started since) for these bridges. */
+  async refreshForwardCompat(bridges: string[]): Promise<void> {
+    for (const b of bridges) await this.#forwardCompat(b, true);
+  }
+}
+
+function iptables(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('iptables', ['-w', ...args], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+  });
+}

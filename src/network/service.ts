@@ -1,0 +1,391 @@
+/**
+ * The network service: named networks and container sandboxes, persisted in one
+ * crash-safe state file (leases are the endpoints recorded there), wired by a driver.
+ */
+import { join } from 'node:path';
+import { mkdir, readdir } from 'node:fs/promises';
+import { randomBytes, createHash } from 'node:crypto';
+import { BerthError, conflict, invalidArgument, notFound, failedPrecondition } from '../common/errors.js';
+
+const forbidden = (msg: string) => new BerthError('FORBIDDEN', msg);
+import { writeJsonAtomic, readJsonIfExists } from '../common/fs.js';
+import { KeyedMutex } from '../common/lock.js';
+import { Netlink } from './netlink.js';
+import { createNetns, removeNetns } from './netns.js';
+import { allocate, choosePool, cidrText, contains, hostRoutes, ipToInt, macFor, overlaps, parseCidr, intToIp, type Cidr } from './ipam.js';
+import { resolvePorts } from './ports.js';
+import { BridgeDriver } from './bridge-driver.js';
+import type { NftPort } from './nft.js';
+import type { EmbeddedDns } from './dns-server.js';
+import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
+
+export interface NetworkServiceOptions {
+  dataRoot: string;
+  execRoot: string;
+  /** Name of the default bridge's interface (docker0's counterpart). */
+  bridgeName: string;
+  /** The nftables table (family ip) berth owns. */
+  table: string;
+}
+
+type StoredSandbox = SandboxState & { nft: NftPort[] };
+interface State { networks: NetworkRecord[]; sandboxes: Record<string, StoredSandbox> }
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+const PREDEFINED = new Set(['bridge', 'host', 'none']);
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function predefined(name: 'host' | 'none'): NetworkRecord {
+  return {
+    Id: createHash('sha256').update(`berth-${name}`).digest('hex'), Name: name, Created: now(), Scope: 'local',
+    Driver: name === 'host' ? 'host' : 'null', EnableIPv6: false, IPAM: { Driver: 'default', Options: {}, Config: [] },
+    Internal: false, Attachable: false, Ingress: false, Options: {}, Labels: {}, bridge: '',
+  };
+}
+
+export class LocalNetworkService implements NetworkService {
+  readonly #o: NetworkServiceOptions;
+  readonly #driver: BridgeDriver;
+  #state: State = { networks: [], sandboxes: {} };
+  #saving: Promise<void> = Promise.resolve();
+  readonly #lock = new KeyedMutex();
+  #dns: EmbeddedDns | undefined;
+
+  constructor(o: NetworkServiceOptions) {
+    this.#o = o;
+    this.#driver = new BridgeDriver({
+      table: o.table,
+      tableState: () => ({
+        nets: this.#state.networks.filter((n) => n.Driver === 'bridge').map((n) => ({ bridge: n.bridge, subnet: n.IPAM.Config[0]!.Subnet, internal: n.Internal })),
+        ports: Object.values(this.#state.sandboxes).flatMap((s) => s.nft),
+      }),
+    });
+  }
+
+  get #file(): string {
+    return join(this.#o.dataRoot, 'network', 'state.json');
+  }
+
+  get #netnsDir(): string {
+    return join(this.#o.execRoot, 'netns');
+  }
+
+  #save(): Promise<void> {
+    // Writes are serialized; each writes the state as it is when its turn comes.
+    this.#saving = this.#saving.catch(() => {}).then(() => writeJsonAtomic(this.#file, this.#state, 0o600));
+    return this.#saving;
+  }
+
+  /** Load the state, create the predefined networks, and make every bridge exist. */
+  async init(): Promise<void> {
+    await mkdir(join(this.#o.dataRoot, 'network'), { recursive: true, mode: 0o700 });
+    await mkdir(this.#netnsDir, { recursive: true, mode: 0o711 });
+    const st = await readJsonIfExists<State>(this.#file);
+    if (st && Array.isArray(st.networks)) this.#state = { networks: st.networks, sandboxes: st.sandboxes ?? {} };
+    for (const name of ['host', 'none'] as const) if (!this.#byName(name)) this.#state.networks.push(predefined(name));
+    if (!this.#byName('bridge')) {
+      const subnet = await this.#freeSubnet(undefined);
+      this.#state.networks.unshift(this.#bridgeRecord({ id: createHash('sha256').update(`berth-bridge-${this.#o.bridgeName}`).digest('hex'), name: 'bridge', bridge: this.#o.bridgeName, subnet, internal: false, labels: {}, options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.#o.bridgeName } }));
+    }
+    await this.#save();
+    for (const n of this.#state.networks) await this.#driver.ensure(n);
+  }
+
+  /** Serve names on the user-defined networks (now and as they come and go). */
+  async useDns(dns: EmbeddedDns): Promise<void> {
+    this.#dns = dns;
+    await dns.sync(this.#state.networks);
+  }
+
+  /** Every sandbox, for the embedded DNS's name table (read live, never copied). */
+  sandboxes(): SandboxState[] {
+    return Object.values(this.#state.sandboxes);
+  }
+
+  async renameContainer(containerId: string, newName: string): Promise<void> {
+    const sb = this.#state.sandboxes[containerId];
+    if (!sb || sb.containerName === newName) return;
+    const old = sb.containerName;
+    sb.containerName = newName;
+    for (const ep of Object.values(sb.Networks)) if (ep.DNSNames) ep.DNSNames = ep.DNSNames.map((d) => (d === old ? newName : d));
+    await this.#save();
+  }
+
+  #byName(name: string): NetworkRecord | undefined {
+    return this.#state.networks.find((n) => n.Name === name);
+  }
+
+  #bridgeRecord(o: { id: string; name: string; bridge: string; subnet: Cidr; gateway?: string; ipRange?: string; internal: boolean; labels: Record<string, string>; options: Record<string, string> }): NetworkRecord {
+    const gateway = o.gateway ?? intToIp(o.subnet.base + 1);
+    const cfg: NetworkRecord['IPAM']['Config'][number] = { Subnet: cidrText(o.subnet), Gateway: gateway };
+    if (o.ipRange) cfg.IPRange = o.ipRange;
+    return {
+      Id: o.id, Name: o.name, Created: now(), Scope: 'local', Driver: 'bridge', EnableIPv6: false,
+      IPAM: { Driver: 'default', Options: {}, Config: [cfg] }, Internal: o.internal, Attachable: false, Ingress: false,
+      Options: o.options, Labels: o.labels, bridge: o.bridge,
+    };
+  }
+
+  /** Subnets in use: host routes (except on berth's own bridges) and other networks. */
+  async #usedSubnets(): Promise<Cidr[]> {
+    const ours = new Set(this.#state.networks.map((n) => n.bridge).filter(Boolean));
+    const routes = (await hostRoutes()).filter((r) => !ours.has(r.dev));
+    return [...routes, ...this.#state.networks.flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet)))];
+  }
+
+  async #freeSubnet(want: Cidr | undefined): Promise<Cidr> {
+    const used = await this.#usedSubnets();
+    if (want) {
+      const clash = used.find((u) => overlaps(u, want));
+      if (clash) throw conflict(`invalid pool request: subnet ${cidrText(want)} overlaps ${cidrText(clash)}, in use by another network or a host route; choose another --subnet`);
+      return want;
+    }
+    const p = choosePool(used);
+    if (!p) throw failedPrecondition('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network; give one with --subnet');
+    return p;
+  }
+
+  async create(o: CreateNetworkOptions): Promise<{ Id: string; Warning: string }> {
+    if (!o || typeof o.Name !== 'string' || !NAME_RE.test(o.Name)) throw invalidArgument(`invalid network name ${JSON.stringify(o?.Name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const driver = o.Driver || 'bridge';
+    if (driver !== 'bridge') throw invalidArgument(`network driver ${JSON.stringify(driver)} is not supported: berth has "bridge"`);
+    if (o.EnableIPv6) throw invalidArgument('IPv6 networks are not supported yet: remove --ipv6');
+    return this.#lock.run('networks', async () => {
+      if (this.#byName(o.Name) || PREDEFINED.has(o.Name)) throw conflict(`network with name ${o.Name} already exists`);
+      const cfgs = o.IPAM?.Config ?? [];
+      if (cfgs.length > 1) throw invalidArgument('only one IPAM config (one --subnet) per network is supported');
+      const c = cfgs[0] ?? {};
+      const subnet = await this.#freeSubnet(c.Subnet ? parseCidr(c.Subnet) : undefined);
+      if (!c.Subnet && (c.Gateway || c.IPRange)) throw invalidArgument('--gateway and --ip-range need --subnet');
+      if (c.Gateway && !contains(subnet, ipToInt(c.Gateway))) throw invalidArgument(`gateway ${c.Gateway} is not in subnet ${cidrText(subnet)}`);
+      if (c.IPRange) {
+        const r = parseCidr(c.IPRange, 'ip-range');
+        if (!contains(subnet, r.base) || r.prefix < subnet.prefix) throw invalidArgument(`ip-range ${c.IPRange} is not inside subnet ${cidrText(subnet)}`);
+      }
+      const options = { ...(o.Options ?? {}) };
+      const id = randomBytes(32).toString('hex');
+      const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+      if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 characters of [a-zA-Z0-9_.-]`);
+      if (this.#state.networks.some((n) => n.bridge === bridge)) throw conflict(`bridge ${bridge} is already used by another network`);
+      const rec = this.#bridgeRecord({ id, name: o.Name, bridge, subnet, gateway: c.Gateway, ipRange: c.IPRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
+      rec.Attachable = !!o.Attachable;
+      this.#state.networks.push(rec);
+      try {
+        await this.#driver.ensure(rec);
+        await this.#save();
+        await this.#dns?.sync(this.#state.networks);
+      } catch (err) {
+        this.#state.networks = this.#state.networks.filter((n) => n !== rec);
+        await this.#driver.destroy(rec).catch(() => {});
+        await this.#driver.syncTable().catch(() => {});
+        throw err;
+      }
+      return { Id: id, Warning: '' };
+    });
+  }
+
+  list(f: NetworkFilters = {}): NetworkRecord[] {
+    return this.#state.networks.filter((n) => {
+      if (f.name?.length && !f.name.some((x) => n.Name.includes(x))) return false;
+      if (f.id?.length && !f.id.some((x) => n.Id.startsWith(x))) return false;
+      if (f.driver?.length && !f.driver.includes(n.Driver)) return false;
+      if (f.type?.length && !f.type.includes(PREDEFINED.has(n.Name) ? 'builtin' : 'custom')) return false;
+      if (f.scope?.length && !f.scope.includes('local')) return false;
+      if (f.dangling?.length) {
+        const d = f.dangling[0] === 'true' || f.dangling[0] === '1';
+        if (d !== (!PREDEFINED.has(n.Name) && this.endpointsOf(n.Id).length === 0)) return false;
+      }
+      for (const l of f.label ?? []) {
+        const i = l.indexOf('=');
+        if (i < 0 ? !(l in n.Labels) : n.Labels[l.slice(0, i)] !== l.slice(i + 1)) return false;
+      }
+      return true;
+    });
+  }
+
+  get(ref: string): NetworkRecord {
+    const nets = this.#state.networks;
+    const n = nets.find((x) => x.Id === ref) ?? nets.find((x) => x.Name === ref);
+    if (n) return n;
+    const byPrefix = ref ? nets.filter((x) => x.Id.startsWith(ref)) : [];
+    if (byPrefix.length === 1) return byPrefix[0]!;
+    if (byPrefix.length > 1) throw invalidArgument(`network ${ref} is ambiguous (${byPrefix.length} matches found on id prefix)`);
+    throw notFound(`network ${ref} not found`);
+  }
+
+  endpointsOf(networkId: string): Array<{ sandbox: SandboxState; ep: EndpointState }> {
+    const out: Array<{ sandbox: SandboxState; ep: EndpointState }> = [];
+    for (const s of Object.values(this.#state.sandboxes)) for (const ep of Object.values(s.Networks)) if (ep.NetworkID === networkId) out.push({ sandbox: s, ep });
+    return out;
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.get(ref);
+    if (PREDEFINED.has(n.Name)) throw forbidden(`${n.Name} is a pre-defined network and cannot be removed`);
+    await this.#lock.run('networks', async () => {
+      const eps = this.endpointsOf(n.Id);
+      if (eps.length) throw conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${eps.map((e) => e.sandbox.containerName).join(', ')}); disconnect or stop them first`);
+      this.#state.networks = this.#state.networks.filter((x) => x !== n);
+      await this.#save();
+      await this.#dns?.sync(this.#state.networks);
+      await this.#driver.destroy(n).catch(() => {});
+      await this.#driver.syncTable();
+    });
+  }
+
+  async prune(filters: { label?: string[]; until?: string[] } = {}): Promise<string[]> {
+    const out: string[] = [];
+    const until = filters.until?.[0] ? Date.parse(filters.until[0]) || Number(filters.until[0]) * 1000 : undefined;
+    for (const n of this.list({ label: filters.label })) {
+      if (PREDEFINED.has(n.Name) || this.endpointsOf(n.Id).length) continue;
+      if (until !== undefined && Date.parse(n.Created) >= until) continue;
+      await this.remove(n.Id).then(() => out.push(n.Name), () => {});
+    }
+    return out;
+  }
+
+  sandbox(containerId: string): SandboxState | undefined {
+    return this.#state.sandboxes[containerId];
+  }
+
+  #leased(n: NetworkRecord): Set<string> {
+    return new Set(this.endpointsOf(n.Id).map((e) => e.ep.IPAddress));
+  }
+
+  #endpoint(containerId: string, n: NetworkRecord, a: AttachRequest, ifIndex: number): EndpointState {
+    if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name}: only bridge networks can be combined`);
+    const cfg = n.IPAM.Config[0]!;
+    const subnet = parseCidr(cfg.Subnet);
+    const leased = this.#leased(n);
+    let ip: string | undefined;
+    if (a.ip) {
+      if (n.Name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
+      if (!contains(subnet, ipToInt(a.ip))) throw invalidArgument(`no configured subnet contains IP address ${a.ip}: ${cfg.Subnet} is the network's`);
+      if (leased.has(a.ip) || a.ip === cfg.Gateway) throw conflict(`Address already in use: ${a.ip} on network ${n.Name}`);
+      ip = a.ip;
+    } else {
+      ip = allocate(subnet, cfg.Gateway, leased, cfg.IPRange ? parseCidr(cfg.IPRange) : undefined);
+      if (!ip) throw conflict(`no available IPv4 addresses on network ${n.Name} (${cfg.Subnet})`);
+    }
+    const aliases = n.Name === 'bridge' ? null : [...(a.aliases ?? [])];
+    return {
+      NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: cfg.Gateway, IPAddress: ip, IPPrefixLen: subnet.prefix,
+      MacAddress: macFor(ip), Aliases: aliases, DNSNames: null, IPAMConfig: a.ip ? { IPv4Address: a.ip } : null,
+      ifName: `eth${ifIndex}`, hostVeth: `veth${createHash('sha256').update(containerId + n.Id).digest('hex').slice(0, 7)}`,
+    };
+  }
+
+  #portTaken = (p: { hostIp: string; proto: string; hostPort: number }) =>
+    Object.values(this.#state.sandboxes).some((s) => s.nft.some((x) => x.proto === p.proto && x.hostPort === p.hostPort && (!x.hostIp || !p.hostIp || x.hostIp === p.hostIp)));
+
+  async setUp(req: SandboxRequest): Promise<SandboxState> {
+    const id = req.containerId;
+    if (this.#state.sandboxes[id]) await this.tearDown(id);
+    const sb: StoredSandbox = { containerId: id, containerName: req.containerName, SandboxKey: join(this.#netnsDir, id.slice(0, 12)), Networks: {}, Ports: {}, nft: [] };
+    if (req.dns?.length) sb.dns = [...req.dns];
+    // Leases and ports are chosen under one lock so concurrent starts never collide.
+    await this.#lock.run('alloc', async () => {
+      req.networks.forEach((a, i) => {
+        const n = this.get(a.network);
+        if (sb.Networks[n.Name]) throw conflict(`container is already connected to network ${n.Name}`);
+        sb.Networks[n.Name] = this.#endpoint(id, n, a, i);
+        sb.Networks[n.Name]!.DNSNames = n.Name === 'bridge' ? null : [req.containerName, ...(a.aliases ?? []), id.slice(0, 12)];
+      });
+      const primary = Object.values(sb.Networks)[0];
+      if (primary) {
+        const p = await resolvePorts(req, primary.IPAddress, this.#portTaken);
+        sb.nft = p.nft;
+        sb.Ports = p.wire;
+      }
+      this.#state.sandboxes[id] = sb;
+    });
+    try {
+      await this.#save();
+      createNetns(sb.SandboxKey, () => {
+        const nl = new Netlink();
+        try { nl.setUp(1); } finally { nl.close(); }
+      });
+      for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
+      await this.#driver.publish(sb.nft);
+      return sb;
+    } catch (err) {
+      await this.tearDown(id).catch(() => {});
+      throw err;
+    }
+  }
+
+  async tearDown(containerId: string): Promise<void> {
+    const sb = this.#state.sandboxes[containerId];
+    if (!sb) {
+      await removeNetns(join(this.#netnsDir, containerId.slice(0, 12)));
+      return;
+    }
+    for (const [name, ep] of Object.entries(sb.Networks)) {
+      const n = this.#state.networks.find((x) => x.Name === name || x.Id === ep.NetworkID);
+      if (n) await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
+    }
+    await this.#driver.unpublish(sb.nft).catch(() => {});
+    await removeNetns(sb.SandboxKey);
+    delete this.#state.sandboxes[containerId];
+    await this.#save();
+  }
+
+  async connect(containerId: string, a: AttachRequest): Promise<EndpointState> {
+    const sb = this.#state.sandboxes[containerId];
+    if (!sb) throw failedPrecondition(`container ${containerId} has no network namespace of its own (not running, or --network host/none/container:)`);
+    const n = this.get(a.network);
+    if (sb.Networks[n.Name]) throw forbidden(`endpoint with name ${sb.containerName} already exists in network ${n.Name}`);
+    const used = new Set(Object.values(sb.Networks).map((e) => e.ifName));
+    let i = 0;
+    while (used.has(`eth${i}`)) i++;
+    const ep = await this.#lock.run('alloc', async () => {
+      const e = this.#endpoint(containerId, n, a, i);
+      e.DNSNames = [sb.containerName, ...(a.aliases ?? []), containerId.slice(0, 12)];
+      sb.Networks[n.Name] = e;
+      return e;
+    });
+    try {
+      await this.#save();
+      await this.#driver.attach(sb.SandboxKey, n, ep);
+    } catch (err) {
+      delete sb.Networks[n.Name];
+      await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
+      await this.#save().catch(() => {});
+      throw err;
+    }
+    return ep;
+  }
+
+  async disconnect(containerId: string, network: string): Promise<void> {
+    const sb = this.#state.sandboxes[containerId];
+    const n = this.get(network);
+    const ep = sb?.Networks[n.Name];
+    if (!sb || !ep) throw notFound(`container ${containerId.slice(0, 12)} is not connected to network ${n.Name}`);
+    await this.#driver.detach(sb.SandboxKey, n, ep);
+    delete sb.Networks[n.Name];
+    await this.#save();
+  }
+
+  async reconcile(live: Set<string>): Promise<void> {
+    for (const id of Object.keys(this.#state.sandboxes)) if (!live.has(id)) await this.tearDown(id).catch(() => {});
+    const keep = new Set(Object.values(this.#state.sandboxes).map((s) => s.SandboxKey));
+    for (const f of await readdir(this.#netnsDir).catch(() => [] as string[])) {
+      const p = join(this.#netnsDir, f);
+      if (!keep.has(p)) await removeNetns(p);
+    }
+    await this.#driver.syncTable();
+  }
+
+  async close(): Promise<void> {
+    await this.#dns?.close();
+    await this.#saving.catch(() => {});
+    if (Object.keys(this.#state.sandboxes).length === 0) {
+      for (const n of this.#state.networks) await this.#driver.destroy(n).catch(() => {});
+      await this.#driver.dropTable();
+    }
+    this.#driver.close();
+  }
+}
