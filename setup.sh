@@ -14,8 +14,10 @@ fi
 
 # runc + conmon run containers; busybox-static makes the default image; tini-static is --init;
 # procps gives `top` its ps; iproute2/nftables/iptables are for networking;
-# python3-docker (docker-py) and util-linux (script, for PTY tests) are test clients.
-packages=(runc conmon busybox-static tini procps iproute2 nftables iptables ca-certificates python3-docker util-linux)
+# python3-docker (docker-py), util-linux (script, for PTY tests), socat, docker-registry
+# (the CNCF distribution server) and apache2-utils (htpasswd) serve the tests.
+# docker-compose (1.29, python) is a compat-test client (src/integration/compat.test.ts).
+packages=(runc conmon busybox-static tini procps iproute2 nftables iptables ca-certificates python3-docker util-linux socat docker-registry apache2-utils zstd debootstrap docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -85,6 +85,7 @@ function report(cli, runs, events) {
     if (e.ev === 'res') lines.push(`${at}  <- ${e.status} ${e.url.replace(/[0-9a-f]{64}/g, '<id>')}`);
     if (e.ev === 'spawn') lines.push(`${at}     spawn ${e.cmd} ${e.verb} (spawn() took ${e.spawnMs.toFixed(1)} ms)`);
     if (e.ev === 'exit') lines.push(`${at}     exit  ${e.cmd} ${e.verb} code ${e.code}`);
+    if (e.ev === 'phase') lines.push(`${at}       . ${e.phase}`);
   }
   lines.push(`${(med.run.t1 - med.run.t0).toFixed(1).padStart(6)}  CLI exited`, '```');
   process.stdout.write(lines.join('\n') + '\n');

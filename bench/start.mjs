@@ -15,8 +15,8 @@
  *   conmon-spec  the floor with the config.json berthd writes for busybox (seccomp etc.)
  *   runc     reference: `runc run` of the same bundle
  *   docker   docker CLI -> berthd: docker run --rm --network none busybox true
- *   berth    berth CLI  -> berthd: berth run --rm --network none busybox true
- *   berth-nocerts  the same with NODE_EXTRA_CA_CERTS removed from the CLI's environment
+ *   berth    berth CLI  -> berthd: bin/berth run --rm --network none busybox true (bin/berth drops NODE_EXTRA_CA_CERTS)
+ *   berth-nocerts  the same with NODE_EXTRA_CA_CERTS also absent from the caller's environment
  *   dockerd  docker CLI -> Debian dockerd (private, firewall and bridge off)
  *   podman   podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 busybox true
  *            (if installed; see PODMAN_ULIMITS)
@@ -25,7 +25,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { table, ratios, summarize } from './lib/stats.mjs';
 import { main, parseFlags, onCleanup } from './lib/proc.mjs';
-import { busyboxTar, tempDir, startBerthd, startDockerd, startPodman, haveDockerd, havePodman } from './lib/engines.mjs';
+import { busyboxTar, tempDir, startBerthd, startDockerd, startPodman, haveDockerd, havePodman, engineSpec } from './lib/engines.mjs';
 import { prepareFloor, conmonRun, runcRun, floorCleanup, withEngineSpec } from './lib/floor.mjs';
 import { machineFacts } from './lib/machine.mjs';
 import { roundRobin, PODMAN_ULIMITS } from './lib/round-robin.mjs';
@@ -55,7 +55,7 @@ await main(async () => {
       variants.push({ key: 'conmon-spec', label: '(a\'\') conmon + runc, berthd\'s spec', once: () => conmonRun(g) });
     }
     if (want.has('docker')) variants.push({ key: 'docker', label: '(b) docker CLI -> berthd', once: cliOnce(() => b.docker(RUN_ARGS)) });
-    if (want.has('berth')) variants.push({ key: 'berth', label: '(c) berth CLI -> berthd', once: cliOnce(() => b.berth(RUN_ARGS)) });
+    if (want.has('berth')) variants.push({ key: 'berth', label: '(c) berth CLI (bin/berth) -> berthd', once: cliOnce(() => b.berth(RUN_ARGS)) });
     // The same without NODE_EXTRA_CA_CERTS: Node 20 parses that bundle at every start (the CLI has no TLS).
     if (want.has('berth-nocerts')) variants.push({ key: 'berth-nocerts', label: '(c\') berth CLI, NODE_EXTRA_CA_CERTS unset', once: cliOnce(() => b.berth(RUN_ARGS, { env: withoutCaCerts(b) })) });
   }
@@ -108,17 +108,6 @@ function cliOnce(fn) {
   };
 }
 
-/** berthd's config.json for `busybox true` (read from a running container's bundle, then removed). */
-async function engineSpec(b) {
-  const r = await b.docker(['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000']);
-  if (r.code !== 0) throw new Error(`cannot start a container to read its spec: ${r.stderr}`);
-  const id = r.stdout.trim();
-  try {
-    return JSON.parse(await readFile(join(b.execRoot, 'c', id, 'config.json'), 'utf8'));
-  } finally {
-    await b.docker(['rm', '-f', id]);
-  }
-}
 
 function withoutCaCerts(b) {
   const env = { ...process.env, BERTH_HOST: `unix://${b.socket}` };

@@ -103,7 +103,8 @@ export async function startBerthd({ tar, nodeArgs = [], env = {}, dist = join(RE
   return {
     name: 'berthd', dir, socket, execRoot, log, pid: child.pid,
     docker: (args, o = {}) => run('docker', args, { env: denv, ...o }),
-    berth: (args, o = {}) => run(process.execPath, [join(REPO, 'dist/berth-cli.mjs'), ...args], { env: benv, ...o }),
+    // bin/berth, what a user types (it drops NODE_EXTRA_CA_CERTS before starting node).
+    berth: (args, o = {}) => run(join(REPO, 'bin/berth'), args, { env: benv, ...o }),
   };
 }
 
@@ -163,4 +164,16 @@ export async function startPodman({ tar }) {
   });
   await must('podman', [...base, 'import', '-c', BUSYBOX_CMD, '-', 'busybox:latest'], { env, input: tar });
   return { name: 'podman', dir, podman };
+}
+
+/** berthd's config.json for `busybox true` (read from a running container's bundle, then removed). */
+export async function engineSpec(b) {
+  const r = await b.docker(['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000']);
+  if (r.code !== 0) throw new Error(`cannot start a container to read its spec: ${r.stderr}`);
+  const id = r.stdout.trim();
+  try {
+    return JSON.parse(await readFile(join(b.execRoot, 'c', id, 'config.json'), 'utf8'));
+  } finally {
+    await b.docker(['rm', '-f', id]);
+  }
 }

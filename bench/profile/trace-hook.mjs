@@ -27,6 +27,9 @@ if (file) {
     emit({ ev: 'res', id: reqIds.get(request), status: response.statusCode, url: request.url });
   });
 
+  // berthd's own phase marks (src/containers/lifecycle.ts, manager.ts).
+  diagnostics.subscribe('berth:container:phase', ({ phase }) => emit({ ev: 'phase', phase }));
+
   const spawn = childProcess.spawn;
   let pseq = 0;
   childProcess.spawn = function tracedSpawn(cmd, args, opts) {

@@ -184,6 +184,8 @@ export interface ImageInspect {
   Author: string;
   /** The image's runtime config with docker's empty fields filled (null where docker prints null). */
   Config: Record<string, unknown>;
+  /** dockerd dropped it in API 1.45; docker-compose 1.x reads it and fails without it. */
+  ContainerConfig?: Record<string, unknown>;
   Architecture: string;
   Variant?: string;
   Os: string;

@@ -111,7 +111,10 @@ export class Client {
       headers,
       agent: opts.agent === undefined ? this.agent : opts.agent,
       signal: opts.signal,
-    });
+      // No TLS here: an explicit (empty) server name spares the agent's isIP() check of the
+      // Host header, whose first call compiles Node's IPv6 regex (~4 ms of every command).
+      servername: '',
+    } as http.RequestOptions);
     return req;
   }
 

@@ -20,6 +20,10 @@ import { registerArchive } from './commands/archive.js';
 import { registerStats } from './commands/stats.js';
 import { registerUpdate } from './commands/update.js';
 import { registerEvents } from './commands/events.js';
+import { registerNetwork } from './commands/network.js';
+import { registerPort } from './commands/port.js';
+import { registerImagePrune } from './commands/image-prune.js';
+import { registerSystemDf } from './commands/system-df.js';
 
 const argv = process.argv.slice(2);
 let finished = false;
@@ -103,12 +107,12 @@ const ROOT_HELP = (program: Command) => {
     return `  ${name.padEnd(11)} ${c?.description() ?? ''}\n`;
   };
   const common = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'import', 'info', 'version'].filter((n) => program.commands.some((c) => c.name() === n));
-  const mgmt = ['container', 'image', 'volume'];
+  const mgmt = ['container', 'image', 'network', 'system', 'volume'];
   const rest = program.commands.map((c) => c.name()).filter((n) => !common.includes(n) && !mgmt.includes(n) && n !== 'help').sort();
   return `
 Usage:  berth [OPTIONS] COMMAND
 
-A self-sufficient runtime for containers
+berth: containers on runc and conmon, through the Docker Engine API
 
 Common Commands:
 ${common.map(line).join('')}
@@ -128,7 +132,7 @@ export function buildProgram(ctxOverride?: (p: Command) => Ctx): Command {
   const program = new Command('berth');
   program
     .usage('[OPTIONS] COMMAND')
-    .description('A self-sufficient runtime for containers')
+    .description('berth: containers on runc and conmon, through the Docker Engine API')
     .enablePositionalOptions()
     .option('-H, --host <string>', 'Daemon socket to connect to')
     .option('-D, --debug', 'Enable debug mode')
@@ -167,6 +171,7 @@ export function buildProgram(ctxOverride?: (p: Command) => Ctx): Command {
   const image = program.command('image').description('Manage images').usage('COMMAND');
   registerImage(image, ctx, act, true);
   registerArchive(image, ctx, act, ['save', 'load']);
+  registerImagePrune(image, ctx, act);
   image.command('inspect').description('Display detailed information on one or more images')
     .usage('[OPTIONS] IMAGE [IMAGE...]').argument('<image...>')
     .option('-f, --format <string>', 'Format output using a custom template')
@@ -181,6 +186,11 @@ export function buildProgram(ctxOverride?: (p: Command) => Ctx): Command {
   registerEvents(program, ctx, act);
   registerStats(container, ctx, act);
   registerUpdate(container, ctx, act);
+  // Networking (issue 5).
+  registerNetwork(program, ctx, act);
+  registerPort(program, ctx, act);
+  registerPort(container, ctx, act);
+  registerSystemDf(program, ctx, act);
   program.helpInformation = () => ROOT_HELP(program);
   program.action(() => {
     if (program.opts().version) { process.stdout.write(`berth version ${CLI_VERSION}\n`); return; }

@@ -22,6 +22,8 @@ export interface RunFlags {
   publishAll?: boolean; expose?: string[]; addHost?: string[]; dns?: string[]; groupAdd?: string[];
   ipc?: string; pid?: string; uts?: string; userns?: string; cgroupns?: string; sysctl?: string[];
   oomScoreAdj?: string; logDriver?: string; logOpt?: string[]; workDir?: string; cidfile?: string;
+  // Networking (issue 5).
+  networkAlias?: string[]; ip?: string; dnsSearch?: string[]; dnsOption?: string[];
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -41,6 +43,8 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--cpuset-cpus <list>', 'CPUs in which to allow execution (0-3, 0,1)')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('--dns <ip>', 'Set custom DNS servers', collect)
+    .option('--dns-option <list>', 'Set DNS options', collect)
+    .option('--dns-search <list>', 'Set custom DNS search domains', collect)
     .option('--domainname <string>', 'Container NIS domain name')
     .option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
     .option('-e, --env <list>', 'Set environment variables', collect)
@@ -61,6 +65,8 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--mount <mount>', 'Attach a filesystem mount to the container', collect)
     .option('--name <string>', 'Assign a name to the container')
     .option('--network <network>', 'Connect a container to a network')
+    .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
+    .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
     .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)")
     .option('--pid <string>', 'PID namespace to use')
     .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
@@ -258,6 +264,15 @@ function kvMap(list: string[]): Record<string, string> {
   return out;
 }
 
+/** --network-alias/--ip go on the endpoint of the --network named (docker keys it by that name). */
+function endpointsConfig(f: RunFlags): NonNullable<CreateContainerRequest['NetworkingConfig']>['EndpointsConfig'] {
+  if (!f.networkAlias?.length && !f.ip) return {};
+  const mode = f.network ?? 'default';
+  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new CliError(`conflicting options: --network-alias and --ip need a bridge network, not --network ${mode}`, 125);
+  if (f.ip && !/^\d{1,3}(\.\d{1,3}){3}$/.test(f.ip)) throw new FlagError(f.ip, '--ip', `invalid IPv4 address: ${f.ip}`);
+  return { [mode]: { ...(f.networkAlias?.length ? { Aliases: f.networkAlias } : {}), ...(f.ip ? { IPAMConfig: { IPv4Address: f.ip } } : {}) } };
+}
+
 export interface CreateCall { body: CreateContainerRequest; name?: string; platform?: string }
 
 /** The create request for `run`/`create IMAGE [COMMAND] [ARG...]`. */
@@ -326,6 +341,8 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.init) hc.Init = true;
   if (f.addHost?.length) hc.ExtraHosts = f.addHost;
   if (f.dns?.length) hc.Dns = f.dns;
+  if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch;
+  if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.pid) hc.PidMode = f.pid;
@@ -355,7 +372,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     Entrypoint: f.entrypoint === undefined ? null : f.entrypoint === '' ? [''] : [f.entrypoint],
     Labels: labels,
     HostConfig: hc,
-    NetworkingConfig: { EndpointsConfig: {} },
+    NetworkingConfig: { EndpointsConfig: endpointsConfig(f) },
   };
   if (Object.keys(exposed).length) body.ExposedPorts = exposed;
   if (f.stopSignal) body.StopSignal = f.stopSignal;

@@ -3,17 +3,29 @@ import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isErrno } from './errors.js';
 
+export interface AtomicWriteOptions {
+  /**
+   * fsync the file and its directory (default true): the new content survives a power
+   * loss. false keeps the atomic rename (readers never see a torn file) but skips both
+   * fsyncs, for files that are regenerated whenever they matter (a container's bundle
+   * and /etc files are rewritten at every start; a machine crash kills the container
+   * anyway). A berthd crash loses nothing either way: the page cache stays.
+   */
+  durable?: boolean;
+}
+
 /**
  * Write a file crash-safely: temp file in the same directory, fsync, rename, fsync dir.
  * A reader sees either the old content or the new, never a torn file.
  */
-export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644, opts: AtomicWriteOptions = {}): Promise<void> {
+  const durable = opts.durable !== false;
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -23,7 +35,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dir);
+  if (durable) await fsyncDir(dir);
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -19,6 +19,8 @@ const NS = 1e6; // ns per ms
 const DEFAULT_INTERVAL = 30_000;
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_RETRIES = 3;
+/** docker's default StartInterval (API 1.44): how often to probe during the start period. */
+const DEFAULT_START_INTERVAL = 5_000;
 const MAX_LOG = 5;
 const MAX_OUTPUT = 4096;
 
@@ -27,8 +29,12 @@ export interface ProbePlan {
   intervalMs: number;
   timeoutMs: number;
   startPeriodMs: number;
+  /** Probe spacing while in the start period and still `starting` (API >= 1.44). */
+  startIntervalMs: number;
   retries: number;
 }
+
+interface Slot { timer?: NodeJS.Timeout; stopped: boolean }
 
 /** The probe a container's Healthcheck asks for, or undefined (none, or NONE). */
 export function probePlan(c: Pick<ContainerRecord, 'Config'>): ProbePlan | undefined {
@@ -46,8 +52,19 @@ export function probePlan(c: Pick<ContainerRecord, 'Config'>): ProbePlan | undef
     intervalMs: ms(hc.Interval, DEFAULT_INTERVAL),
     timeoutMs: ms(hc.Timeout, DEFAULT_TIMEOUT),
     startPeriodMs: ms(hc.StartPeriod, 0),
+    // StartInterval is newer than the image-spec type; clients older than 1.44 never send it.
+    startIntervalMs: ms((hc as { StartInterval?: number }).StartInterval, DEFAULT_START_INTERVAL),
     retries: hc.Retries && hc.Retries > 0 ? hc.Retries : DEFAULT_RETRIES,
   };
+}
+
+/**
+ * The wait before the next probe, as dockerd picks it: the start interval while the
+ * start period runs and the container is still `starting`, the interval otherwise.
+ */
+export function nextInterval(plan: ProbePlan, sinceStartMs: number, status: Health['Status'] | undefined): number {
+  if (sinceStartMs < plan.startPeriodMs && (status ?? 'starting') === 'starting') return plan.startIntervalMs;
+  return plan.intervalMs;
 }
 
 /** docker's handleProbeResult: pure, so the state machine is unit-tested. */
@@ -62,7 +79,8 @@ export function applyProbeResult(h: Health, r: { start: string; end: string; exi
 
 export class HealthMonitor {
   readonly #m: ContainerManager;
-  #timers = new Map<string, { timer?: NodeJS.Timeout; stopped: boolean }>();
+  #timers = new Map<string, Slot>();
+  #inFlight = 0;
 
   constructor(m: ContainerManager) {
     this.#m = m;
@@ -77,29 +95,42 @@ export class HealthMonitor {
       return;
     }
     if (fresh || !c.State.Health) c.State.Health = { Status: 'starting', FailingStreak: 0, Log: [] };
-    const slot: { timer?: NodeJS.Timeout; stopped: boolean } = { stopped: false };
+    const slot: Slot = { stopped: false };
     this.#timers.set(c.Id, slot);
-    const startedAt = Date.now();
+    // The start period counts from the container's start (an adopted container's too).
+    const startedAt = Number.isNaN(Date.parse(c.State.StartedAt)) ? Date.now() : Math.min(Date.now(), Date.parse(c.State.StartedAt));
+    const schedule = (status: Health['Status'] | undefined) => {
+      if (slot.stopped) return;
+      slot.timer = setTimeout(() => void tick(), nextInterval(plan, Date.now() - startedAt, status));
+      slot.timer.unref();
+    };
     const tick = async () => {
+      slot.timer = undefined;
       if (slot.stopped) return;
       const cur = this.#m.store.tryGet(c.Id);
-      if (!cur || !cur.State.Running) return this.stop(c.Id);
-      if (!cur.State.Paused) await this.#probeOnce(cur, plan, Date.now() - startedAt < plan.startPeriodMs).catch(() => {});
-      if (!slot.stopped) {
-        slot.timer = setTimeout(() => void tick(), plan.intervalMs);
-        slot.timer.unref();
-      }
+      if (!cur || !cur.State.Running) return this.#drop(c.Id, slot);
+      if (!cur.State.Paused) await this.#probeOnce(cur, plan, slot, Date.now() - startedAt < plan.startPeriodMs).catch(() => {});
+      schedule(cur.State.Health?.Status);
     };
-    slot.timer = setTimeout(() => void tick(), plan.intervalMs);
-    slot.timer.unref();
+    schedule(c.State.Health?.Status);
   }
 
   stop(id: string): void {
     const slot = this.#timers.get(id);
-    if (!slot) return;
+    if (slot) this.#drop(id, slot);
+  }
+
+  /** Stop one monitor; a newer monitor of the same container (a restart) is left alone. */
+  #drop(id: string, slot: Slot): void {
     slot.stopped = true;
     if (slot.timer) clearTimeout(slot.timer);
-    this.#timers.delete(id);
+    slot.timer = undefined;
+    if (this.#timers.get(id) === slot) this.#timers.delete(id);
+  }
+
+  /** Monitors and probes alive, for leak checks: both 0 once every container stopped. */
+  counts(): { monitors: number; probes: number } {
+    return { monitors: this.#timers.size, probes: this.#inFlight };
   }
 
   running(id: string): boolean {
@@ -110,12 +141,20 @@ export class HealthMonitor {
     for (const id of [...this.#timers.keys()]) this.stop(id);
   }
 
-  async #probeOnce(c: ContainerRecord, plan: ProbePlan, inStartPeriod: boolean): Promise<void> {
+  async #probeOnce(c: ContainerRecord, plan: ProbePlan, slot: Slot, inStartPeriod: boolean): Promise<void> {
     const start = nowRFC3339Nano();
-    const { exitCode, output } = await this.#run(c, plan);
+    this.#inFlight++;
+    let r;
+    try {
+      r = await this.#run(c, plan);
+    } finally {
+      this.#inFlight--;
+    }
+    const { exitCode, output } = r;
     const end = nowRFC3339Nano();
     const before = c.State.Health ?? { Status: 'starting' as const, FailingStreak: 0, Log: [] };
-    if (!c.State.Running || !this.#timers.has(c.Id)) return;
+    // A probe that outlived its container's run (stop, or a restart meanwhile) is not recorded.
+    if (!c.State.Running || slot.stopped) return;
     const after = applyProbeResult(before, { start, end, exitCode, output }, plan, inStartPeriod);
     c.State.Health = after;
     await this.#m.store.save(c).catch(() => {});
@@ -160,7 +199,9 @@ export class HealthMonitor {
       this.#m.publish(c, 'exec_die', { execID: execId, exitCode: '137' });
       return { exitCode: -1, output: `Health check exceeded timeout (${formatDuration(plan.timeoutMs)})` };
     }
-    await Promise.race([collect, new Promise((r) => setTimeout(r, 1000).unref())]);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([collect, new Promise((r) => { grace = setTimeout(r, 1000); })]);
+    clearTimeout(grace);
     handle.io?.close();
     this.#m.publish(c, 'exec_die', { execID: execId, exitCode: String(res) });
     return { exitCode: res, output: Buffer.concat(chunks).subarray(0, MAX_OUTPUT).toString() };

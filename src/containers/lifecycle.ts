@@ -3,6 +3,7 @@
  * the container's lock and is persisted before it is announced.
  */
 import { mkdir } from 'node:fs/promises';
+import { channel } from 'node:diagnostics_channel';
 import { BerthError, conflict, errorMessage, invalidArgument, isBerthError, notModified } from '../common/errors.js';
 import { mountAll, unmountAll, isMountPoint } from '../mount/mount.js';
 import type { ExitStatus } from '../runtime/types.js';
@@ -16,6 +17,13 @@ import { RestartSupervisor } from './restart.js';
 import { LogRotator, parseLogOpts } from './logs/index.js';
 import { networkUp, networkDown } from './network-hooks.js';
 import { addThrottleDevices } from '../cgroups/index.js';
+
+/**
+ * Phase marks of the start and exit paths ({ id, phase }), for profilers (bench/profile):
+ * free when nobody subscribes.
+ */
+const phases = channel('berth:container:phase');
+const mark = (id: string, phase: string) => { if (phases.hasSubscribers) phases.publish({ id, phase }); };
 
 export class Lifecycle {
   readonly m: ContainerManager;
@@ -63,10 +71,13 @@ export class Lifecycle {
       await mkdir(root, { recursive: true });
       if (!(await isMountPoint(root))) await mountAll(await snapshots.mounts(c.Id), root);
       // Networking hook: the netns exists and is configured before the process starts.
+      mark(c.Id, 'rootfs mounted');
       await networkUp(this.m, c);
+      mark(c.Id, 'network up');
       const spec = await prepareContainerSpec(this.m, c, root);
       // Device I/O throttles (--device-read-bps …) need the host's major:minor (issue 3).
       addThrottleDevices(spec, c.HostConfig);
+      mark(c.Id, 'spec built');
       const { pid } = await runtime.create({
         id: c.Id,
         spec,
@@ -79,15 +90,18 @@ export class Lifecycle {
         leaveStdinOpen: !(c.Config.StdinOnce && !c.Config.Tty),
       });
       created = true;
+      mark(c.Id, 'created');
       // Sessions that attached before start join now, before the process runs.
       await this.attach.connectPending(c);
       await runtime.start(c.Id);
+      mark(c.Id, 'started');
       c.State = {
         ...c.State,
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: pid, ExitCode: 0, Error: '', StartedAt: nowRFC3339Nano(), FinishedAt: ZERO_TIME,
       };
       await this.m.store.save(c);
+      mark(c.Id, 'running saved');
       this.#watchExit(c.Id);
       this.m.publish(c, 'start');
     } catch (err) {
@@ -137,12 +151,18 @@ export class Lifecycle {
     if (!c) return;
     await this.m.lock.run(id, async () => {
       if (!c.State.Running && c.State.Status !== 'removing') return;
+      mark(id, 'exit seen');
       await this.m.deps.runtime.delete(id).catch(() => {});
+      mark(id, 'runtime deleted');
       await unmountAll(this.m.rootfsDir(id)).catch(() => {});
       await networkDown(this.m, c); // networking hook: veths, netns, leases, ports released
+      mark(id, 'unmounted, network down');
+      // --rm: the exit record is also the removal record, one crash-safe write instead of
+      // two ('exited', then 'removing' in remove()); after a crash reconcile finishes it.
+      const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing';
       c.State = {
         ...c.State,
-        Status: c.State.Status === 'removing' ? 'removing' : 'exited',
+        Status: c.State.Status === 'removing' || autoRemove ? 'removing' : 'exited',
         Running: false, Paused: false, Restarting: false, Pid: 0,
         ExitCode: st.exitCode, OOMKilled: st.oomKilled, Error: error,
         FinishedAt: st.finishedAt.toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
@@ -151,13 +171,39 @@ export class Lifecycle {
       if (st.oomKilled) this.m.publish(c, 'oom');
       this.m.publish(c, 'die', { exitCode: String(st.exitCode) });
       this.m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
+      if (autoRemove) await this.m.destroy(c, true).catch(() => {});
     });
-    if (c.State.Status === 'removing') return;
-    if (c.HostConfig.AutoRemove) {
-      await this.m.remove(id, { volumes: true }).catch(() => {});
-      return;
-    }
-    this.restarts.consider(c);
+    if (c.State.Status === 'removing' || c.HostConfig.AutoRemove) return;
+    await this.m.lock.run(id, () => this.#armRestart(c)).catch(() => {});
+  }
+
+  /**
+   * Under the lock: arm the policy's back-off and, like docker, show the container as
+   * restarting (inspect Status "restarting", ps "Restarting (N) …") until it runs again.
+   */
+  async #armRestart(c: ContainerRecord): Promise<void> {
+    if (c.State.Running || c.State.Status === 'removing') return;
+    const armed = this.restarts.consider(c);
+    if (!armed && !c.State.Restarting) return;
+    c.State = { ...c.State, Status: armed ? 'restarting' : 'exited', Restarting: armed };
+    await this.m.store.save(c);
+  }
+
+  /**
+   * A stop, kill or rm -f of a container waiting out its back-off: the pending restart
+   * is dropped and the container stays exited. False when the restart won the race
+   * and the container runs again (the caller then stops it like any running one).
+   */
+  async #cancelRestart(c: ContainerRecord): Promise<boolean> {
+    return this.m.lock.run(c.Id, async () => {
+      this.restarts.cancel(c.Id);
+      if (c.State.Running) return false;
+      if (c.State.Restarting) {
+        c.State = { ...c.State, Status: 'exited', Restarting: false };
+        await this.m.store.save(c);
+      }
+      return true;
+    });
   }
 
   async #restartAfterExit(id: string): Promise<void> {
@@ -173,7 +219,7 @@ export class Lifecycle {
       } catch {
         c.State.Restarting = false;
         await this.m.store.save(c).catch(() => {});
-        this.restarts.consider(c);
+        await this.#armRestart(c).catch(() => {});
       }
     });
   }
@@ -190,6 +236,10 @@ export class Lifecycle {
       throw notModified('container already stopped');
     }
     c.StoppedByUser = true;
+    if (!c.State.Running && (await this.#cancelRestart(c))) {
+      this.m.publish(c, 'stop');
+      return;
+    }
     await this.stopRunning(c, opts);
   }
 
@@ -215,12 +265,22 @@ export class Lifecycle {
   async killForRemoval(c: ContainerRecord): Promise<void> {
     c.StoppedByUser = true;
     this.restarts.cancel(c.Id);
+    if (!c.State.Running && (await this.#cancelRestart(c))) return;
     await this.stopRunning(c, { timeout: 0, signal: 'SIGKILL' });
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
     const c = this.m.get(ref);
     const sig = parseSignal(signal || 'SIGKILL');
+    if (!c.State.Running && c.State.Restarting) {
+      // Nothing runs during the back-off: KILL/TERM cancel the pending restart (issue 3).
+      if (sig !== 9 && sig !== 15) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
+      c.StoppedByUser = true;
+      if (await this.#cancelRestart(c)) {
+        this.m.publish(c, 'kill', { signal: String(sig) });
+        return;
+      }
+    }
     if (!c.State.Running) throw conflict(`Cannot kill container: ${c.Id}: container ${c.Id} is not running`);
     if (sig === 9 || sig === 15) {
       c.StoppedByUser = true;
@@ -234,6 +294,8 @@ export class Lifecycle {
     const c = this.m.get(ref);
     if (c.State.Running) await this.stopRunning(c, opts);
     await this.m.lock.run(c.Id, async () => {
+      // A back-off armed by the stop above (or pending before) is superseded by this start.
+      this.restarts.cancel(c.Id);
       if (c.State.Running) return;
       c.StoppedByUser = false;
       await this.#startLocked(c);
@@ -305,8 +367,12 @@ export class Lifecycle {
         await this.m.lock.run(c.Id, async () => {
           if (c.State.Running) return;
           c.StoppedByUser = false;
-          await this.#startLocked(c);
+          // A failed start falls back on the policy's back-off, as after any exit.
+          await this.#startLocked(c).catch(() => this.#armRestart(c));
         }).catch(() => {});
+      } else if (c.State.Restarting && !this.restarts.pending(c.Id)) {
+        // berthd went down during an on-failure back-off: the timer is re-armed (or the state cleared).
+        await this.m.lock.run(c.Id, () => this.#armRestart(c)).catch(() => {});
       }
     }
   }

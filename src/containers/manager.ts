@@ -4,6 +4,7 @@
  * this manager's store and per-container lock.
  */
 import { join } from 'node:path';
+import { channel } from 'node:diagnostics_channel';
 import { rm, mkdir } from 'node:fs/promises';
 import { resolveInRoot } from './support/in-root.js';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
@@ -21,6 +22,10 @@ import { copyImageDataIntoVolume } from '../volumes/index.js';
 import { assertNetworksExist, networkDown } from './network-hooks.js';
 import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
+
+/** The same phase marks as lifecycle.ts (bench/profile subscribes). */
+const phases = channel('berth:container:phase');
+const mark = (id: string, phase: string) => { if (phases.hasSubscribers) phases.publish({ id, phase }); };
 
 export class ContainerManager {
   readonly deps: ContainerDeps;
@@ -97,6 +102,7 @@ export class ContainerManager {
         OciMounts: mounts.oci,
       };
       await this.store.save(rec);
+      mark(id, 'create saved');
       this.publish(rec, 'create');
       return { Id: id, Warnings: [] };
     } catch (err) {
@@ -135,7 +141,7 @@ export class ContainerManager {
       try { return this.store.resolve(ref).Created; } catch { return undefined; }
     };
     let out = this.store.all().filter((c) => {
-      if (!opts.all && !(opts.limit && opts.limit > 0) && !c.State.Running && !f.status?.length && !f.exited?.length) return false;
+      if (!opts.all && !(opts.limit && opts.limit > 0) && !c.State.Running && !c.State.Restarting && !f.status?.length && !f.exited?.length) return false;
       return matchesFilters(c, f, (r) => imageIds.get(r), createdOf);
     });
     out.sort(newestFirst);
@@ -189,6 +195,7 @@ export class ContainerManager {
       assertCanRemove(c, false);
       c.State.Status = 'removing';
       await this.store.save(c);
+      mark(c.Id, 'removing saved');
       await this.destroy(c, !!opts.volumes);
     });
   }
@@ -198,9 +205,11 @@ export class ContainerManager {
     await this.deps.runtime.delete(c.Id).catch(() => {});
     await unmountAll(this.rootfsDir(c.Id)).catch(() => {});
     await networkDown(this, c); // networking hook
+    mark(c.Id, 'destroy: runtime, mounts, network released');
     await this.deps.snapshots.remove(c.Id).catch((err) => {
       if (!isBerthError(err, 'NOT_FOUND')) throw err;
     });
+    mark(c.Id, 'snapshot removed');
     if (removeVolumes) {
       for (const m of c.Mounts) {
         if (m.Type !== 'volume' || !m.Name) continue;

@@ -6,9 +6,8 @@
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import type { AttachRequest } from '../network/types.js';
-import { BerthError, failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
+import { failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
 
-const forbidden = (msg: string) => new BerthError('FORBIDDEN', msg);
 
 /** The networks a container joins at start, primary first; none for host/none/container: modes. */
 export function requestedNetworks(c: ContainerRecord): AttachRequest[] {
@@ -80,9 +79,11 @@ export async function connectNetwork(m: ContainerManager, ref: string, r: Networ
     if (sharedNamespaceMode(c)) throw invalidArgument(`container ${c.Name} uses --network ${c.HostConfig.NetworkMode}: it shares a network namespace and cannot be connected to other networks`);
     if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name} (driver ${n.Driver}): only bridge networks can be connected`);
     const eps = (c.NetworkingConfig.EndpointsConfig ??= {});
-    const primary = c.HostConfig.NetworkMode === 'default' || !c.HostConfig.NetworkMode ? 'bridge' : c.HostConfig.NetworkMode;
     if (c.State.Running && c.Network) await net.connect(c.Id, { network: n.Name, aliases: r.aliases, ip: r.ip });
-    else if (eps[n.Name] || primary === n.Name || primary === n.Id) throw forbidden(`endpoint with name ${c.Name} already exists in network ${n.Name}`);
+    // Stopped: dockerd keeps the first config and answers success for a duplicate.
+    // docker-compose 1.x disconnects then reconnects the --network of every container
+    // it creates (to set aliases), so the primary network must be re-connectable.
+    else if (eps[n.Name]) return;
     eps[n.Name] = { ...(r.aliases?.length ? { Aliases: [...r.aliases] } : {}), ...(r.ip ? { IPAMConfig: { IPv4Address: r.ip } } : {}), NetworkID: n.Id };
     await m.store.save(c);
   });

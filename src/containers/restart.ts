@@ -28,8 +28,9 @@ export class RestartSupervisor {
     this.#restart = restart;
   }
 
-  consider(c: ContainerRecord): void {
-    if (!shouldRestart(c)) return;
+  /** Arm the back-off timer when the policy asks for a restart; true when armed. */
+  consider(c: ContainerRecord): boolean {
+    if (!shouldRestart(c)) return false;
     const ranFor = Date.parse(c.State.FinishedAt) - Date.parse(c.State.StartedAt);
     let delay = this.#delay.get(c.Id) ?? FIRST_DELAY;
     if (ranFor >= RESET_AFTER) delay = FIRST_DELAY;
@@ -41,6 +42,17 @@ export class RestartSupervisor {
     }, delay);
     t.unref();
     this.#timers.set(c.Id, t);
+    return true;
+  }
+
+  /** A restart is armed and waiting out its back-off. */
+  pending(id: string): boolean {
+    return this.#timers.has(id);
+  }
+
+  /** Timers armed, for leak checks. */
+  get size(): number {
+    return this.#timers.size;
   }
 
   cancel(id: string, resetDelay = true): void {

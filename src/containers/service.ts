@@ -2,7 +2,7 @@
  * The ContainerService facade: one object the api (and later cri) call, composed of
  * the manager (records), lifecycle (start/stop/exit), attach hub and exec manager.
  */
-import { invalidArgument } from '../common/errors.js';
+import { conflict, invalidArgument } from '../common/errors.js';
 import type { CreateContainerRequest } from '../oci/docker-config.js';
 import { ContainerManager } from './manager.js';
 import { Lifecycle } from './lifecycle.js';
@@ -18,6 +18,7 @@ import type { Readable } from 'node:stream';
 import { statsSamples, type StatsJSON, type StatsOptions } from './stats.js';
 import { updateContainer, type UpdateConfig } from './update.js';
 import { HealthMonitor } from './health.js';
+import { dropUnsupported } from './update-validate.js';
 import { connectNetwork, disconnectNetwork, type NetworkConnectRequest } from './network-hooks.js';
 import type {
   AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
@@ -72,8 +73,11 @@ export class Containers implements ContainerService {
     return updateContainer(this.#m, ref, cfg);
   }
 
-  create(req: CreateContainerRequest, name?: string) {
-    return this.#m.create(req, name);
+  async create(req: CreateContainerRequest, name?: string) {
+    // Limits this host cannot enforce are dropped with dockerd's warnings (issue 3).
+    const { req: accepted, warnings } = dropUnsupported(req);
+    const r = await this.#m.create(accepted, name);
+    return { Id: r.Id, Warnings: [...r.Warnings, ...warnings] };
   }
 
   start(ref: string): Promise<void> {
@@ -147,6 +151,7 @@ export class Containers implements ContainerService {
 
   async top(ref: string, psArgs?: string) {
     const c = this.#m.get(ref);
+    if (c.State.Restarting && !c.State.Running) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
     if (!c.State.Running) throw invalidArgument(`Container ${c.Id} is not running`);
     return top(await cgroupPids(`/berth/${c.Id}`), psArgs);
   }
@@ -201,6 +206,11 @@ export class Containers implements ContainerService {
 
   imageInUse(imageId: string): boolean {
     return this.#m.imageInUse(imageId);
+  }
+
+  imageUsers(imageId: string): Array<{ id: string; running: boolean }> {
+    // docker counts paused and restarting containers as running here.
+    return this.#m.store.all().filter((c) => c.Image === imageId).map((c) => ({ id: c.Id, running: c.State.Running || c.State.Restarting }));
   }
 
   volumeInUse(name: string): boolean {

@@ -3,13 +3,15 @@
  * the image, /etc files written, namespaces chosen, host facts applied.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { hostname as hostHostname } from 'node:os';
 import { invalidArgument, conflict } from '../common/errors.js';
 import type { Spec, Mount } from '../oci/runtime-spec.js';
 import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
 import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveUser } from './support/user.js';
-import { writeEtcFiles } from './support/etc-files.js';
+import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
+import { writeFileAtomic } from '../common/fs.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
@@ -99,18 +101,25 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
   const dir = m.store.dir(c.Id);
   let hostsSource: string | undefined;
   if (hc.NetworkMode === 'host') hostsSource = await readFile('/etc/hosts', 'utf8').catch(() => '');
-  const paths = await writeEtcFiles(dir, {
-    // Networking hook: the container's own address in /etc/hosts, host-gateway = its gateway.
-    hosts: { hostname, domainname: c.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], ipv6: false, ip: primaryEndpoint(c)?.IPAddress, hostGatewayIp: primaryEndpoint(c)?.Gateway },
-    // Networking hook: on a user-defined network the embedded DNS (at the gateway) is the nameserver.
-    resolv: { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embeddedDns: embeddedDnsOf(c) },
-    hostResolvConf: m.deps.hostResolvConf,
-  });
+  const paths = { hostsPath: join(dir, 'hosts'), hostnamePath: join(dir, 'hostname'), resolvConfPath: join(dir, 'resolv.conf') };
+  let hosts: string;
   if (hostsSource !== undefined) {
-    const { writeFileAtomic } = await import('../common/fs.js');
     const extra = (hc.ExtraHosts ?? []).map((h) => { const i = h.search(/[:=]/); return `${h.slice(i + 1)}\t${h.slice(0, i)}`; });
-    await writeFileAtomic(paths.hostsPath, hostsSource + (extra.length ? extra.join('\n') + '\n' : ''));
+    hosts = hostsSource + (extra.length ? extra.join('\n') + '\n' : '');
+  } else {
+    // Networking hook: the container's own address in /etc/hosts, host-gateway = its gateway.
+    hosts = renderHosts({ hostname, domainname: c.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], ipv6: false, ip: primaryEndpoint(c)?.IPAddress, hostGatewayIp: primaryEndpoint(c)?.Gateway });
   }
+  // Networking hook: on a user-defined network the embedded DNS (at the gateway) is the nameserver.
+  const resolv = renderResolvConf(m.deps.hostResolvConf ?? (await readHostResolvConf()), { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embeddedDns: embeddedDnsOf(c) });
+  // Rendered afresh at every start, so atomic (the old mount sees a whole file) but not
+  // fsynced, and written side by side: 6 fsyncs fewer on the start path.
+  const fast = { durable: false };
+  await Promise.all([
+    writeFileAtomic(paths.hostsPath, hosts, 0o644, fast),
+    writeFileAtomic(paths.hostnamePath, renderHostname(hostname), 0o644, fast),
+    writeFileAtomic(paths.resolvConfPath, resolv, 0o644, fast),
+  ]);
   const taken = new Set(c.OciMounts.map((x) => x.destination));
   const out: Mount[] = [];
   for (const [dest, src] of [['/etc/resolv.conf', paths.resolvConfPath], ['/etc/hostname', paths.hostnamePath], ['/etc/hosts', paths.hostsPath]] as const) {
@@ -121,7 +130,8 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
 }
 
 export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string): Promise<Spec> {
-  const input = await specInput(m, c, rootfs);
-  input.mounts = [...(await etcMounts(m, c)), ...c.OciMounts];
+  // Independent: the user lookup reads the rootfs, the /etc files go to the container's dir.
+  const [input, etc] = await Promise.all([specInput(m, c, rootfs), etcMounts(m, c)]);
+  input.mounts = [...etc, ...c.OciMounts];
   return buildSpecWithWarnings(input).spec;
 }

@@ -208,5 +208,7 @@ export interface ContainerService {
 
   /** Is any container (of any state) using this image id? */
   imageInUse(imageId: string): boolean;
+  /** The containers using this image id and whether each runs (docker rmi: a running one blocks even -f). Optional for fakes. */
+  imageUsers?(imageId: string): Array<{ id: string; running: boolean }>;
   volumeInUse(name: string): boolean;
 }

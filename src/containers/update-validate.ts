@@ -69,8 +69,8 @@ export function validateResources(hc: HostConfig, host: HostCgroupInfo = hostCgr
   num('PidsLimit', hc.PidsLimit, { allowMinusOne: true });
   const weight = num('BlkioWeight', hc.BlkioWeight);
   if (weight) {
+    // An unsupported weight was already dropped with a warning (discardUnsupported).
     if (weight < 10 || weight > 1000) throw invalidArgument('Range of blkio weight is from 10 to 1000');
-    if (!host.blkioWeight) throw invalidArgument('Block I/O weight is not supported by this kernel or the blkio controller is not mounted: remove --blkio-weight');
   }
   if (update) return;
   num('ShmSize', hc.ShmSize);
@@ -85,4 +85,94 @@ export function validateResources(hc: HostConfig, host: HostCgroupInfo = hostCgr
       throw invalidArgument(`ulimit ${u.Name}: hard limit ${hard >= RLIM_INFINITY ? 'unlimited' : hard} is above the host's hard limit ${hostHard >= RLIM_INFINITY ? 'unlimited' : hostHard}; lower it`);
     }
   }
+}
+
+const KERNEL = 'Your kernel does not support';
+const positive = (v: unknown): boolean => typeof v === 'number' && v > 0;
+const nonEmpty = (v: unknown): boolean => Array.isArray(v) && v.length > 0;
+
+/**
+ * dockerd's answer to a limit the host cannot enforce: the option is dropped and the
+ * create (or update) answer carries a warning the CLI prints as "WARNING: …". Mutates
+ * `hc`; runs before validateResources, as in dockerd, so a dropped value is not range-checked.
+ */
+export function discardUnsupported(hc: HostConfig, host: HostCgroupInfo = hostCgroupInfo()): string[] {
+  const f = host.features;
+  const out: string[] = [];
+  if (positive(hc.Memory) && !f.memory) {
+    out.push(`${KERNEL} memory limit capabilities or the cgroup is not mounted. Limitation discarded.`);
+    hc.Memory = 0;
+    hc.MemorySwap = -1;
+  }
+  if (positive(hc.Memory) && hc.MemorySwap !== -1 && !host.swap) {
+    out.push(`${KERNEL} swap limit capabilities or the cgroup is not mounted. Memory limited without swap.`);
+    hc.MemorySwap = -1;
+  }
+  if (hc.MemorySwappiness !== undefined && hc.MemorySwappiness !== null && hc.MemorySwappiness !== -1 && !f.memorySwappiness) {
+    out.push(`${KERNEL} memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.`);
+    delete hc.MemorySwappiness;
+  }
+  if (positive(hc.MemoryReservation) && !f.memoryReservation) {
+    out.push(`${KERNEL} memory soft limit capabilities or the cgroup is not mounted. Limitation discarded.`);
+    hc.MemoryReservation = 0;
+  }
+  if (hc.OomKillDisable !== undefined && hc.OomKillDisable !== null && !f.oomKillDisable) {
+    // Only worth a warning when the caller wanted the killer off.
+    if (hc.OomKillDisable === true) out.push(`${KERNEL} OomKillDisable. OomKillDisable discarded.`);
+    delete hc.OomKillDisable;
+  }
+  if (hc.OomKillDisable === true && !positive(hc.Memory)) {
+    out.push('OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.');
+  }
+  if (typeof hc.PidsLimit === 'number' && hc.PidsLimit !== 0 && !f.pids) {
+    out.push(`${KERNEL} pids limit capabilities or the cgroup is not mounted. PIDs limit discarded.`);
+    hc.PidsLimit = 0;
+  }
+  if (positive(hc.CpuShares) && !f.cpuShares) {
+    out.push(`${KERNEL} CPU shares or the cgroup is not mounted. Shares discarded.`);
+    hc.CpuShares = 0;
+  }
+  if (positive(hc.CpuPeriod) && !f.cfsPeriod) {
+    out.push(`${KERNEL} CPU cfs period or the cgroup is not mounted. Period discarded.`);
+    hc.CpuPeriod = 0;
+  }
+  if (positive(hc.CpuQuota) && !f.cfsQuota) {
+    out.push(`${KERNEL} CPU cfs quota or the cgroup is not mounted. Quota discarded.`);
+    hc.CpuQuota = 0;
+  }
+  if ((hc.CpusetCpus || hc.CpusetMems) && !f.cpuset) {
+    out.push(`${KERNEL} cpuset or the cgroup is not mounted. Cpuset discarded.`);
+    hc.CpusetCpus = '';
+    hc.CpusetMems = '';
+  }
+  if (positive(hc.BlkioWeight) && !host.blkioWeight) {
+    out.push(`${KERNEL} Block I/O weight or the cgroup is not mounted. Weight discarded.`);
+    hc.BlkioWeight = 0;
+  }
+  if (nonEmpty(hc.BlkioWeightDevice) && !f.blkioWeightDevice) {
+    out.push(`${KERNEL} Block I/O weight_device or the cgroup is not mounted. Weight-device discarded.`);
+    hc.BlkioWeightDevice = [];
+  }
+  const throttles = [
+    ['BlkioDeviceReadBps', f.readBpsDevice, 'BPS Block I/O read limit', 'Block I/O BPS read limit'],
+    ['BlkioDeviceWriteBps', f.writeBpsDevice, 'BPS Block I/O write limit', 'Block I/O BPS write limit'],
+    ['BlkioDeviceReadIOps', f.readIOpsDevice, 'IOPS Block read limit', 'Block I/O IOPS read limit'],
+    ['BlkioDeviceWriteIOps', f.writeIOpsDevice, 'IOPS Block write limit', 'Block I/O IOPS write limit'],
+  ] as const;
+  for (const [key, ok, what, dropped] of throttles) {
+    if (nonEmpty(hc[key]) && !ok) {
+      out.push(`${KERNEL} ${what} or the cgroup is not mounted. ${dropped} discarded.`);
+      hc[key] = [];
+    }
+  }
+  return out;
+}
+
+/** discardUnsupported on a copy of a create request (the caller's object is left alone). */
+export function dropUnsupported<T extends { HostConfig?: HostConfig }>(req: T): { req: T; warnings: string[] } {
+  const hc = req && typeof req === 'object' ? req.HostConfig : undefined;
+  if (!hc || typeof hc !== 'object' || Array.isArray(hc)) return { req, warnings: [] };
+  const copy = { ...hc };
+  const warnings = discardUnsupported(copy);
+  return { req: { ...req, HostConfig: copy }, warnings };
 }

@@ -9,7 +9,7 @@ import { CgroupDir, hostCgroupInfo, writeCgroupLimits, type CgroupLimits } from 
 import type { HostConfig, RestartPolicy } from '../oci/docker-config.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
-import { validateResources } from './update-validate.js';
+import { discardUnsupported, validateResources } from './update-validate.js';
 
 /** The body of POST /containers/{id}/update (docker's UpdateConfig). */
 export type UpdateConfig = Pick<HostConfig,
@@ -98,9 +98,16 @@ function changed(a: CgroupLimits, b: CgroupLimits): CgroupLimits {
 
 export async function updateContainer(m: ContainerManager, ref: string, u: UpdateConfig): Promise<{ Warnings: string[] }> {
   const c = m.get(ref);
+  // As at create, what the host cannot enforce is dropped with a warning.
+  let warnings: string[] = [];
+  if (u && typeof u === 'object' && !Array.isArray(u)) {
+    u = { ...u };
+    warnings = discardUnsupported(u);
+  }
   await m.lock.run(c.Id, async () => {
     if (c.State.Status === 'removing' || c.State.Dead) throw conflict(`Cannot update container ${c.Id}: container is marked for removal`);
     const next = mergeUpdate(c, u);
+    // Nothing runs during a restart back-off: the next start applies the new limits.
     if (c.State.Running) {
       const dir = new CgroupDir(hostCgroupInfo().layout, `/berth/${c.Id}`);
       const before = limitsOf(c.HostConfig);
@@ -116,5 +123,5 @@ export async function updateContainer(m: ContainerManager, ref: string, u: Updat
     await m.store.save(c);
     m.publish(c, 'update');
   });
-  return { Warnings: [] };
+  return { Warnings: warnings };
 }

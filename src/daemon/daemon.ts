@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ensureDir } from '../common/fs.js';
 import { EventBus } from '../events/bus.js';
+import { EventJournal } from '../events/journal.js';
 import { createContentStore } from '../content/index.js';
 import { createSnapshotter } from '../snapshots/index.js';
 import { createImageService } from '../images/index.js';
@@ -39,6 +40,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const logRotation = parseLogOpts(cfg.logOpts);
   const releasePid = await claimPidFile(cfg.pidFile);
   const events = new EventBus();
+  // The last events survive a restart: `docker events --since 10m` replays them (issue 3).
+  const journal = await EventJournal.open(join(cfg.dataRoot, 'events.jsonl'), events);
   const content = createContentStore(cfg.dataRoot);
   const snapshots = await createSnapshotter(cfg.dataRoot);
   // save/load/commit ride on the image service object (images/archive.ts).
@@ -47,6 +50,9 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     // pull/push/login over the registry client (images/push-pull.ts).
     { root: cfg.dataRoot, content, snapshots, events, registryOptions: { insecureRegistries: cfg.insecureRegistries, ...registryTuning() } },
   );
+  // Mark and sweep before anything runs: layers and blobs a crash left between a pull's
+  // commit and its image record (and ingest leftovers) go now (images/gc.ts).
+  await images.collectGarbage().catch((err) => console.error(`berthd: start-up garbage collection: ${(err as Error).message}`));
   const runtime: Runtime = createConmonRuntime({ execRoot: cfg.execRoot, runtimePath: cfg.runtime });
   const volumes = createVolumeService({ root: cfg.dataRoot, events });
   const network = await createNetworkService({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, events });
@@ -86,6 +92,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       await runtime.close();
       // Bridges and the nft table go when no container uses them (running ones keep theirs).
       await network.close().catch(() => {});
+      await journal.close().catch(() => {});
       await releasePid();
     },
   };

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { BerthError } from '../common/errors.js';
+import { filterThrough } from './filter-process.js';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz';
 
@@ -15,7 +16,7 @@ export function detectCompression(head: Buffer): Compression {
 
 /**
  * Peek at the first bytes of input and return the uncompressed stream. gzip is
- * handled by zlib; zstd when this Node has it (22.15+); bzip2 and xz are refused.
+ * handled by zlib, zstd by the zstd program (filter-process.ts); bzip2 and xz are refused.
  */
 export async function decompress(input: Readable): Promise<{ stream: Readable; compression: Compression }> {
   const it = input[Symbol.asyncIterator]();
@@ -54,12 +55,9 @@ export async function decompress(input: Readable): Promise<{ stream: Readable; c
       return { stream: raw, compression };
     case 'gzip':
       return { stream: pipeInto(zlib.createGunzip()), compression };
-    case 'zstd': {
-      const make = (zlib as unknown as { createZstdDecompress?: () => NodeJS.ReadWriteStream & Readable }).createZstdDecompress;
-      if (make) return { stream: pipeInto(make()), compression };
-      raw.destroy();
-      throw new BerthError('NOT_IMPLEMENTED', `zstd-compressed layer: this Node (${process.version}) has no zstd support; use Node 22.15+ or a gzip or uncompressed layer`);
-    }
+    case 'zstd':
+      // Node 20 has no zstd: Debian's zstd binary decompresses as a streaming filter.
+      return { stream: filterThrough(raw, { cmd: 'zstd', args: ['-d', '-c', '-q'], pkg: 'zstd' }), compression };
     default:
       raw.destroy();
       throw new BerthError('NOT_IMPLEMENTED', `${compression}-compressed archive: not supported; use gzip or an uncompressed tar`);

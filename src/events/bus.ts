@@ -3,20 +3,30 @@ import type { EngineEvent } from './types.js';
 
 /**
  * The typed event bus every service publishes to. It keeps a bounded in-memory
- * journal so that `GET /events?since=` can replay the recent past.
+ * journal so that `GET /events?since=` can replay the recent past (journal.ts keeps
+ * the same window on disk across a berthd restart).
  */
 export class EventBus {
   #emitter = new EventEmitter();
   #journal: EngineEvent[] = [];
   readonly #capacity: number;
+  /** timeNano of the last event: times only grow, so replay order is time order. */
+  #lastNs = 0n;
 
   constructor(capacity = 1024) {
     this.#capacity = capacity;
     this.#emitter.setMaxListeners(0);
   }
 
+  get capacity(): number {
+    return this.#capacity;
+  }
+
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
-    const nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+    let nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
+    // The sub-millisecond part is not a clock: keep times strictly increasing.
+    if (nowNs <= this.#lastNs) nowNs = this.#lastNs + 1n;
+    this.#lastNs = nowNs;
     const ev: EngineEvent = {
       Type: type,
       Action: action,
@@ -36,9 +46,23 @@ export class EventBus {
     return ev;
   }
 
-  /** Events already in the journal with time >= sinceSec (unix seconds, fractional). */
+  /** Put events of an earlier run (oldest first) before the journal, without announcing them. */
+  restore(past: EngineEvent[]): void {
+    const first = this.#journal[0]?.timeNano ?? Infinity;
+    const older = past.filter((e) => e.timeNano < first);
+    this.#journal = [...older, ...this.#journal].slice(-this.#capacity);
+    const last = this.#journal.at(-1);
+    if (last && BigInt(last.timeNano) > this.#lastNs) this.#lastNs = BigInt(last.timeNano);
+  }
+
+  /** Events in the journal with sinceSec <= time <= untilSec (unix seconds, fractional), oldest first. */
   replay(sinceSec: number, untilSec = Infinity): EngineEvent[] {
     return this.#journal.filter((e) => e.timeNano / 1e9 >= sinceSec && e.timeNano / 1e9 <= untilSec);
+  }
+
+  /** The whole in-memory window, oldest first. */
+  snapshot(): EngineEvent[] {
+    return [...this.#journal];
   }
 
   subscribe(fn: (ev: EngineEvent) => void): () => void {

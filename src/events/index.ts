@@ -1,2 +1,3 @@
 export { EventBus } from './bus.js';
+export { EventJournal } from './journal.js';
 export type { EngineEvent } from './types.js';

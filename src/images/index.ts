@@ -2,3 +2,4 @@ export type { ImageService, ImageRecord, ImageFilters, ImportOptions, RemoveResu
 export { createImageService, type LocalImageService, type ImageServiceOptions, type NewImage } from './service.js';
 export { parseReference, parseTagReference, familiarString, familiarName, normalizedString, withDefaultTag, type Reference } from './reference.js';
 export { chainIds } from './layers.js';
+export { parseTimestamp } from './prune.js';

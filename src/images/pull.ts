@@ -26,7 +26,8 @@ export interface PullDeps {
   content: ContentStore;
   snapshots: LayerSnapshotter;
   registry: RegistryClient;
-  images: { get(ref: string): Promise<ImageRecord>; register(img: NewImage): Promise<ImageRecord> };
+  /** lease keeps this pull's layers and blobs from rmi/prune until its image is registered (images/gc.ts). */
+  images: { get(ref: string): Promise<ImageRecord>; register(img: NewImage): Promise<ImageRecord>; lease?(keys: Iterable<string>): Promise<{ release(): void }> };
   events?: EventBus;
   /** Remembers which repositories hold which blobs (for cross-repository mounts on push). */
   cache?: DistributionCache;
@@ -82,6 +83,18 @@ export class Puller {
     const { manifest, config, configBytes, topDigest } = resolved;
     const diffIds = config.rootfs.diff_ids;
     const chain = chainIds(diffIds);
+    // Taken before looking at what exists: a layer seen as present stays present.
+    const lease = await this.deps.images.lease?.([...chain, ...manifest.layers.map((l) => l.digest), manifest.config.digest]);
+    try {
+      yield* this.#fetchAndRegister(ref, resolved, chain, session, signal);
+    } finally {
+      lease?.release();
+    }
+  }
+
+  async *#fetchAndRegister(ref: Reference, resolved: Resolved, chain: string[], session: RepoSession, signal: AbortSignal): AsyncGenerator<ProgressMessage> {
+    const { manifest, config, configBytes, topDigest } = resolved;
+    const diffIds = config.rootfs.diff_ids;
     const display = familiarString(ref);
     const prior = await this.deps.images.get(display).catch(() => undefined);
     const present = await this.deps.images.get(manifest.config.digest).catch(() => undefined);

@@ -1,17 +1,21 @@
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ContentStore, BlobInfo } from '../content/index.js';
 import type { LayerSnapshotter } from '../snapshots/index.js';
 import { applyLayer, decompress, type ApplyResult } from '../diff/index.js';
 import { MediaType, type Descriptor, type ImageConfigFile } from '../oci/image-spec.js';
-import { conflict, invalidArgument } from '../common/errors.js';
-import { sha256Digest, shortId } from '../common/ids.js';
+import { invalidArgument } from '../common/errors.js';
 import { KeyedMutex } from '../common/lock.js';
 import type { EventBus } from '../events/index.js';
-import type { ImageFilters, ImageRecord, ImageService, ImportOptions, RemoveResult } from './types.js';
+import type { ImageFilters, ImageRecord, ImageService, ImportOptions, PruneOptions, RemoveResult } from './types.js';
 import { ImageRecords, type StoredImage } from './store.js';
 import { applyChanges } from './changes.js';
+import { planRemove, usersOf, type InUse } from './remove.js';
+import { LayerCollector, type Collected, type Lease } from './gc.js';
+import { parseTimestamp, pruneCandidates } from './prune.js';
+import { blockUsage, sharedSizes, type ImagesDiskUsage } from './disk-usage.js';
 import { chainIds, hostArchitecture } from './layers.js';
-import { familiarName, familiarString, fullName, globMatch, parseReference, parseTagReference, withDefaultTag, normalizedString } from './reference.js';
+import { familiarName, familiarString, globMatch, parseReference, parseTagReference, withDefaultTag, normalizedString } from './reference.js';
 
 export interface ImageServiceOptions {
   /** The data root; records live in <root>/images/images.json. */
@@ -40,13 +44,20 @@ export interface LocalImageService extends ImageService {
   register(img: NewImage): Promise<ImageRecord>;
   /** Remove committed snapshots and blobs no image uses (after a forced rmi left some). */
   prune(): Promise<string[]>;
+  /** The same sweep with the bytes given back; the daemon runs it at start-up for a crash's leftovers. */
+  collectGarbage(): Promise<Collected>;
+  /**
+   * Keep these chain ids and blob digests from every collection until released: a
+   * pull takes one before it looks at what exists and releases it once its image is
+   * registered, so a concurrent rmi or prune cannot take a layer from under it.
+   */
+  lease(keys: Iterable<string>): Promise<Lease>;
+  pruneImages(o: PruneOptions, isInUse: (imageId: string) => boolean): Promise<{ ImagesDeleted: RemoveResult[] | null; SpaceReclaimed: number }>;
 }
 
 export function createImageService(opts: ImageServiceOptions): LocalImageService {
   return new LocalImages(opts);
 }
-
-type InUse = (imageId: string) => boolean | string | undefined;
 
 /**
  * Every change to names and records runs under one lock key, so a tag move, an
@@ -55,9 +66,11 @@ type InUse = (imageId: string) => boolean | string | undefined;
 class LocalImages implements LocalImageService {
   #records: ImageRecords;
   #lock = new KeyedMutex();
+  #gc: LayerCollector;
 
   constructor(private opts: ImageServiceOptions) {
     this.#records = new ImageRecords(opts.root);
+    this.#gc = new LayerCollector(opts.content, opts.snapshots);
   }
 
   #event(action: string, id: string, name?: string): void {
@@ -78,8 +91,10 @@ class LocalImages implements LocalImageService {
     const createdOf = (i: ImageRecord) => Date.parse(i.config.created ?? i.loadedAt);
     const before = filters.before !== undefined ? createdOf(this.#records.resolve(filters.before).image) : undefined;
     const since = filters.since !== undefined ? createdOf(this.#records.resolve(filters.since).image) : undefined;
+    const until = filters.until !== undefined ? parseTimestamp(filters.until) : undefined;
     const out: ImageRecord[] = [];
     for (const img of this.#records.all()) {
+      if (until !== undefined && !(createdOf(img) < until)) continue;
       if (filters.dangling === true && img.repoTags.length > 0) continue;
       if (filters.dangling === false && img.repoTags.length === 0) continue;
       if (before !== undefined && !(createdOf(img) < before)) continue;
@@ -204,82 +219,81 @@ class LocalImages implements LocalImageService {
     return this.#lock.run('images', async () => {
       const { image, byId } = this.#records.resolve(ref);
       const id = image.id;
-      const user = inUseBy(isInUse, id);
-      const refs = [...image.repoTags, ...image.repoDigests];
-      const out: RemoveResult[] = [];
       const next = this.#records.draft();
-      const rec = next.get(id)!;
-      if (!byId) {
-        // A name: untag it; the image itself goes only with its last reference.
-        if (!opts.force && user && isSingleReference(refs)) {
-          throw conflict(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(id)}`);
-        }
-        const parsed = withDefaultTag(parseReference(ref));
-        const want = normalizedString(parsed);
-        const field = parsed.digest ? 'repoDigests' : 'repoTags';
-        rec[field] = rec[field].filter((r) => normalizedString(withDefaultTag(parseReference(r))) !== want);
-        out.push({ Untagged: familiarString(parsed) });
-        if (rec.repoTags.length + rec.repoDigests.length > 0) {
-          await this.#records.commit(next);
-          this.#event('untag', id, familiarString(parsed));
-          return out;
-        }
-      } else if (!opts.force) {
-        if (!isSingleReference(refs)) throw conflict(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`);
-        if (user) throw conflict(`conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by container ${shortId(user)}`);
-      }
-      for (const r of [...rec.repoTags, ...rec.repoDigests]) out.push({ Untagged: r });
-      next.delete(id);
+      // noprune keeps untagged *parent images*; berth records no parent chain, so there is none to keep.
+      const plan = planRemove(next.get(id)!, ref, byId, opts.force === true, usersOf(isInUse, id));
+      if (plan.deleteImage) next.delete(id);
       await this.#records.commit(next);
-      out.push({ Deleted: id });
-      for (const r of out) if (r.Untagged) this.#event('untag', id, r.Untagged);
+      for (const name of plan.untagged) this.#event('untag', id, name);
+      if (!plan.deleteImage) return plan.out;
       this.#event('delete', id);
-      for (const key of await this.#collect(image)) out.push({ Deleted: key });
-      return out;
+      for (const key of await this.#collect(image)) plan.out.push({ Deleted: key });
+      return plan.out;
     });
   }
 
-  /** Drop the removed image's snapshots and blobs that no remaining image uses. */
   async #collect(gone: StoredImage): Promise<string[]> {
-    const remaining = this.#records.all();
-    const usedChains = new Set(remaining.flatMap((i) => i.chainIds));
-    const usedBlobs = new Set(remaining.flatMap((i) => [i.id, ...i.layers.map((l) => l.digest)]));
-    const deleted: string[] = [];
-    // Top-down, so each parent is free once its child is gone. A snapshot an active
-    // one (a container) sits on stays: removeIfUnused refuses it.
-    for (const key of [...gone.chainIds].reverse()) {
-      if (usedChains.has(key)) continue;
-      if (await this.opts.snapshots.removeIfUnused(key)) deleted.push(key);
-      else break;
-    }
-    for (const d of [gone.id, ...gone.layers.map((l) => l.digest)]) {
-      if (!usedBlobs.has(d)) await this.opts.content.delete(d);
-    }
-    return deleted;
+    // docker lists the removed layers (chain ids) after the image; blobs are berth's own business.
+    return (await this.#gc.collect(gone, this.#records.all())).snapshots;
+  }
+
+  async lease(keys: Iterable<string>): Promise<Lease> {
+    await this.#records.load();
+    return this.#lock.run('images', async () => this.#gc.lease(keys));
   }
 
   async prune(): Promise<string[]> {
+    const c = await this.collectGarbage();
+    return [...c.snapshots, ...c.blobs];
+  }
+
+  async collectGarbage(): Promise<Collected> {
+    await this.#records.load();
+    return this.#lock.run('images', () => this.#gc.sweep(this.#records.all()));
+  }
+
+  async pruneImages(o: PruneOptions, isInUse: (imageId: string) => boolean): Promise<{ ImagesDeleted: RemoveResult[] | null; SpaceReclaimed: number }> {
     await this.#records.load();
     return this.#lock.run('images', async () => {
-      const remaining = this.#records.all();
-      const used = new Set(remaining.flatMap((i) => i.chainIds));
-      const removed: string[] = [];
-      // Repeat until stable: removing a top layer frees its parent.
-      for (let again = true; again;) {
-        again = false;
-        for (const s of await this.opts.snapshots.list()) {
-          if (s.kind === 'committed' && !used.has(s.key) && (await this.opts.snapshots.removeIfUnused(s.key))) {
-            removed.push(s.key);
-            again = true;
-          }
-        }
+      const deleted: RemoveResult[] = [];
+      const doomed = pruneCandidates(this.#records.all(), o, isInUse);
+      if (doomed.length === 0) return { ImagesDeleted: null, SpaceReclaimed: 0 };
+      const next = this.#records.draft();
+      for (const img of doomed) {
+        for (const r of [...img.repoTags, ...img.repoDigests]) deleted.push({ Untagged: r });
+        deleted.push({ Deleted: img.id });
+        next.delete(img.id);
       }
-      const blobs = new Set(remaining.flatMap((i) => [i.id, ...i.layers.map((l) => l.digest)]));
-      for (const b of await this.opts.content.list()) {
-        if (!blobs.has(b.digest) && (await this.opts.content.delete(b.digest))) removed.push(b.digest);
+      await this.#records.commit(next);
+      for (const img of doomed) {
+        for (const r of [...img.repoTags, ...img.repoDigests]) this.#event('untag', img.id, r);
+        this.#event('delete', img.id);
       }
-      return removed;
+      let bytes = 0;
+      for (const img of doomed) {
+        const c = await this.#gc.collect(img, this.#records.all());
+        bytes += c.bytes;
+        for (const k of c.snapshots) deleted.push({ Deleted: k });
+      }
+      this.opts.events?.publish('image', 'prune', '', { reclaimed: String(bytes) });
+      return { ImagesDeleted: deleted, SpaceReclaimed: bytes };
     });
+  }
+
+  async diskUsage(): Promise<ImagesDiskUsage> {
+    await this.#records.load();
+    const { root, snapshots } = this.opts;
+    // Active snapshots live under overlay/ too but are the containers' bytes (SizeRw).
+    let active = 0;
+    for (const snap of await snapshots.list()) if (snap.kind === 'active') active += await this.snapshotUsage(snap.key);
+    let total = 0;
+    for (const d of ['content', 'images', 'overlay']) total += await blockUsage(join(root, d));
+    return { layersSize: Math.max(0, total - active), images: sharedSizes(this.#records.all()) };
+  }
+
+  async snapshotUsage(key: string): Promise<number> {
+    const upper = await this.opts.snapshots.upperDir(key).catch(() => undefined);
+    return upper ? blockUsage(dirname(upper)) : 0;
   }
 
   async history(ref: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>> {
@@ -316,19 +330,6 @@ function untagEverywhere(images: Map<string, StoredImage>, tag: string): void {
   for (const img of images.values()) {
     img.repoTags = img.repoTags.filter((t) => normalizedString(withDefaultTag(parseReference(t))) !== want);
   }
-}
-
-/** docker's isSingleReference: at most one tag, and every reference in one repository. */
-function isSingleReference(refs: string[]): boolean {
-  const parsed = refs.map((r) => parseReference(r));
-  if (parsed.filter((r) => !r.digest).length > 1) return false;
-  return new Set(parsed.map((r) => fullName(r))).size <= 1;
-}
-
-function inUseBy(isInUse: InUse, id: string): string | undefined {
-  const r = isInUse(id);
-  if (!r) return undefined;
-  return typeof r === 'string' ? r : 'unknown';
 }
 
 function matchLabel(labels: Record<string, string>, filter: string): boolean {

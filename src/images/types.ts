@@ -27,6 +27,18 @@ export interface ImageFilters {
   label?: string[];
   before?: string;
   since?: string;
+  /** Created before this timestamp (a duration back from now, unix seconds or RFC 3339). */
+  until?: string;
+}
+
+export interface PruneOptions {
+  /** Every unused image, not only dangling ones (docker image prune -a). */
+  all?: boolean;
+  /** Only images created before this time (ms since epoch). */
+  until?: number;
+  /** label=k / label=k=v must match; label!=... must not. */
+  label?: string[];
+  labelNot?: string[];
 }
 
 export interface ImportOptions {
@@ -51,12 +63,18 @@ export interface ImageService {
   import(tar: Readable, opts: ImportOptions): Promise<ImageRecord>;
   tag(source: string, reference: string): Promise<void>;
   /**
-   * docker rmi semantics: a tag reference untags (and deletes when it was the last
-   * tag); an id deletes (CONFLICT when several tags point to it and !force).
-   * isInUse(imageId) tells whether a container uses the image (CONFLICT unless force);
-   * returning that container's id (instead of true) puts it in the message, as docker does.
+   * docker rmi semantics (images/remove.ts): a name untags, and deletes the image with
+   * its last reference; an id deletes (CONFLICT when several repositories name it and
+   * !force). isInUse(imageId) lists the containers using the image: a stopped one is a
+   * conflict unless forced, a running one even when forced.
    */
-  remove(ref: string, opts: { force?: boolean; noprune?: boolean }, isInUse: (imageId: string) => boolean | string | undefined): Promise<RemoveResult[]>;
+  remove(ref: string, opts: { force?: boolean; noprune?: boolean }, isInUse: (imageId: string) => Array<{ id: string; running: boolean }> | boolean | string | undefined): Promise<RemoveResult[]>;
+  /** docker image prune: dangling images, or with all every image no container uses. */
+  pruneImages?(opts: PruneOptions, isInUse: (imageId: string) => boolean): Promise<{ ImagesDeleted: RemoveResult[] | null; SpaceReclaimed: number }>;
+  /** docker system df, the image side: LayersSize (allocated bytes) and each image's SharedSize. */
+  diskUsage?(): Promise<{ layersSize: number; images: Array<{ id: string; sharedSize: number }> }>;
+  /** Allocated bytes of a container's writable snapshot (its SizeRw); 0 when it has none. */
+  snapshotUsage?(key: string): Promise<number>;
   /** History entries newest first, docker's shape. */
   history(ref: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>>;
 }

@@ -7,6 +7,7 @@ import { openSync, closeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { Netlink } from './netlink.js';
+import { macFor } from './ipam.js';
 import { inNetns } from './netns.js';
 import { nft, tableScript, portsScript, deleteTable, type NftNetwork, type NftPort } from './nft.js';
 import type { EndpointState, NetworkDriver, NetworkRecord } from './types.js';
@@ -36,7 +37,13 @@ export class BridgeDriver implements NetworkDriver {
     if (n.Driver !== 'bridge') return;
     const cfg = n.IPAM.Config[0]!;
     const prefix = Number(cfg.Subnet.split('/')[1]);
-    const idx = this.#host.linkIndex(n.bridge) || this.#host.createBridge(n.bridge);
+    // A fixed MAC: left to itself the bridge takes its ports' lowest MAC, which changes as
+    // containers come and go; containers' ARP entries for the gateway then go stale and
+    // their packets to it (embedded DNS queries first) are lost for seconds.
+    const mac = macFor(cfg.Gateway);
+    let idx = this.#host.linkIndex(n.bridge);
+    if (idx) this.#host.setMac(idx, mac);
+    else idx = this.#host.createBridge(n.bridge, mac);
     this.#host.addAddress(idx, cfg.Gateway, prefix);
     this.#host.setUp(idx);
     // Routing between the bridge and the host's networks, and DNAT of 127.0.0.1.

@@ -174,6 +174,11 @@ export class Netlink {
     this.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(0, true), strAttr(IFLA_IFNAME, o.hostName), u32Attr(IFLA_MASTER, o.masterIndex), linkinfo], `create veth ${o.hostName}`);
   }
 
+  /** Set a link's MAC address (a bridge with a set address keeps it as ports come and go). */
+  setMac(index: number, mac: string): void {
+    this.request(RTM_NEWLINK, 0, [ifinfomsg(index), attr(IFLA_ADDRESS, macBytes(mac))], `set link ${index} address ${mac}`);
+  }
+
   setUp(index: number): void {
     this.request(RTM_NEWLINK, 0, [ifinfomsg(index, true)], `set link ${index} up`);
   }

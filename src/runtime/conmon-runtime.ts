@@ -24,6 +24,7 @@ import { writeCtl, resizeLine } from './conmon/ctl.js';
 import { cgroupOomKilled } from './conmon/oom.js';
 import { runcMessage } from './conmon/run-command.js';
 import { startExec } from './conmon/exec.js';
+import { startViaExecFifo } from './conmon/exec-fifo.js';
 
 export interface ConmonRuntimeOptions {
   execRoot: string;
@@ -97,7 +98,8 @@ export class ConmonRuntime implements Runtime {
       await mountAll(opts.rootfs, rootfs);
       const spec: Spec = { ...opts.spec, root: { ...opts.spec.root, path: 'rootfs' } };
       if (spec.process) spec.process = { ...spec.process, terminal: opts.terminal };
-      await writeFileAtomic(join(bundle, 'config.json'), specToJson(spec), 0o600);
+      // Not fsynced: the bundle is runtime state, rewritten at every start (see AtomicWriteOptions).
+      await writeFileAtomic(join(bundle, 'config.json'), specToJson(spec), 0o600, { durable: false });
       await rm(this.#layout.exitFile(id), { force: true });
       await rm(this.#layout.persist(id), { recursive: true, force: true });
       await mkdir(this.#layout.persist(id), { recursive: true, mode: 0o700 });
@@ -133,7 +135,14 @@ export class ConmonRuntime implements Runtime {
     return SeqpacketSession.connect(sock);
   }
 
-  start(id: string): Promise<void> { return this.#runc.start(this.#checked(id)); }
+  /** Release the created container through runc's exec FIFO; `runc start` when there is none. */
+  async start(id: string): Promise<void> {
+    this.#checked(id);
+    const pid = Number.parseInt(await readFile(join(this.#layout.bundle(id), 'pidfile'), 'utf8').catch(() => ''), 10);
+    if (pid > 0 && await startViaExecFifo(join(this.#layout.runcRoot, id, 'exec.fifo'), pid, this.#timeoutMs)) return;
+    await this.#runc.start(id);
+  }
+
   kill(id: string, signal: string | number, all = false): Promise<void> { return this.#runc.kill(this.#checked(id), signal, all); }
   pause(id: string): Promise<void> { return this.#runc.pause(this.#checked(id)); }
   resume(id: string): Promise<void> { return this.#runc.resume(this.#checked(id)); }

@@ -36,9 +36,15 @@ export class TestDaemon {
 
   static async start(opts: { busybox?: boolean } = {}): Promise<TestDaemon> {
     const d = new TestDaemon(await mkdtemp('/tmp/bt-'));
-    await writeFile(join(d.dir, 'daemon.json'), '{}\n');
-    await d.launch();
-    if (opts.busybox !== false) await d.importBusybox();
+    try {
+      await writeFile(join(d.dir, 'daemon.json'), '{}\n');
+      await d.launch();
+      if (opts.busybox !== false) await d.importBusybox();
+    } catch (err) {
+      // A daemon that never came up must not leave its directory behind either.
+      await d.stop().catch(() => {});
+      throw err;
+    }
     return d;
   }
 

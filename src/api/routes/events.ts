@@ -75,8 +75,9 @@ async function events(ctx: Ctx): Promise<void> {
   res.on('close', finish);
 
   const replayed = new Set<EngineEvent>();
-  if (since !== undefined) {
-    for (const ev of deps.events.replay(since, until ?? Infinity)) {
+  // dockerd replays from the journal when either bound is set (until alone: all up to it).
+  if (since !== undefined || until !== undefined) {
+    for (const ev of deps.events.replay(since ?? 0, until ?? Infinity)) {
       replayed.add(ev);
       deliver(ev);
     }

@@ -5,6 +5,7 @@ import { invalidArgument, notImplemented } from '../../common/errors.js';
 import { messageOf, sendJson, startStream, writeAndDrain } from '../http-util.js';
 import { checkFilterKeys, qBool, qFilters, qStr } from '../query.js';
 import { imageInspectWire, imageSummaryWire } from '../wire/image.js';
+import { parseTimestamp } from '../../images/index.js';
 
 export function imageFilters(raw: Record<string, string[]>): ImageFilters {
   checkFilterKeys(raw, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
@@ -19,6 +20,7 @@ export function imageFilters(raw: Record<string, string[]>): ImageFilters {
   if (raw.reference?.length) out.reference = raw.reference;
   if (raw.before?.length) out.before = raw.before[0];
   if (raw.since?.length) out.since = raw.since[0];
+  if (raw.until?.length) out.until = raw.until[0];
   return out;
 }
 
@@ -92,8 +94,27 @@ function headerStr(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** docker image prune: filters dangling (false = all unused), until, label, label!. */
+async function pruneImages(ctx: Ctx): Promise<void> {
+  const { images, containers } = ctx.deps;
+  if (!images.pruneImages) throw notImplemented('this berthd cannot prune images');
+  const f = qFilters(ctx.query);
+  checkFilterKeys(f, ['dangling', 'until', 'label', 'label!']);
+  const d = f.dangling?.[0]?.toLowerCase();
+  if (d !== undefined && !['true', 'false', '1', '0'].includes(d)) throw invalidArgument(`invalid filter 'dangling=${f.dangling![0]}'`);
+  if ((f.until?.length ?? 0) > 1) throw invalidArgument('more than one until filter specified');
+  const r = await images.pruneImages({
+    all: d === 'false' || d === '0',
+    until: f.until?.length ? parseTimestamp(f.until[0]!) : undefined,
+    label: f.label,
+    labelNot: f['label!'],
+  }, (id) => containers.imageInUse(id));
+  sendJson(ctx.res, 200, r);
+}
+
 export function registerImages(r: Router): void {
   r.add('POST', '/images/create', createImage);
+  r.add('POST', '/images/prune', pruneImages);
   r.add('POST', '/images/{name*}/push', pushImage);
   r.add('GET', '/images/json', async (ctx) => {
     const imgs = await ctx.deps.images.list(imageFilters(qFilters(ctx.query)));
@@ -110,7 +131,8 @@ export function registerImages(r: Router): void {
   });
   r.add('DELETE', '/images/{name*}', async (ctx) => {
     const { containers, images } = ctx.deps;
-    const out = await images.remove(ctx.params.name!, { force: qBool(ctx.query, 'force'), noprune: qBool(ctx.query, 'noprune') }, (id) => containers.imageInUse(id));
+    const users = (id: string) => containers.imageUsers?.(id) ?? containers.imageInUse(id);
+    const out = await images.remove(ctx.params.name!, { force: qBool(ctx.query, 'force'), noprune: qBool(ctx.query, 'noprune') }, users);
     sendJson(ctx.res, 200, out);
   });
 }

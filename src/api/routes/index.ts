@@ -11,6 +11,7 @@ import { registerNetworks } from './networks.js';
 import { registerArchive } from './archive.js';
 import { registerStats } from './stats.js';
 import { registerUpdate } from './update.js';
+import { registerSystemDf } from './system-df.js';
 
 export function buildRoutes(r: Router): Router {
   registerSystem(r);
@@ -25,5 +26,6 @@ export function buildRoutes(r: Router): Router {
   registerArchive(r);
   registerStats(r);
   registerUpdate(r);
+  registerSystemDf(r);
   return r;
 }

@@ -2,7 +2,7 @@
 import type { ContainerRecord } from '../../containers/types.js';
 import type { ContainerInspect, ContainerSummary, WireMountPoint } from '../types.js';
 import { networkModeOf, networkSettings, networksOf, summaryPorts } from './network.js';
-import { statusText } from './status.js';
+import { statusText, stateWire } from './status.js';
 
 const DEFAULT_MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -63,7 +63,7 @@ export function containerInspectWire(c: ContainerRecord, execIds: string[] = [])
     Created: c.Created,
     Path: c.Path,
     Args: c.Args,
-    State: c.State,
+    State: stateWire(c.State),
     Image: c.Image,
     ResolvConfPath: c.ResolvConfPath,
     HostnamePath: c.HostnamePath,

@@ -24,6 +24,12 @@ export function imageSummaryWire(img: ImageRecord): ImageSummary {
   };
 }
 
+const EMPTY_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
+  OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
+  OnBuild: null, Labels: null,
+};
+
 export function imageInspectWire(img: ImageRecord): ImageInspect {
   const cfg = img.config.config ?? {};
   const out: ImageInspect = {
@@ -36,12 +42,7 @@ export function imageInspectWire(img: ImageRecord): ImageInspect {
     Container: '',
     DockerVersion: img.config.docker_version ?? '',
     Author: img.config.author ?? '',
-    Config: {
-      Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false,
-      OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null,
-      OnBuild: null, Labels: null,
-      ...cfg,
-    },
+    Config: { ...EMPTY_CONFIG, ...cfg },
     Architecture: img.config.architecture,
     Os: img.config.os,
     Size: img.size,
@@ -51,5 +52,10 @@ export function imageInspectWire(img: ImageRecord): ImageInspect {
     Metadata: { LastTagTime: ZERO_TIME },
   };
   if (img.config.variant) out.Variant = img.config.variant;
+  // The build container's config (berth images have none: dockerd's empty shape).
+  // dockerd dropped it in API 1.45, which is what broke docker-compose 1.29 on new
+  // engines (KeyError: 'ContainerConfig'): compose negotiates our newest version, so
+  // berth keeps the field for every version. Clients that don't know it ignore it.
+  out.ContainerConfig = { ...EMPTY_CONFIG };
   return out;
 }

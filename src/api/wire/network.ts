@@ -25,12 +25,24 @@ function endpointWire(ep: EndpointState): WireEndpoint {
   };
 }
 
+/**
+ * dockerd (API < 1.45) lists the short container id among the aliases on user-defined
+ * networks; docker-compose 1.x looks for it to decide that a container is already
+ * wired and must not be disconnected and reconnected.
+ */
+function withShortIdAlias(ep: WireEndpoint, network: string, id: string): WireEndpoint {
+  if (network === 'bridge' || network === 'host' || network === 'none') return ep;
+  const short = id.slice(0, 12);
+  const aliases = ep.Aliases ?? [];
+  return aliases.includes(short) ? ep : { ...ep, Aliases: [...aliases, short] };
+}
+
 export function networksOf(c: ContainerRecord): Record<string, WireEndpoint> {
   const mode = networkModeOf(c);
   if (mode.startsWith('container:')) return {};
   const out: Record<string, WireEndpoint> = {};
   if (c.Network && c.State.Running) {
-    for (const [name, ep] of Object.entries(c.Network.Networks)) out[name] = endpointWire(ep);
+    for (const [name, ep] of Object.entries(c.Network.Networks)) out[name] = withShortIdAlias(endpointWire(ep), name, c.Id);
     return out;
   }
   const name = mode === 'default' ? 'bridge' : mode;

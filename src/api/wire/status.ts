@@ -45,3 +45,12 @@ export function statusText(s: ContainerState, now = Date.now()): string {
   if (isZero(s.FinishedAt)) return '';
   return `Exited (${s.ExitCode}) ${humanDuration(since(s.FinishedAt, now))} ago`;
 }
+
+/**
+ * The State object inspect shows. docker counts a container waiting out its restart
+ * back-off as running (Running and Restarting both true); berth's record keeps
+ * Running for "a process is alive", so the difference is made here.
+ */
+export function stateWire(s: ContainerState): ContainerState {
+  return s.Restarting && !s.Running ? { ...s, Running: true } : s;
+}

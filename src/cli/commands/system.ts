@@ -197,7 +197,7 @@ function humanSizeBinary(n: number): string {
 }
 
 export function registerSystem(program: Command, ctx: Ctx, act: Act): void {
-  addInspectFlags(program.command('inspect').description('Return low-level information on Docker objects')
+  addInspectFlags(program.command('inspect').description('Show low-level information on containers, images, networks and volumes')
     .usage('[OPTIONS] NAME|ID [NAME|ID...]').argument('<name...>'), true)
     .action(act(1, (names: string[], o: { format?: string; type?: string; size?: boolean }) => inspect(ctx, names, o)));
   program.command('version').description('Show the berth version information')
