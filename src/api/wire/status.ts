@@ -1,25 +1,11 @@
 /** docker's human-readable container status ("Up 5 seconds", "Exited (0) 3 seconds ago"). */
 import type { ContainerState } from '../../containers/types.js';
+import { humanDuration } from '../../common/human.js';
+
+export { humanDuration };
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-/** The wording of docker's units.HumanDuration, which `docker ps` users read and scripts grep. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3_600_000);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
-}
 
 function isZero(t: string | undefined): boolean {
   return !t || t.startsWith('0001-01-01');
