@@ -5,7 +5,11 @@
  * (each blob streamed with curl into `tar -xzf`, 3 at a time, as the engines download).
  * Also berthd's peak RSS (VmHWM) over all its pulls.
  *
- *   node bench/pull.mjs [--iterations 3] [--warmup 1] [--only berth,dockerd,floor] [--json f]
+ *   node bench/pull.mjs [--iterations 3] [--warmup 1] [--only berth,dockerd,floor] [--alt-dist DIR] [--json f]
+ *
+ * --alt-dist DIR adds berth-alt: a second berthd run from DIR (a copy of an older
+ * dist/, see README), interleaved with the others: the A/B of a change. Both berthds
+ * get UV_THREADPOOL_SIZE=128, as bin/berthd sets it.
  *
  * The image: (1) binaries from the host's /usr/bin (many files, compressible like a
  * distribution layer), (2) incompressible random data, (3) compressible text in many
@@ -23,7 +27,7 @@ import { roundRobin } from './lib/round-robin.mjs';
 import { table, ratios } from './lib/stats.mjs';
 import { machineFacts } from './lib/machine.mjs';
 
-const flags = parseFlags(process.argv.slice(2), { iterations: 3, warmup: 1, only: '', json: '', 'bin-mb': 120, 'random-mb': 40, 'text-mb': 60 });
+const flags = parseFlags(process.argv.slice(2), { iterations: 3, warmup: 1, only: '', json: '', 'alt-dist': '', 'bin-mb': 120, 'random-mb': 40, 'text-mb': 60 });
 const only = flags.only ? new Set(flags.only.split(',')) : undefined;
 const want = (k) => !only || only.has(k);
 const MB = 1 << 20;
@@ -160,9 +164,15 @@ main(async () => {
   const tarBb = await busyboxTar();
   const variants = [];
   let berth;
+  const env = { UV_THREADPOOL_SIZE: '128' }; // what bin/berthd sets
   if (want('berth')) {
-    berth = await startBerthd({ tar: tarBb });
+    berth = await startBerthd({ tar: tarBb, env });
     variants.push(engineVariant('berth', 'docker pull → berthd', berth, ref));
+  }
+  let alt;
+  if (flags['alt-dist']) {
+    alt = await startBerthd({ tar: tarBb, env, dist: flags['alt-dist'] });
+    variants.push(engineVariant('berth-alt', `docker pull → berthd from ${flags['alt-dist']}`, alt, ref));
   }
   if (want('dockerd') && haveDockerd()) variants.push(engineVariant('dockerd', 'docker pull → dockerd 20.10', await startDockerd({ tar: tarBb }), ref));
   if (want('floor')) variants.push(floorVariant(reg, layers, dir));
@@ -175,11 +185,12 @@ main(async () => {
   process.stdout.write(`\n## pull + unpack: ${layers.length} layers, ${(total / MB).toFixed(0)} MiB uncompressed, ${(gz / MB).toFixed(0)} MiB gzip\n\n`);
   process.stdout.write(layers.map((l) => `- ${l.name}: ${(l.rawSize / MB).toFixed(1)} MiB → ${(l.size / MB).toFixed(1)} MiB gzip`).join('\n') + '\n\n');
   process.stdout.write(table(rows) + '\n\n');
-  process.stdout.write(ratios(rows, [{ num: 'berth', den: 'dockerd', target: 1 }, { num: 'berth', den: 'floor', target: 1.5 }, { num: 'dockerd', den: 'floor' }]) + '\n');
+  process.stdout.write(ratios(rows, [{ num: 'berth', den: 'dockerd', target: 1 }, { num: 'berth', den: 'floor', target: 1.5 }, { num: 'dockerd', den: 'floor' }, { num: 'berth-alt', den: 'floor' }, { num: 'berth', den: 'berth-alt' }]) + '\n');
   if (berth) {
     const peak = await peakRss(berth.pid);
     process.stdout.write(`- berthd peak RSS (VmHWM): ${peak.toFixed(0)} MiB after the pulls (${rssBefore.toFixed(0)} MiB before; target < 200)\n`);
   }
+  if (alt) process.stdout.write(`- berth-alt peak RSS (VmHWM): ${(await peakRss(alt.pid)).toFixed(0)} MiB\n`);
   process.stdout.write(`\n${JSON.stringify(facts)}\n`);
   if (flags.json) await writeFile(flags.json, JSON.stringify({ rows, layers, facts }, null, 2));
 });

@@ -6,6 +6,7 @@
  */
 import { BerthError, invalidArgument, notImplemented } from '../common/errors.js';
 import type { ImageRuntimeConfig } from '../oci/image-spec.js';
+import type { ImageArchiver } from '../images/archive.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { changesLayer } from './changes.js';
@@ -20,19 +21,7 @@ export interface CommitRequest {
 }
 
 /** What commit needs of the image service (images/archive.ts adds it in the daemon). */
-interface ImageCommitter {
-  commit(o: {
-    imageId: string;
-    layer: NodeJS.ReadableStream & import('node:stream').Readable;
-    containerConfig: ImageRuntimeConfig;
-    overrides?: ImageRuntimeConfig;
-    changes?: string[];
-    reference?: string;
-    comment?: string;
-    author?: string;
-    createdBy: string;
-  }): Promise<{ id: string }>;
-}
+type ImageCommitter = Pick<ImageArchiver, 'commit'>;
 
 export async function commitContainer(
   m: ContainerManager,

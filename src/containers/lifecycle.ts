@@ -4,12 +4,13 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { channel } from 'node:diagnostics_channel';
-import { BerthError, conflict, errorMessage, invalidArgument, isBerthError, notModified } from '../common/errors.js';
+import { BerthError, conflict, errorMessage, isBerthError, notModified } from '../common/errors.js';
+import { sleep } from '../common/sleep.js';
 import { mountAll, unmountAll, isMountPoint } from '../mount/mount.js';
 import type { ExitStatus } from '../runtime/types.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
-import { assertCanStart, assertRunning, nowRFC3339Nano, ZERO_TIME } from './rules.js';
+import { assertCanStart, assertRunning, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
 import { prepareContainerSpec } from './spec.js';
 import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
@@ -95,6 +96,9 @@ export class Lifecycle {
       await this.attach.connectPending(c);
       await runtime.start(c.Id);
       mark(c.Id, 'started');
+      // Watched before the running record is saved: a stop arriving meanwhile must find
+      // the exit promise (the exit path waits for this lock, so it sees the saved state).
+      this.#watchExit(c.Id);
       c.State = {
         ...c.State,
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
@@ -102,7 +106,6 @@ export class Lifecycle {
       };
       await this.m.store.save(c);
       mark(c.Id, 'running saved');
-      this.#watchExit(c.Id);
       this.m.publish(c, 'start');
     } catch (err) {
       if (created) await runtime.delete(c.Id).catch(() => {});
@@ -333,16 +336,22 @@ export class Lifecycle {
   async reconcile(): Promise<void> {
     const { runtime } = this.m.deps;
     const records = await this.m.store.load();
+    await this.m.cleanupAbandoned();
     const known = new Set(records.map((c) => c.Id));
-    for (const id of await runtime.list().catch(() => [] as string[])) {
+    const bundles = new Set(await runtime.list().catch(() => [] as string[]));
+    for (const id of bundles) {
       if (!known.has(id)) await runtime.delete(id).catch(() => {});
     }
     for (const c of records) {
       if (c.State.Status === 'removing') {
-        await this.m.lock.run(c.Id, () => this.m.destroy(c, false)).catch(() => {});
+        await this.m.lock.run(c.Id, () => this.m.destroy(c, !!c.RemoveVolumes || !!c.HostConfig.AutoRemove)).catch(() => {});
         continue;
       }
       if (!c.State.Running) {
+        // A start berthd did not live to record (killed between runc create and the
+        // running save): its monitor, process, bundle and rootfs mount go, or the next
+        // start would fail on the leftover bundle.
+        if (bundles.has(c.Id)) await runtime.delete(c.Id).catch(() => {});
         await unmountAll(this.m.rootfsDir(c.Id)).catch(() => {});
         continue;
       }
@@ -377,16 +386,3 @@ export class Lifecycle {
     }
   }
 }
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-/** docker's exit statuses for a start that failed: 127 not found, 126 not executable. */
-export function exitCodeForStartError(msg: string): number {
-  if (/executable file not found|no such file or directory/i.test(msg)) return 127;
-  if (/permission denied|not a directory/i.test(msg)) return 126;
-  return 128;
-}
-
-export { invalidArgument };

@@ -9,6 +9,7 @@ import { rm, mkdir } from 'node:fs/promises';
 import { resolveInRoot } from './support/in-root.js';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
 import { KeyedMutex } from '../common/lock.js';
+import { readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
 import { invalidArgument, isBerthError, notFound } from '../common/errors.js';
 import type { CreateContainerRequest } from '../oci/docker-config.js';
 import { mountAll, unmountAll } from '../mount/mount.js';
@@ -26,6 +27,8 @@ import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
 /** The same phase marks as lifecycle.ts (bench/profile subscribes). */
 const phases = channel('berth:container:phase');
 const mark = (id: string, phase: string) => { if (phases.hasSubscribers) phases.publish({ id, phase }); };
+/** The journal of a create in progress: volumes made for it, for undo after a crash. */
+const CREATING = 'creating.json';
 
 export class ContainerManager {
   readonly deps: ContainerDeps;
@@ -75,10 +78,15 @@ export class ContainerManager {
     let mounts: Awaited<ReturnType<typeof resolveMounts>> | undefined;
     try {
       await mkdir(dir, { recursive: true, mode: 0o710 });
-      mounts = await resolveMounts(merged.hostConfig, merged.config, this.deps.volumes);
+      const journaled: string[] = [];
+      mounts = await resolveMounts(merged.hostConfig, merged.config, this.deps.volumes, async (vol) => {
+        journaled.push(vol);
+        await writeJsonAtomic(join(dir, CREATING), { volumes: journaled }, 0o600);
+      });
       const parent = image.chainIds.at(-1);
       await this.deps.snapshots.prepare(id, parent);
       snapshotMade = true;
+      mark(id, 'snapshot prepared');
       if (mounts.fresh.length) await this.#populateVolumes(id, mounts.fresh);
       const rec: ContainerRecord = {
         Id: id,
@@ -102,6 +110,7 @@ export class ContainerManager {
         OciMounts: mounts.oci,
       };
       await this.store.save(rec);
+      await rm(join(dir, CREATING), { force: true });
       mark(id, 'create saved');
       this.publish(rec, 'create');
       return { Id: id, Warnings: [] };
@@ -115,12 +124,31 @@ export class ContainerManager {
     }
   }
 
+  /**
+   * Start-up: undo creates that berthd did not live to finish (no record was written):
+   * the rootfs mount, the snapshot and the volumes made for them (journaled in
+   * creating.json before each was made) go, then the directory.
+   */
+  async cleanupAbandoned(): Promise<void> {
+    for (const id of this.store.abandoned.splice(0)) {
+      await unmountAll(this.rootfsDir(id)).catch(() => {});
+      await this.deps.snapshots.remove(id).catch(() => {});
+      const j = await readJsonIfExists<{ volumes?: unknown }>(join(this.store.dir(id), CREATING)).catch(() => undefined);
+      for (const name of Array.isArray(j?.volumes) ? j.volumes : []) {
+        if (typeof name !== 'string' || this.volumeInUse(name)) continue;
+        await this.deps.volumes.remove(name, { force: true }, () => false).catch(() => {});
+      }
+      await rm(this.store.dir(id), { recursive: true, force: true }).catch(() => {});
+    }
+  }
+
   /** docker copies the image's content at a volume's mount path into a new volume. */
   async #populateVolumes(id: string, fresh: Array<{ target: string; mountpoint: string }>): Promise<void> {
     const root = this.rootfsDir(id);
     await mkdir(root, { recursive: true });
     await mountAll(await this.deps.snapshots.mounts(id), root);
     try {
+      mark(id, 'volumes populating');
       for (const f of fresh) await copyImageDataIntoVolume(await resolveInRoot(root, f.target), f.mountpoint);
     } finally {
       await unmountAll(root);
@@ -194,6 +222,7 @@ export class ContainerManager {
       if (!this.store.tryGet(c.Id)) throw notFound(`No such container: ${ref}`);
       assertCanRemove(c, false);
       c.State.Status = 'removing';
+      if (opts.volumes) c.RemoveVolumes = true;
       await this.store.save(c);
       mark(c.Id, 'removing saved');
       await this.destroy(c, !!opts.volumes);

@@ -7,6 +7,7 @@
 import { stat, mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { invalidArgument } from '../common/errors.js';
+import { newId } from '../common/ids.js';
 import type { HostConfig, ContainerConfig } from '../oci/docker-config.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
 import type { VolumeService } from '../volumes/types.js';
@@ -60,10 +61,10 @@ function parseTmpfsOptions(opts: string): string[] {
  * Resolve every mount. `createVolumes` makes the named/anonymous volumes exist;
  * on failure the caller removes the anonymous ones listed in `fresh`.
  */
-export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService): Promise<ResolvedMounts> {
+export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>): Promise<ResolvedMounts> {
   const out: ResolvedMounts = { inspect: [], oci: [], fresh: [] };
   try {
-    await collect(out, hc, cfg, volumes);
+    await collect(out, hc, cfg, volumes, journal);
   } catch (err) {
     // Nothing half-created: volumes made for this container go again.
     for (const f of out.fresh) await volumes.remove(f.name, { force: true }, () => false).catch(() => {});
@@ -72,7 +73,7 @@ export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volume
   return out;
 }
 
-async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService): Promise<void> {
+async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>): Promise<void> {
   const targets = new Set<string>();
   const claim = (target: string) => {
     const t = posix.normalize(target);
@@ -86,7 +87,11 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     if (name) {
       try { await volumes.get(name); existed = true; } catch { existed = false; }
     }
-    const v = await volumes.create({ name, labels, anonymous: !name });
+    // The name is chosen and journaled before the volume exists, so a create cut short
+    // by a crash can be undone at start-up (manager.cleanupAbandoned).
+    const volName = name || newId();
+    if (!existed) await journal?.(volName);
+    const v = await volumes.create({ name: volName, labels, anonymous: !name });
     if (!existed) out.fresh.push({ name: v.Name, target, mountpoint: v.Mountpoint });
     out.inspect.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
     out.oci.push({ destination: target, type: 'bind', source: v.Mountpoint, options: ['rbind', 'rprivate', readonly ? 'ro' : 'rw', 'nosuid', 'nodev'] });

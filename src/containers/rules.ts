@@ -43,3 +43,10 @@ export function nowRFC3339Nano(): string {
   const ns = String(process.hrtime.bigint() % 1_000_000n).padStart(6, '0');
   return d.toISOString().replace(/\.(\d{3})Z$/, (_, ms) => `.${ms}${ns}Z`);
 }
+
+/** docker's exit statuses for a start that failed: 127 not found, 126 not executable. */
+export function exitCodeForStartError(msg: string): number {
+  if (/executable file not found|no such file or directory/i.test(msg)) return 127;
+  if (/permission denied|not a directory/i.test(msg)) return 126;
+  return 128;
+}

@@ -35,7 +35,8 @@ function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<
 function embeddedDnsOf(c: ContainerRecord): string | undefined {
   const nets = c.Network ? Object.entries(c.Network.Networks) : [];
   const first = nets[0];
-  return first && first[0] !== 'bridge' ? first[1].Gateway : undefined;
+  // 127.0.0.11 when network/ redirected it inside the netns, like docker; else the gateway.
+  return first && first[0] !== 'bridge' ? (c.Network?.resolver ?? first[1].Gateway) : undefined;
 }
 
 function primaryEndpoint(c: ContainerRecord) {

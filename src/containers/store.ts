@@ -12,6 +12,8 @@ export class ContainerStore {
   readonly root: string;
   #byId = new Map<string, ContainerRecord>();
   #byName = new Map<string, string>();
+  /** Ids of container dirs without a record, found by load(). */
+  readonly abandoned: string[] = [];
 
   constructor(dataRoot: string) {
     this.root = join(dataRoot, 'containers');
@@ -27,8 +29,10 @@ export class ContainerStore {
       if (!/^[a-f0-9]{64}$/.test(id)) continue;
       const rec = await readJsonIfExists<ContainerRecord>(join(this.dir(id), 'container.json')).catch(() => undefined);
       if (!rec) {
-        // A create that died before its first write: nothing references it.
-        await rm(this.dir(id), { recursive: true, force: true });
+        // A create that died before its first write: nothing references it, but its
+        // rootfs may still be mounted and its snapshot and volumes exist; the manager
+        // undoes it (cleanupAbandoned) rather than an rm -r through a live mount.
+        if (!this.abandoned.includes(id)) this.abandoned.push(id);
         continue;
       }
       this.#byId.set(id, rec);

@@ -57,6 +57,8 @@ export interface ContainerRecord {
   OciMounts: OciMount[];
   /** Set by the user's stop/kill (unless-stopped semantics). */
   StoppedByUser?: boolean;
+  /** rm -v in progress: saved with the 'removing' state so a crash mid-remove still removes the anonymous volumes. */
+  RemoveVolumes?: boolean;
   /** Networking (issue 5): the running container's netns, endpoints and published ports; cleared at exit. */
   Network?: SandboxState;
 }

@@ -23,3 +23,25 @@ test('an aborted wait rejects and is forgotten', async () => {
   await assert.rejects(p, /canceled/);
   w.exited('c1', { StatusCode: 0, Error: null });
 });
+
+test('50 aborted waits leave nothing behind, nor do released ones (no entry, no abort listener)', async () => {
+  const w = new Waiters();
+  for (let i = 0; i < 50; i++) {
+    const ac = new AbortController();
+    const p = w.add('c1', 'not-running', ac.signal);
+    ac.abort();
+    await assert.rejects(p, /canceled/);
+  }
+  assert.equal(w.size, 0);
+  const ac = new AbortController();
+  let listeners = 0;
+  const orig = ac.signal.addEventListener.bind(ac.signal);
+  ac.signal.addEventListener = ((...a: Parameters<typeof orig>) => { listeners++; orig(...a); }) as typeof orig;
+  const origRm = ac.signal.removeEventListener.bind(ac.signal);
+  ac.signal.removeEventListener = ((...a: Parameters<typeof origRm>) => { listeners--; origRm(...a); }) as typeof origRm;
+  const p = w.add('c2', 'next-exit', ac.signal);
+  w.exited('c2', { StatusCode: 0, Error: null });
+  await p;
+  assert.equal(listeners, 0);
+  assert.equal(w.size, 0);
+});

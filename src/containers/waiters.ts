@@ -29,10 +29,14 @@ export class Waiters {
       if (signal) {
         const onAbort = () => {
           set!.delete(w);
+          // A client that gave up leaves no entry behind (50 aborted waits, 0 left).
+          if (set!.size === 0 && this.#byId.get(id) === set) this.#byId.delete(id);
           reject(new BerthError('CANCELED', 'wait canceled: the client went away'));
         };
         if (signal.aborted) return onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
+        // Released normally: the listener goes too (the signal may outlive the wait).
+        w.resolve = (r) => { signal.removeEventListener('abort', onAbort); resolve(r); };
       }
     });
   }
@@ -56,5 +60,11 @@ export class Waiters {
       set.delete(w);
       w.resolve(result);
     }
+    if (set.size === 0) this.#byId.delete(id);
+  }
+
+  /** Containers with someone waiting (for leak checks). */
+  get size(): number {
+    return this.#byId.size;
   }
 }

@@ -52,3 +52,21 @@ test('a failing source stream aborts the ingest', { timeout: 10_000 }, () => wit
   assert.deepEqual(await readdir(join(root, 'content', 'ingest')), []);
   assert.deepEqual(await cs.list(), []);
 }));
+
+test('queued writes: many chunks past the queue bound land in order; abort mid-queue leaves nothing', { timeout: 10_000 }, () => withStore(async (root) => {
+  const cs = createContentStore(root);
+  // 12 MiB in 64 KiB chunks, each chunk distinct: more than the writer queues (8 MiB).
+  const chunks = Array.from({ length: 192 }, (_, i) => Buffer.alloc(64 << 10, i));
+  const all = Buffer.concat(chunks);
+  const w = await cs.writer();
+  for (const c of chunks) await w.write(c);
+  assert.equal(w.offset, all.length);
+  const info = await w.commit({ digest: sha256Digest(all), size: all.length });
+  assert.deepEqual(await cs.readBuffer(info.digest), all);
+
+  const w2 = await cs.writer();
+  for (const c of chunks.slice(0, 100)) await w2.write(c);
+  await w2.abort();
+  await assert.rejects(w2.write(chunks[0]!), (e) => isBerthError(e, 'FAILED_PRECONDITION'));
+  assert.deepEqual(await readdir(join(root, 'content', 'ingest')), []);
+}));

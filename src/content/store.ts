@@ -21,10 +21,23 @@ function checkDigest(digest: string): string {
   return digest.slice(7);
 }
 
+/** Bytes a writer may hold before write() waits for the disk (backpressure). */
+const MAX_QUEUED = 8 << 20;
+
+/**
+ * Writes are queued and flushed in the background with writev, so a producer (a
+ * download feeding an unpack) does not wait for a thread-pool round trip per chunk;
+ * write() waits only when MAX_QUEUED bytes are pending. A write error surfaces on the
+ * next write() or at commit().
+ */
 class FileWriter implements BlobWriter {
   #hash: Hash = createHash('sha256');
   #offset = 0;
   #done = false;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #flushing: Promise<void> | undefined;
+  #error: unknown;
   constructor(private store: FileContentStore, private fh: FileHandle, private tmp: string) {}
 
   get offset(): number {
@@ -33,13 +46,37 @@ class FileWriter implements BlobWriter {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.#done) throw new BerthError('FAILED_PRECONDITION', 'content write after commit or abort');
+    if (this.#error) throw this.#error;
+    if (chunk.length === 0) return;
     this.#hash.update(chunk);
     this.#offset += chunk.length;
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await this.fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    this.#flushing ??= this.#flush();
+    if (this.#queued >= MAX_QUEUED) await this.#drain();
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#error) {
+        const bufs = this.#queue;
+        this.#queue = [];
+        this.#queued = 0;
+        await writeAll(this.fh, bufs);
+      }
+    } catch (err) {
+      this.#error = err;
+      this.#queue = [];
+      this.#queued = 0;
+    } finally {
+      this.#flushing = undefined;
     }
+  }
+
+  /** Everything queued is on its way to disk, or the first write error is thrown. */
+  async #drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#error) throw this.#error;
   }
 
   async commit(expected: Expected = {}): Promise<BlobInfo> {
@@ -48,6 +85,7 @@ class FileWriter implements BlobWriter {
     const digest = 'sha256:' + this.#hash.digest('hex');
     const size = this.#offset;
     try {
+      await this.#drain();
       if (expected.size !== undefined && expected.size !== size) {
         throw invalidArgument(`content size mismatch: got ${size} bytes, expected ${expected.size}; the blob was refused`);
       }
@@ -76,8 +114,21 @@ class FileWriter implements BlobWriter {
   async abort(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
+    await this.#drain().catch(() => {});
     await this.fh.close().catch(() => {});
     await rm(this.tmp, { force: true });
+  }
+}
+
+/** writev until every byte is written (a short write resumes where it stopped). */
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let left = bufs.reduce((n, b) => n + b.length, 0);
+  while (left > 0) {
+    const { bytesWritten } = await fh.writev(bufs);
+    left -= bytesWritten;
+    let skip = bytesWritten;
+    while (left > 0 && skip >= bufs[0]!.length) skip -= bufs.shift()!.length;
+    if (left > 0) bufs[0] = bufs[0]!.subarray(skip);
   }
 }
 

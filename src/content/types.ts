@@ -19,6 +19,10 @@ export interface Expected {
  * commit() verifies and renames into place; abort() leaves nothing behind.
  */
 export interface BlobWriter {
+  /**
+   * Takes chunk as is (the caller must not change it afterwards): the bytes may still
+   * be queued when this resolves; commit() waits for them and reports any write error.
+   */
   write(chunk: Buffer): Promise<void>;
   /** Bytes written so far. */
   readonly offset: number;

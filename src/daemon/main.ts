@@ -6,6 +6,7 @@ import { loadConfig, USAGE } from './config.js';
 import { startDaemon } from './daemon.js';
 import { BERTH_VERSION } from './system.js';
 import { errorMessage } from '../common/errors.js';
+import { installCrashHook } from './crash-hook.js';
 
 async function main(): Promise<void> {
   const cfg = await loadConfig(process.argv.slice(2));
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
     return;
   }
   if (process.getuid?.() !== 0) throw new Error('berthd needs root: it mounts filesystems and manages cgroups and namespaces');
+  installCrashHook();
   const d = await startDaemon(cfg);
   process.stderr.write(`berthd ${BERTH_VERSION}: API listening on ${d.sockets.join(', ')} (data root ${cfg.dataRoot}, exec root ${cfg.execRoot})\n`);
   let stopping = false;

@@ -76,6 +76,23 @@ const cases: Case[] = [
     { name: '../victim/null', type: 'character-device', devmajor: 1, devminor: 3 }] },
   { name: 'file under a regular file', refuse: true, entries: () => [
     { name: 'f', content: 'x' }, { name: 'f/g', content: 'y' }] },
+  // apply.ts caches verified dirs: replacing one must forget it (and all below it).
+  { name: 'cached dir replaced by a symlink', refuse: true, entries: () => [
+    { name: 'd/', type: 'directory' }, { name: 'd/sub/', type: 'directory' }, { name: 'd/sub/x', content: 'ok' },
+    { name: 'd', type: 'symlink', linkname: '../victim' },
+    { name: 'd/hello', content: 'pwned' }] },
+  { name: 'cached subdir replaced by a symlink', refuse: true, entries: () => [
+    { name: 'd/sub/x', content: 'ok' },
+    { name: 'd/sub', type: 'symlink', linkname: '../../victim' },
+    { name: 'd/sub/hello', content: 'pwned' }] },
+  { name: 'cached dir whited out, then used as a parent', refuse: true, entries: () => [
+    { name: 'd/x', content: 'ok' },
+    { name: '.wh.d', content: '' },
+    { name: 'd/y', content: 'pwned' }] },
+  { name: 'cached dir replaced by a symlink, then hard-linked through', refuse: true, entries: () => [
+    { name: 'd/x', content: 'ok' },
+    { name: 'd', type: 'symlink', linkname: '../victim' },
+    { name: 'loophole', type: 'link', linkname: 'd/hello' }] },
   { name: 'symlink chain through two links', refuse: true, entries: () => [
     { name: 'a', type: 'symlink', linkname: 'b' },
     { name: 'b', type: 'symlink', linkname: '../victim' },

@@ -1,4 +1,4 @@
-import { lstat, mkdir } from 'node:fs/promises';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, isErrno } from '../common/errors.js';
 
@@ -27,26 +27,57 @@ export function breakout(name: string, why: string): BerthError {
 }
 
 /**
- * The directory that will hold an entry, created as needed, never through a symlink.
- * Every existing component is checked with lstat: a symlink (planted by an earlier
- * entry of the same tar) or a non-directory in the parent path refuses the entry.
- * The layer dir is private to berth while it is applied, so nothing else races
- * these checks.
+ * The directories of one layer dir already known to be real directories (created by
+ * us or checked with lstat), so each entry does not lstat every component of its
+ * path again. Anything that removes or replaces a node must call forget(): a cached
+ * dir could otherwise have become a symlink planted by a later entry. The layer dir
+ * is private to berth while it is applied, so nothing else changes it meanwhile.
  */
-export async function safeParent(root: string, parts: string[], name: string, created: (dir: string) => void): Promise<string> {
+export class VerifiedDirs {
+  #dirs = new Set<string>();
+
+  has(dir: string): boolean {
+    return this.#dirs.has(dir);
+  }
+
+  add(dir: string): void {
+    this.#dirs.add(dir);
+  }
+
+  /** path was removed or replaced: it and everything under it are unknown again. */
+  forget(path: string): void {
+    if (!this.#dirs.delete(path) && this.#dirs.size === 0) return;
+    const prefix = path + '/';
+    for (const d of this.#dirs) if (d.startsWith(prefix)) this.#dirs.delete(d);
+  }
+}
+
+/**
+ * The directory that will hold an entry, created as needed, never through a symlink.
+ * Every component not already verified is checked with lstat: a symlink (planted by
+ * an earlier entry of the same tar) or a non-directory in the parent path refuses the
+ * entry. Sync calls on purpose: each is a few microseconds of metadata work, far
+ * cheaper than a thread-pool round trip per component.
+ */
+export function safeParent(root: string, parts: string[], name: string, dirs: VerifiedDirs): string {
   let dir = root;
   for (const part of parts) {
     dir = join(dir, part);
-    try {
-      const st = await lstat(dir);
+    if (dirs.has(dir)) continue;
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st) {
       if (st.isSymbolicLink()) throw breakout(name, `goes through the symlink "${part}"`);
       if (!st.isDirectory()) throw breakout(name, `has the non-directory "${part}" in its parent path`);
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
+    } else {
       // Missing parents get docker's default 0755; a later entry for the dir fixes it.
-      await mkdir(dir, { mode: 0o755 });
-      created(dir);
+      try {
+        mkdirSync(dir, { mode: 0o755 });
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw err;
+        throw breakout(name, `raced on "${part}"`);
+      }
     }
+    dirs.add(dir);
   }
   return dir;
 }

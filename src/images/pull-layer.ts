@@ -1,9 +1,9 @@
 /**
  * One layer of a pull: download it (digest and size verified while streaming) into
- * the content store and unpack it into a new committed snapshot. When the parent
- * layer is already unpacked the bytes are unpacked as they arrive; otherwise the
- * blob is downloaded first and unpacked once the parent is committed (layers must be
- * committed bottom-up). A failure leaves neither a partial blob nor a partial snapshot.
+ * the content store and unpack it into a new snapshot as the bytes arrive. The layers
+ * of an image download and unpack side by side (an overlay layer dir never reads its
+ * parent); each commits once its parent has (layers commit bottom-up). A failure
+ * leaves neither a partial blob nor a partial snapshot.
  */
 import { Readable } from 'node:stream';
 import type { BlobWriter, ContentStore } from '../content/index.js';
@@ -11,7 +11,7 @@ import type { LayerSnapshotter } from '../snapshots/index.js';
 import { applyLayer, decompress } from '../diff/index.js';
 import type { RepoSession } from '../registry-client/index.js';
 import type { Descriptor } from '../oci/image-spec.js';
-import { BerthError, invalidArgument, isBerthError } from '../common/errors.js';
+import { BerthError, errorMessage, invalidArgument, isBerthError } from '../common/errors.js';
 import type { Limiter, ProgressMessage } from './pull-progress.js';
 import { progressBar, shortDigest } from './pull-progress.js';
 
@@ -83,58 +83,62 @@ export async function pullLayer(deps: LayerDeps, t: LayerTask, emit: Emit, signa
 
 async function once(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal, id: string): Promise<number> {
   const { content, snapshots } = deps;
-  let unpacked = (await snapshots.stat(t.chainId)) !== undefined;
-  let haveBlob = (await content.stat(t.desc.digest)) !== undefined;
+  const unpacked = (await snapshots.stat(t.chainId)) !== undefined;
+  const haveBlob = (await content.stat(t.desc.digest)) !== undefined;
   if (unpacked && haveBlob) {
     emit({ status: 'Already exists', id });
     return snapshots.usage(t.chainId);
   }
   let size: number | undefined;
-  await deps.downloads.run(async () => {
-    unpacked = (await snapshots.stat(t.chainId)) !== undefined;
-    haveBlob = (await content.stat(t.desc.digest)) !== undefined;
-    const parentDone = t.parent === undefined || (await snapshots.stat(t.parent)) !== undefined;
-    if (!unpacked && !haveBlob && parentDone) {
-      size = await streamAndUnpack(deps, t, emit, signal, id);
-      unpacked = haveBlob = true;
-    } else if (!haveBlob) {
-      await download(deps, t, emit, signal, id);
-      haveBlob = true;
-    }
-  });
   if (!unpacked) {
+    // Unpacked as the bytes arrive (or from the stored blob) whether or not the parent
+    // is done: the snapshot commits only after it (commitLayer's parentReady).
+    size = haveBlob ? await unpackStored(deps, t, emit, id) : await streamAndUnpack(deps, t, emit, signal, id);
+  } else {
+    await deps.downloads.run(() => download(deps, t, emit, signal, id));
     emit({ status: 'Download complete', id });
-    await t.parentReady;
-    if (signal.aborted) throw new BerthError('CANCELED', 'pull canceled');
-    size = await unpackStored(deps, t, emit, id);
   }
+  if (signal.aborted) throw new BerthError('CANCELED', 'pull canceled');
   emit({ status: 'Pull complete', id });
   return size ?? snapshots.usage(t.chainId);
 }
+
+/** The parent's commit to wait for, when there is a parent. */
+const parentReady = (t: LayerTask) => (t.parent === undefined ? undefined : {
+  // The parent's failure is reported by the parent's own job; here it must not look
+  // like a broken transfer, or this layer would be downloaded again for nothing.
+  parentReady: t.parentReady.catch((err: unknown) => {
+    throw new BerthError('CANCELED', `layer ${shortDigest(t.desc.digest)} not committed: its parent layer failed (${errorMessage(err)})`, { cause: err });
+  }),
+});
 
 async function streamAndUnpack(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal, id: string): Promise<number> {
   const { content, snapshots } = deps;
   let contentSize = 0;
   await snapshots.commitLayer(t.parent, async (dir) => {
-    const blob = await t.session.getBlob(t.desc.digest, signal);
-    const writer = await content.writer();
-    const downloading = progressEmitter(emit, id, 'Downloading', t.desc.size);
-    try {
-      const { stream } = await decompress(Readable.from(teeVerified(blob.stream, writer, t.desc, downloading)));
-      const applied = await applyLayer(stream, dir);
-      emit({ status: 'Verifying Checksum', id });
-      await writer.commit({ digest: t.desc.digest, size: t.desc.size });
-      checkDiffId(t, applied.diffId);
-      contentSize = applied.contentSize;
-    } catch (err) {
-      blob.stream.destroy();
-      await writer.abort();
-      throw err;
-    }
+    // The download slot covers the transfer and the unpack, not the wait for the
+    // parent's commit: a layer waiting on its parent must not hold the parent's slot.
+    await deps.downloads.run(async () => {
+      const blob = await t.session.getBlob(t.desc.digest, signal);
+      const writer = await content.writer();
+      const downloading = progressEmitter(emit, id, 'Downloading', t.desc.size);
+      try {
+        const { stream } = await decompress(Readable.from(teeVerified(blob.stream, writer, t.desc, downloading)));
+        const applied = await applyLayer(stream, dir);
+        emit({ status: 'Verifying Checksum', id });
+        await writer.commit({ digest: t.desc.digest, size: t.desc.size });
+        checkDiffId(t, applied.diffId);
+        contentSize = applied.contentSize;
+      } catch (err) {
+        blob.stream.destroy();
+        await writer.abort();
+        throw err;
+      }
+    });
     emit({ status: 'Download complete', id });
     emit({ status: 'Extracting', id, progressDetail: { current: t.desc.size, total: t.desc.size }, progress: progressBar(t.desc.size, t.desc.size) });
     return t.chainId;
-  });
+  }, parentReady(t));
   return contentSize;
 }
 
@@ -171,7 +175,7 @@ async function unpackStored(deps: LayerDeps, t: LayerTask, emit: Emit, id: strin
     checkDiffId(t, applied.diffId);
     contentSize = applied.contentSize;
     return t.chainId;
-  });
+  }, parentReady(t));
   return contentSize;
 }
 

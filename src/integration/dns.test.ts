@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import dnsPacket from 'dns-packet';
+import { execFileSync } from 'node:child_process';
 import { TestDaemon } from '../testing/daemon.js';
 
 let d: TestDaemon;
@@ -66,8 +67,8 @@ test('by name, alias and short id; unknown names fail fast; other names forwarde
   const [answers, resolv, hosts] = out.split('---\n');
   assert.equal(answers!.split('\n').slice(0, 5).join('\n'), 'web\nweb\nweb\nweb\nping-ok');
   assert.match(answers!, /Address: 192\.0\.2\.55/);
-  const gw = (await ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', NET])).trim();
-  assert.match(resolv!, new RegExp(`^nameserver ${gw.replace(/\./g, '\\.')}$`, 'm'));
+  // Docker's address: apps hard-code it (nginx `resolver 127.0.0.11`).
+  assert.match(resolv!, /^nameserver 127\.0\.0\.11$/m);
   assert.equal((resolv!.match(/^nameserver/gm) ?? []).length, 1, 'the embedded server is the only nameserver');
   assert.match(resolv!, new RegExp(`# ExtServers: \\[${UP.replace(/\./g, '\\.')}\\]`));
   assert.match(resolv!, /^search corp\.test$/m);
@@ -86,6 +87,22 @@ test('by name, alias and short id; unknown names fail fast; other names forwarde
   const execMs = Date.now() - t;
   assert.ok(missMs - execMs < 1500, `unknown name took ${missMs} ms (exec alone ${execMs} ms)`);
   console.log(`# unknown name fails in ${missMs} ms (a bare exec takes ${execMs} ms)`);
+});
+
+test('127.0.0.11 answers over UDP and TCP; the neighbours cannot reach a container\'s loopback', async () => {
+  const ip = (await ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${NET}").IPAddress}}`, 'web'])).trim();
+  // A raw DNS query over TCP (2-byte length 21, id 0x1234, RD, one question "web" A): busybox's
+  // nslookup speaks UDP only. The answer's last 4 bytes are web's address.
+  const q = '\\000\\025\\022\\064\\001\\000\\000\\001\\000\\000\\000\\000\\000\\000\\003web\\000\\000\\001\\000\\001';
+  const out = await ok(['run', '--rm', '--network', NET, '--dns', UP, 'busybox', 'sh', '-c',
+    `nslookup web 127.0.0.11 | tail -n +3; printf '${q}' | nc -w 2 127.0.0.11 53 | od -An -tu1 -v | tr -s ' \\n' ' '`]);
+  assert.match(out, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`), out);
+  assert.match(out.trim(), new RegExp(`${ip.split('.').join(' ')}$`), `TCP answer: ${out}`);
+  // route_localnet is on inside the netns (for the redirect): packets for 127/8 that did not
+  // come in on lo are dropped before NAT, so neighbours cannot reach the container's loopback.
+  const key = (await ok(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', 'web'])).trim();
+  const table = execFileSync('nsenter', [`--net=${key}`, 'nft', 'list', 'table', 'ip', 'berth_dns'], { encoding: 'utf8' });
+  assert.match(table, /iifname != "lo" ip daddr 127\.0\.0\.0\/8 drop/);
 });
 
 test('the default bridge has no name resolution between containers', async () => {

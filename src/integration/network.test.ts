@@ -147,7 +147,7 @@ test('user-defined networks: create/ls/inspect, run --network --ip, --internal, 
   assert.doesNotMatch(await ok(['exec', 'b1', 'ip', '-o', 'addr']), /10\.123\./);
   // --internal: no way out.
   await ok(['network', 'create', '--internal', 'closed']);
-  const out = await d.docker(['run', '--rm', '--network', 'closed', 'busybox', 'wget', '-qO-', '-T', '2', `http://${EXT_IP}:9000/`]);
+  const out = await d.docker(['run', '--rm', '--network', 'closed', 'busybox', 'timeout', '2', 'wget', '-qO-', `http://${EXT_IP}:9000/`]);
   assert.notEqual(out.code, 0);
   await ok(['rm', '-f', 'a1', 'b1']);
   await ok(['network', 'rm', 'appnet', 'closed']);

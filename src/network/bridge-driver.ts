@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { Netlink } from './netlink.js';
 import { macFor } from './ipam.js';
 import { inNetns } from './netns.js';
+import { nftRunSync } from './nft-lib.js';
 import { nft, tableScript, portsScript, deleteTable, type NftNetwork, type NftPort } from './nft.js';
 import type { EndpointState, NetworkDriver, NetworkRecord } from './types.js';
 
@@ -138,9 +139,27 @@ export class BridgeDriver implements NetworkDriver {
     this.#forwardRules.add(bridge);
   }
 
-  /** Re-check the FORWARD policy (docker may have started since) for these bridges. */
+  /**
+   * Has a FORWARD DROP policy appeared (docker started after berthd) without accept
+   * rules for these bridges? Read in-process through libnftables (~0.3 ms, no process:
+   * cheap enough for every container start and a timer); iptables is spawned only
+   * when rules are missing. iptables-nft keeps FORWARD in `table ip filter`, which is
+   * Debian's default; a legacy-iptables host falls back to the spawning check.
+   */
   async refreshForwardCompat(bridges: string[]): Promise<void> {
-    for (const b of bridges) await this.#forwardCompat(b, true);
+    let listing: string;
+    try {
+      listing = nftRunSync('list chain ip filter FORWARD');
+    } catch (err) {
+      if (/No such file|does not exist/i.test((err as Error).message)) return; // no filter table: nothing drops
+      for (const b of bridges) await this.#forwardCompat(b, true).catch(() => {});
+      return;
+    }
+    if (!/policy drop;/.test(listing)) return;
+    for (const b of bridges) {
+      if (listing.includes(`iifname "${b}" `) && listing.includes(`oifname "${b}" `)) continue;
+      await this.#forwardCompat(b, true);
+    }
   }
 }
 

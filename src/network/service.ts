@@ -17,6 +17,8 @@ import { resolvePorts } from './ports.js';
 import { BridgeDriver } from './bridge-driver.js';
 import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
+import { hasEmbeddedDns } from './dns-names.js';
+import { DOCKER_DNS, installDnsRedirect } from './dns-redirect.js';
 import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
 
 export interface NetworkServiceOptions {
@@ -29,10 +31,13 @@ export interface NetworkServiceOptions {
 }
 
 type StoredSandbox = SandboxState & { nft: NftPort[] };
-interface State { networks: NetworkRecord[]; sandboxes: Record<string, StoredSandbox> }
+/** reclaim: bridges of removed networks not yet deleted (a crash in between leaves them). */
+interface State { networks: NetworkRecord[]; sandboxes: Record<string, StoredSandbox>; reclaim?: string[] }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const PREDEFINED = new Set(['bridge', 'host', 'none']);
+/** How often the FORWARD policy is re-read (in-process, ~0.3 ms a time). */
+const FORWARD_CHECK_MS = 2000;
 
 function now(): string {
   return new Date().toISOString();
@@ -53,6 +58,8 @@ export class LocalNetworkService implements NetworkService {
   #saving: Promise<void> = Promise.resolve();
   readonly #lock = new KeyedMutex();
   #dns: EmbeddedDns | undefined;
+  #redirectBroken = false;
+  #forwardTimer: NodeJS.Timeout | undefined;
 
   constructor(o: NetworkServiceOptions) {
     this.#o = o;
@@ -84,7 +91,12 @@ export class LocalNetworkService implements NetworkService {
     await mkdir(join(this.#o.dataRoot, 'network'), { recursive: true, mode: 0o700 });
     await mkdir(this.#netnsDir, { recursive: true, mode: 0o711 });
     const st = await readJsonIfExists<State>(this.#file);
-    if (st && Array.isArray(st.networks)) this.#state = { networks: st.networks, sandboxes: st.sandboxes ?? {} };
+    if (st && Array.isArray(st.networks)) this.#state = { networks: st.networks, sandboxes: st.sandboxes ?? {}, reclaim: st.reclaim ?? [] };
+    // Bridges whose network's removal was cut short by a crash.
+    for (const bridge of this.#state.reclaim ?? []) {
+      if (!this.#state.networks.some((n) => n.bridge === bridge)) await this.#driver.destroy({ ...predefined('none'), Driver: 'bridge', bridge }).catch(() => {});
+    }
+    this.#state.reclaim = [];
     for (const name of ['host', 'none'] as const) if (!this.#byName(name)) this.#state.networks.push(predefined(name));
     if (!this.#byName('bridge')) {
       const subnet = await this.#freeSubnet(undefined);
@@ -92,6 +104,14 @@ export class LocalNetworkService implements NetworkService {
     }
     await this.#save();
     for (const n of this.#state.networks) await this.#driver.ensure(n);
+    // Docker started after berthd sets FORWARD to DROP: re-checked cheaply on a timer
+    // (running containers) and at every setUp (a new container works at once).
+    this.#forwardTimer = setInterval(() => void this.#checkForward().catch(() => {}), FORWARD_CHECK_MS);
+    this.#forwardTimer.unref();
+  }
+
+  #checkForward(): Promise<void> {
+    return this.#driver.refreshForwardCompat(this.#state.networks.filter((n) => n.Driver === 'bridge').map((n) => n.bridge));
   }
 
   /** Serve names on the user-defined networks (now and as they come and go). */
@@ -229,10 +249,13 @@ export class LocalNetworkService implements NetworkService {
       const eps = this.endpointsOf(n.Id);
       if (eps.length) throw conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${eps.map((e) => e.sandbox.containerName).join(', ')}); disconnect or stop them first`);
       this.#state.networks = this.#state.networks.filter((x) => x !== n);
+      (this.#state.reclaim ??= []).push(n.bridge);
       await this.#save();
       await this.#dns?.sync(this.#state.networks);
       await this.#driver.destroy(n).catch(() => {});
       await this.#driver.syncTable();
+      this.#state.reclaim = this.#state.reclaim.filter((b) => b !== n.bridge);
+      await this.#save();
     });
   }
 
@@ -304,16 +327,35 @@ export class LocalNetworkService implements NetworkService {
     });
     try {
       await this.#save();
+      const primary = Object.entries(sb.Networks)[0];
+      const dnsNet = primary && hasEmbeddedDns(this.get(primary[0])) ? primary[1] : undefined;
       createNetns(sb.SandboxKey, () => {
         const nl = new Netlink();
         try { nl.setUp(1); } finally { nl.close(); }
+        // Done here, while the thread is in the new netns: no process, no second switch.
+        if (dnsNet) sb.resolver = this.#dnsRedirect(dnsNet.Gateway);
       });
       for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
       await this.#driver.publish(sb.nft);
+      await this.#checkForward().catch(() => {});
       return sb;
     } catch (err) {
       await this.tearDown(id).catch(() => {});
       throw err;
+    }
+  }
+
+  /** 127.0.0.11 when the redirect could be installed; the gateway (still served) otherwise. */
+  #dnsRedirect(gateway: string): string {
+    if (this.#redirectBroken) return gateway;
+    try {
+      installDnsRedirect(gateway);
+      return DOCKER_DNS;
+    } catch (err) {
+      // Names still resolve through the gateway; say why once, not at every start.
+      this.#redirectBroken = true;
+      process.stderr.write(`berthd: 127.0.0.11 cannot be redirected in containers (${(err as Error).message}); resolv.conf names the network's gateway instead\n`);
+      return gateway;
     }
   }
 
@@ -380,6 +422,7 @@ export class LocalNetworkService implements NetworkService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#forwardTimer);
     await this.#dns?.close();
     await this.#saving.catch(() => {});
     if (Object.keys(this.#state.sandboxes).length === 0) {

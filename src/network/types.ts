@@ -53,6 +53,11 @@ export interface SandboxState {
   Ports: Record<string, PublishedPort[]>;
   /** The container's --dns servers: where the embedded DNS forwards its other names. */
   dns?: string[];
+  /**
+   * The nameserver resolv.conf names on a user-defined primary network: 127.0.0.11 when
+   * the in-netns redirect is installed (dns-redirect.ts), else the gateway itself.
+   */
+  resolver?: string;
 }
 
 export interface AttachRequest { network: string; aliases?: string[]; ip?: string }

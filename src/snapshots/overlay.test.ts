@@ -123,3 +123,43 @@ test('a 90-layer chain stays under the page-size limit and mounts; too many is a
   for (let i = 90; i < 140; i++) parent = (await sn.commitLayer(parent, async () => `layer-${i}`)).key;
   await assert.rejects(sn.prepare('too-deep', parent), (e) => isBerthError(e, 'FAILED_PRECONDITION') && /page|limit/.test(e.message));
 }));
+
+test('layers apply side by side and commit bottom-up (parentReady); a failed parent drops the child', { timeout: 20_000 }, () => withRoot(async (root) => {
+  const sn = createOverlaySnapshotter(root);
+  let releaseParent!: () => void;
+  const parentApplied = new Promise<void>((r) => { releaseParent = r; });
+  let parentCommitted!: () => void;
+  const parentReady = new Promise<void>((r) => { parentCommitted = r; });
+  const order: string[] = [];
+  // The child applies (and finishes) while the parent is still applying.
+  const child = sn.commitLayer('p', async (dir) => {
+    await writeFile(join(dir, 'c'), 'c');
+    order.push('child applied');
+    releaseParent();
+    return 'c';
+  }, { parentReady });
+  const parent = sn.commitLayer(undefined, async (dir) => {
+    await parentApplied;
+    await writeFile(join(dir, 'p'), 'p');
+    order.push('parent applied');
+    return 'p';
+  }).then((r) => { order.push('parent committed'); parentCommitted(); return r; });
+  assert.equal((await parent).key, 'p');
+  assert.equal((await child).key, 'c');
+  assert.deepEqual(order, ['child applied', 'parent applied', 'parent committed']);
+  assert.equal((await sn.stat('c'))?.parent, 'p');
+  // The parent can no longer go: the child sits on it.
+  assert.equal(await sn.removeIfUnused('p'), false);
+
+  // A parent that fails: the child's dir is dropped and nothing is recorded.
+  const before = (await readdir(join(root, 'overlay'))).sort();
+  await assert.rejects(sn.commitLayer('q', async (dir) => {
+    await writeFile(join(dir, 'x'), 'x');
+    return 'x';
+  }, { parentReady: Promise.reject(new Error('parent broke')) }), /parent broke/);
+  assert.equal(await sn.stat('x'), undefined);
+  assert.deepEqual((await readdir(join(root, 'overlay'))).sort(), before);
+  // A parent that "succeeds" without committing the key: refused at commit, dir dropped.
+  await assert.rejects(sn.commitLayer('never', async () => 'y', { parentReady: Promise.resolve() }), (e) => isBerthError(e, 'NOT_FOUND'));
+  assert.deepEqual((await readdir(join(root, 'overlay'))).sort(), before);
+}));

@@ -15,10 +15,19 @@ export interface LayerSnapshotter extends Snapshotter {
    * When a committed snapshot with that key exists already, the new dir is dropped
    * and created is false. On failure nothing is left behind.
    */
-  commitLayer(parent: string | undefined, apply: (dir: string) => Promise<string>): Promise<{ key: string; created: boolean }>;
+  commitLayer(parent: string | undefined, apply: (dir: string) => Promise<string>, opts?: CommitLayerOptions): Promise<{ key: string; created: boolean }>;
   /** Remove a committed snapshot when nothing sits on it; true when removed. */
   removeIfUnused(key: string): Promise<boolean>;
   list(): Promise<SnapshotInfo[]>;
+}
+
+export interface CommitLayerOptions {
+  /**
+   * The parent is still being unpacked: apply into the fresh dir now, commit once this
+   * resolves (a rejection drops the dir). An overlay layer dir never reads its parent,
+   * so the layers of an image unpack side by side and only commit bottom-up.
+   */
+  parentReady?: Promise<unknown>;
 }
 
 interface Entry {
@@ -179,9 +188,14 @@ class OverlaySnapshotter implements LayerSnapshotter {
     return Object.entries(s.snapshots).map(([key, e]) => ({ key, parent: e.parent, kind: e.kind, created: e.created }));
   }
 
-  async commitLayer(parent: string | undefined, apply: (dir: string) => Promise<string>): Promise<{ key: string; created: boolean }> {
+  async commitLayer(parent: string | undefined, apply: (dir: string) => Promise<string>, opts: CommitLayerOptions = {}): Promise<{ key: string; created: boolean }> {
+    const deferred = opts.parentReady !== undefined;
+    // Awaited only after apply: mark it handled now, or a parent failing meanwhile
+    // would be an unhandled rejection (fatal to the daemon).
+    opts.parentReady?.catch(() => {});
     const id = await this.#mutate(async (s) => {
-      if (parent !== undefined) {
+      // A deferred parent is checked (and cannot vanish) in the commit step below.
+      if (parent !== undefined && !deferred) {
         const p = s.snapshots[parent];
         if (!p || p.kind !== 'committed') throw notFound(`parent snapshot ${parent}: not found`);
         this.#pins.set(parent, (this.#pins.get(parent) ?? 0) + 1);
@@ -200,6 +214,7 @@ class OverlaySnapshotter implements LayerSnapshotter {
     let key: string;
     try {
       key = await apply(this.#fs(id));
+      await opts.parentReady;
     } catch (err) {
       await drop();
       unpin();
@@ -207,6 +222,7 @@ class OverlaySnapshotter implements LayerSnapshotter {
     }
     try {
       return await this.#mutate(async (s) => {
+        if (parent !== undefined && s.snapshots[parent]?.kind !== 'committed') throw notFound(`parent snapshot ${parent}: not found`);
         const existing = s.snapshots[key];
         if (existing) {
           if (existing.kind !== 'committed') throw alreadyExists(`snapshot ${key}: exists as an active snapshot`);

@@ -7,6 +7,7 @@ import { readJson, sendEmpty, sendError, sendJson } from '../http-util.js';
 import { checkFilterKeys, qBool, qFilters, qInt, qLimit, qStr } from '../query.js';
 import { containerInspectWire, containerSummaryWire } from '../wire/container.js';
 import { compareVersions } from '../frames.js';
+import { checkShape, CREATE_BODY, normalizeStrSlices } from '../wire/create-body.js';
 
 const LIST_KEYS: readonly string[] = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
 const SERVED_KEYS: readonly (keyof ListFilters)[] = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health'];
@@ -42,6 +43,8 @@ export function startErrorStatus(err: unknown): number | undefined {
 async function create(ctx: Ctx): Promise<void> {
   const body = await readJson<CreateContainerRequest | null>(ctx.req, null);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('config cannot be empty in order to create a container');
+  checkShape(body, CREATE_BODY);
+  normalizeStrSlices(body as Record<string, unknown>);
   // Healthcheck.StartInterval exists from API 1.44; dockerd ignores it from older clients.
   const hc = body.Healthcheck as { StartInterval?: number } | undefined;
   if (hc && typeof hc === 'object' && compareVersions(ctx.version, '1.44') < 0) delete hc.StartInterval;

@@ -4,10 +4,14 @@ import type { ExecConfig } from '../../containers/types.js';
 import { BerthError, invalidArgument } from '../../common/errors.js';
 import { messageOf, parseJson, readJson, sendEmpty, sendJson } from '../http-util.js';
 import { dims } from './containers.js';
+import { checkShape, EXEC_BODY } from '../wire/create-body.js';
 
 async function create(ctx: Ctx): Promise<void> {
   const cfg = await readJson<ExecConfig | null>(ctx.req, null);
-  if (cfg === null || typeof cfg !== 'object') throw invalidArgument('config cannot be empty in order to create an exec');
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw invalidArgument('config cannot be empty in order to create an exec');
+  checkShape(cfg, EXEC_BODY);
+  // docker's StrSlice: a bare string is a one-word command.
+  if (typeof cfg.Cmd === 'string') cfg.Cmd = [cfg.Cmd];
   if (!Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw invalidArgument('No exec command specified');
   const id = await ctx.deps.containers.execCreate(ctx.params.id!, cfg);
   sendJson(ctx.res, 201, { Id: id });

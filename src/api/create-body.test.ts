@@ -1,0 +1,79 @@
+/**
+ * Hostile create/exec bodies: every wrong JSON type is a 400 with one line naming the
+ * field (dockerd's Go decoder does the same), never a 500 TypeError from deep inside.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHarness, request, type Harness } from './testing/harness.js';
+import { checkShape, CREATE_BODY, normalizeStrSlices } from './wire/create-body.js';
+
+const BAD_BODIES: Array<[Record<string, unknown>, RegExp]> = [
+  [{ Image: 'busybox', Env: 5 }, /field Env of type \[\]string/],
+  [{ Image: 5 }, /field Image of type string/],
+  [{ Image: 'busybox', Cmd: [1, 2] }, /field Cmd\[0\] of type string/],
+  [{ Image: 'busybox', Entrypoint: 7 }, /field Entrypoint/],
+  [{ Image: 'busybox', Labels: { a: 5 } }, /field Labels\.a of type string/],
+  [{ Image: 'busybox', HostConfig: [] }, /cannot unmarshal array into Go struct field HostConfig/],
+  [{ Image: 'busybox', HostConfig: 'x' }, /field HostConfig/],
+  [{ Image: 'busybox', HostConfig: { Binds: [5] } }, /HostConfig\.Binds\[0\]/],
+  [{ Image: 'busybox', HostConfig: { NetworkMode: 5 } }, /HostConfig\.NetworkMode/],
+  [{ Image: 'busybox', HostConfig: { CapAdd: 'x' } }, /HostConfig\.CapAdd/],
+  [{ Image: 'busybox', HostConfig: { Ulimits: 'x' } }, /HostConfig\.Ulimits/],
+  [{ Image: 'busybox', HostConfig: { Ulimits: [{ Name: 5 }] } }, /HostConfig\.Ulimits\[0\]\.Name/],
+  [{ Image: 'busybox', HostConfig: { OomScoreAdj: 'x' } }, /HostConfig\.OomScoreAdj of type int64/],
+  [{ Image: 'busybox', HostConfig: { Memory: 1.5 } }, /number 1\.5 into Go struct field HostConfig\.Memory/],
+  [{ Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': 'x' } } }, /HostConfig\.PortBindings\.80\/tcp/],
+  [{ Image: 'busybox', HostConfig: { RestartPolicy: 'x' } }, /HostConfig\.RestartPolicy/],
+  [{ Image: 'busybox', HostConfig: { Mounts: [5] } }, /HostConfig\.Mounts\[0\]/],
+  [{ Image: 'busybox', User: 5 }, /field User/],
+  [{ Image: 'busybox', WorkingDir: 5 }, /field WorkingDir/],
+  [{ Image: 'busybox', Hostname: 5 }, /field Hostname/],
+  [{ Image: 'busybox', Domainname: 5 }, /field Domainname/],
+  [{ Image: 'busybox', Tty: 'yes' }, /field Tty of type bool/],
+  [{ Image: 'busybox', Healthcheck: { Test: 5 } }, /Healthcheck\.Test/],
+  [{ Image: 'busybox', NetworkingConfig: { EndpointsConfig: 'x' } }, /NetworkingConfig\.EndpointsConfig/],
+  [{ Image: 'busybox', ExposedPorts: { '80/tcp': 'x' } }, /ExposedPorts/],
+];
+
+describe('create body types', () => {
+  it('accepts what real clients send, nulls included', () => {
+    checkShape({
+      Image: 'busybox', Cmd: 'echo hi', Entrypoint: null, Env: ['A=1'], Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} },
+      Volumes: { '/data': {} }, Healthcheck: { Test: ['CMD', 'true'], Interval: 1000000000 }, StopTimeout: 3,
+      HostConfig: {
+        Binds: null, PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] }, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+        Mounts: [{ Type: 'volume', Target: '/x', VolumeOptions: { Labels: { k: 'v' } } }], Memory: 0, MemorySwappiness: null, Unknown: 5,
+      },
+      NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['a'] } } }, SomethingNew: [1],
+    }, CREATE_BODY);
+  });
+
+  it('a bare-string Cmd/Entrypoint/Healthcheck.Test becomes a one-element list', () => {
+    const b: Record<string, unknown> = { Cmd: 'echo', Entrypoint: '/bin/sh', Healthcheck: { Test: 'NONE' } };
+    normalizeStrSlices(b);
+    assert.deepEqual(b, { Cmd: ['echo'], Entrypoint: ['/bin/sh'], Healthcheck: { Test: ['NONE'] } });
+  });
+
+  describe('through the API', () => {
+    let h: Harness;
+    before(async () => { h = await startHarness(); });
+    after(async () => { await h.close(); });
+
+    for (const [body, re] of BAD_BODIES) {
+      it(`400, one line: ${JSON.stringify(body).slice(0, 70)}`, async () => {
+        const r = await request(h.sock, 'POST', '/containers/create', { body: JSON.stringify(body) });
+        assert.equal(r.status, 400, r.text);
+        const msg = r.json().message as string;
+        assert.match(msg, re);
+        assert.doesNotMatch(msg, /\n|TypeError|is not a function|is not iterable/);
+      });
+    }
+
+    it('exec create: wrong types are 400 too', async () => {
+      for (const body of [{ Cmd: [5] }, { Cmd: ['true'], Env: 'x' }, { Cmd: ['true'], Tty: 1 }, []]) {
+        const r = await request(h.sock, 'POST', '/containers/any/exec', { body: JSON.stringify(body) });
+        assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.text}`);
+      }
+    });
+  });
+});

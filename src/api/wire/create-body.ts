@@ -1,0 +1,147 @@
+/**
+ * Type checks of POST /containers/create (and exec create) bodies, the check dockerd
+ * gets for free from Go's JSON decoder: a field of the wrong JSON type is the
+ * client's error (400, one line), never a TypeError deep in the engine (500) or a
+ * value runc rejects at start. Unknown fields and nulls pass, as in Go.
+ */
+import { invalidArgument } from '../../common/errors.js';
+
+type Kind = 'string' | 'bool' | 'int' | 'strings' | 'strslice' | 'map' | 'any';
+interface Obj { obj: Record<string, Shape> }
+interface Arr { arr: Shape }
+interface MapOf { mapOf: Shape }
+export type Shape = Kind | Obj | Arr | MapOf;
+
+const GO_TYPE: Record<Kind, string> = {
+  string: 'string', bool: 'bool', int: 'int64', strings: '[]string', strslice: 'strslice.StrSlice', map: 'map[string]string', any: 'interface {}',
+};
+
+const EMPTY: Shape = { obj: {} };
+const throttle: Shape = { arr: { obj: { Path: 'string', Rate: 'int' } } };
+
+const HEALTHCHECK: Shape = { obj: { Test: 'strslice', Interval: 'int', Timeout: 'int', StartPeriod: 'int', StartInterval: 'int', Retries: 'int' } };
+
+/** docker's container.Config as a create body carries it. */
+const CONFIG: Record<string, Shape> = {
+  Hostname: 'string', Domainname: 'string', User: 'string', AttachStdin: 'bool', AttachStdout: 'bool', AttachStderr: 'bool',
+  ExposedPorts: { mapOf: EMPTY }, Tty: 'bool', OpenStdin: 'bool', StdinOnce: 'bool', Env: 'strings', Cmd: 'strslice',
+  Healthcheck: HEALTHCHECK, ArgsEscaped: 'bool', Image: 'string', Volumes: { mapOf: EMPTY }, WorkingDir: 'string',
+  Entrypoint: 'strslice', NetworkDisabled: 'bool', MacAddress: 'string', OnBuild: 'strings', Labels: 'map',
+  StopSignal: 'string', StopTimeout: 'int', Shell: 'strslice',
+};
+
+const MOUNT: Shape = {
+  obj: {
+    Type: 'string', Source: 'string', Target: 'string', ReadOnly: 'bool', Consistency: 'string',
+    BindOptions: { obj: { Propagation: 'string', NonRecursive: 'bool', CreateMountpoint: 'bool', ReadOnlyNonRecursive: 'bool', ReadOnlyForceRecursive: 'bool' } },
+    VolumeOptions: { obj: { NoCopy: 'bool', Labels: 'map', Subpath: 'string', DriverConfig: { obj: { Name: 'string', Options: 'map' } } } },
+    TmpfsOptions: { obj: { SizeBytes: 'int', Mode: 'int' } },
+  },
+};
+
+const HOST_CONFIG: Shape = {
+  obj: {
+    Binds: 'strings', ContainerIDFile: 'string', LogConfig: { obj: { Type: 'string', Config: 'map' } }, NetworkMode: 'string',
+    PortBindings: { mapOf: { arr: { obj: { HostIp: 'string', HostPort: 'string' } } } },
+    RestartPolicy: { obj: { Name: 'string', MaximumRetryCount: 'int' } }, AutoRemove: 'bool', VolumeDriver: 'string',
+    VolumesFrom: 'strings', ConsoleSize: { arr: 'int' }, Annotations: 'map', CapAdd: 'strings', CapDrop: 'strings',
+    CgroupnsMode: 'string', Dns: 'strings', DnsOptions: 'strings', DnsSearch: 'strings', ExtraHosts: 'strings', GroupAdd: 'strings',
+    IpcMode: 'string', Cgroup: 'string', Links: 'strings', OomScoreAdj: 'int', PidMode: 'string', Privileged: 'bool',
+    PublishAllPorts: 'bool', ReadonlyRootfs: 'bool', SecurityOpt: 'strings', StorageOpt: 'map', Tmpfs: 'map', UTSMode: 'string',
+    UsernsMode: 'string', ShmSize: 'int', Sysctls: 'map', Runtime: 'string', Isolation: 'string',
+    CpuShares: 'int', Memory: 'int', NanoCpus: 'int', CgroupParent: 'string', BlkioWeight: 'int',
+    BlkioWeightDevice: { arr: { obj: { Path: 'string', Weight: 'int' } } },
+    BlkioDeviceReadBps: throttle, BlkioDeviceWriteBps: throttle, BlkioDeviceReadIOps: throttle, BlkioDeviceWriteIOps: throttle,
+    CpuPeriod: 'int', CpuQuota: 'int', CpuRealtimePeriod: 'int', CpuRealtimeRuntime: 'int', CpusetCpus: 'string', CpusetMems: 'string',
+    Devices: { arr: { obj: { PathOnHost: 'string', PathInContainer: 'string', CgroupPermissions: 'string' } } },
+    DeviceCgroupRules: 'strings', KernelMemory: 'int', KernelMemoryTCP: 'int', MemoryReservation: 'int', MemorySwap: 'int',
+    MemorySwappiness: 'int', OomKillDisable: 'bool', PidsLimit: 'int', Init: 'bool', CpuCount: 'int', CpuPercent: 'int',
+    Ulimits: { arr: { obj: { Name: 'string', Soft: 'int', Hard: 'int' } } },
+    Mounts: { arr: MOUNT }, MaskedPaths: 'strings', ReadonlyPaths: 'strings',
+  },
+};
+
+const ENDPOINT: Shape = {
+  obj: {
+    IPAMConfig: { obj: { IPv4Address: 'string', IPv6Address: 'string', LinkLocalIPs: 'strings' } },
+    Links: 'strings', Aliases: 'strings', MacAddress: 'string', DriverOpts: 'map', NetworkID: 'string', EndpointID: 'string',
+    Gateway: 'string', IPAddress: 'string', IPPrefixLen: 'int', DNSNames: 'strings',
+  },
+};
+
+export const CREATE_BODY: Shape = {
+  obj: { ...CONFIG, HostConfig: HOST_CONFIG, NetworkingConfig: { obj: { EndpointsConfig: { mapOf: ENDPOINT } } } },
+};
+
+export const EXEC_BODY: Shape = {
+  obj: {
+    User: 'string', Privileged: 'bool', Tty: 'bool', ConsoleSize: { arr: 'int' }, AttachStdin: 'bool', AttachStderr: 'bool',
+    AttachStdout: 'bool', Detach: 'bool', DetachKeys: 'string', Env: 'strings', WorkingDir: 'string', Cmd: 'strslice',
+  },
+};
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+function goType(s: Shape): string {
+  if (typeof s === 'string') return GO_TYPE[s];
+  if ('arr' in s) return `[]${goType(s.arr)}`;
+  if ('mapOf' in s) return `map[string]${goType(s.mapOf)}`;
+  return 'struct';
+}
+
+function fail(v: unknown, path: string, s: Shape): never {
+  const what = typeof v === 'number' && (typeof s === 'string' && s === 'int') ? `number ${v}` : jsonType(v);
+  throw invalidArgument(`json: cannot unmarshal ${what} into Go struct field ${path || 'body'} of type ${goType(s)}`);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Throws INVALID_ARGUMENT naming the first field whose JSON type does not fit. */
+export function checkShape(v: unknown, s: Shape, path = ''): void {
+  if (v === null || v === undefined || s === 'any') return;
+  if (typeof s === 'string') {
+    switch (s) {
+      case 'string': if (typeof v !== 'string') fail(v, path, s); return;
+      case 'bool': if (typeof v !== 'boolean') fail(v, path, s); return;
+      case 'int': if (typeof v !== 'number' || !Number.isSafeInteger(v)) fail(v, path, s); return;
+      case 'strslice':
+      case 'strings':
+        // docker's StrSlice takes a bare string too
+        if (s === 'strslice' && typeof v === 'string') return;
+        if (!Array.isArray(v)) fail(v, path, s);
+        v.forEach((x, i) => { if (typeof x !== 'string') fail(x, `${path}[${i}]`, 'string'); });
+        return;
+      case 'map':
+        if (!isObject(v)) fail(v, path, s);
+        for (const [k, x] of Object.entries(v)) if (x !== null && typeof x !== 'string') fail(x, `${path}.${k}`, 'string');
+        return;
+    }
+  }
+  if ('arr' in s) {
+    if (!Array.isArray(v)) fail(v, path, s);
+    v.forEach((x, i) => checkShape(x, s.arr, `${path}[${i}]`));
+    return;
+  }
+  if (!isObject(v)) fail(v, path, s);
+  if ('mapOf' in s) {
+    for (const [k, x] of Object.entries(v)) checkShape(x, s.mapOf, `${path}.${k}`);
+    return;
+  }
+  for (const [k, sub] of Object.entries(s.obj)) {
+    if (Object.hasOwn(v, k)) checkShape(v[k], sub, path ? `${path}.${k}` : k);
+  }
+}
+
+/**
+ * docker's StrSlice fields take a bare string as a one-element list; the engine sees
+ * lists only (a spread string would become one argument per character).
+ */
+export function normalizeStrSlices(body: Record<string, unknown>): void {
+  for (const k of ['Cmd', 'Entrypoint', 'Shell']) if (typeof body[k] === 'string') body[k] = [body[k]];
+  const hc = body['Healthcheck'];
+  if (isObject(hc) && typeof hc['Test'] === 'string') hc['Test'] = [hc['Test']];
+}

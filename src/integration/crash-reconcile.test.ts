@@ -1,0 +1,82 @@
+/**
+ * berthd SIGKILLed in the middle of create, start and rm (BERTH_TEST_CRASH_AT, see
+ * daemon/crash-hook.ts): after a restart nothing is lost and nothing half-done stays:
+ * no stray monitor, bundle, mount, snapshot, volume or directory, and the container
+ * can be started or is gone as the interrupted operation intended.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TestDaemon } from '../testing/daemon.js';
+
+let d: TestDaemon;
+before(async () => { d = await TestDaemon.start(); });
+after(async () => { await d?.stop(); });
+
+/** Restart berthd so that it kills itself at `phase`; run `op`; restart it normally. */
+async function crashAt(phase: string, op: () => Promise<unknown>): Promise<void> {
+  await d.kill('SIGTERM');
+  process.env['BERTH_TEST_CRASH_AT'] = phase;
+  try {
+    await d.launch();
+  } finally {
+    delete process.env['BERTH_TEST_CRASH_AT'];
+  }
+  await op().then(() => assert.fail(`berthd survived phase ${phase}`), () => {});
+  await d.kill('SIGTERM'); // waits for the SIGKILLed process to be reaped
+  await d.launch();
+}
+
+async function mountsUnder(dir: string): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(dir + '/'));
+}
+
+async function conmonsUnder(dir: string): Promise<number> {
+  let n = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.startsWith('conmon') || cmd.includes('/conmon\0')) if (cmd.includes(dir)) n++;
+  }
+  return n;
+}
+
+const volumes = async () => ((await d.api('GET', '/volumes')).json().Volumes ?? []).map((v: { Name: string }) => v.Name);
+const containerDirs = async () => (await readdir(join(d.dir, 'data', 'containers'))).filter((n) => /^[0-9a-f]{64}$/.test(n));
+
+test('killed between runc create and the running record: the container starts again, no monitor or bundle stays', async () => {
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '300'] })).json().Id;
+  await crashAt('created', () => d.api('POST', `/containers/${id}/start`));
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Status, 'created');
+  assert.equal(await conmonsUnder(d.dir), 0, 'no monitor left of the lost start');
+  assert.deepEqual(await mountsUnder(d.dir), []);
+  const s = await d.api('POST', `/containers/${id}/start`);
+  assert.equal(s.status, 204, s.body.toString());
+  assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+});
+
+test('killed while a create copies image data into a new volume: berthd comes back, nothing of the create stays', async () => {
+  const before = await volumes();
+  await crashAt('volumes populating', () => d.api('POST', '/containers/create?name=half', { Image: 'busybox', Volumes: { '/etc': {} } }));
+  assert.equal((await d.api('GET', '/containers/half/json')).status, 404);
+  assert.deepEqual(await volumes(), before, 'the anonymous volume made for the lost create is gone');
+  assert.deepEqual(await mountsUnder(d.dir), []);
+  assert.deepEqual(await containerDirs(), []);
+  // The name is free again.
+  const r = await d.api('POST', '/containers/create?name=half', { Image: 'busybox' });
+  assert.equal(r.status, 201, r.body.toString());
+  await d.api('DELETE', '/containers/half');
+});
+
+test('killed during rm -v: the removal finishes at start-up, anonymous volumes included', async () => {
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '300'], Volumes: { '/data': {} } })).json().Id;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  const vol = (await d.api('GET', `/containers/${id}/json`)).json().Mounts[0].Name;
+  await crashAt('removing saved', () => d.api('DELETE', `/containers/${id}?force=1&v=1`));
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404);
+  assert.ok(!(await volumes()).includes(vol), 'rm -v removes the anonymous volume even across a crash');
+  assert.equal(await conmonsUnder(d.dir), 0);
+  assert.deepEqual(await mountsUnder(d.dir), []);
+});

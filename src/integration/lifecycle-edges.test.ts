@@ -1,0 +1,32 @@
+/**
+ * Lifecycle edge cases found in review: a stop timeout beyond Node's timer range must
+ * not turn into an immediate SIGKILL.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { TestDaemon } from '../testing/daemon.js';
+
+let d: TestDaemon;
+before(async () => { d = await TestDaemon.start(); });
+after(async () => { await d?.stop(); });
+
+/** POST and give up after `ms` (the daemon keeps the stop going). */
+function postAndLeave(path: string, ms: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path }, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', () => resolve(undefined));
+    req.end();
+    setTimeout(() => { req.destroy(); resolve(undefined); }, ms);
+  });
+}
+
+test('docker stop -t 3000000 on a container ignoring TERM waits instead of killing at once', async () => {
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'] })).json().Id;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  await new Promise((r) => setTimeout(r, 300)); // the trap is set
+  const status = await postAndLeave(`/containers/${id}/stop?t=3000000`, 1500);
+  assert.equal(status, undefined, 'stop returned early: the grace period overflowed into an immediate kill');
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Running, true);
+  assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+});
