@@ -24,8 +24,9 @@ export class EventBus {
 
   publish(type: EngineEvent['Type'], action: string, id: string, attributes: Record<string, string> = {}): EngineEvent {
     let nowNs = BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n;
-    // The sub-millisecond part is not a clock: keep times strictly increasing.
-    if (nowNs <= this.#lastNs) nowNs = this.#lastNs + 1n;
+    // The sub-millisecond part is not a clock: keep times strictly increasing, also once
+    // converted to a JS number (at ~1.8e18 ns doubles are 256 ns apart).
+    if (Number(nowNs) <= Number(this.#lastNs)) nowNs = this.#lastNs + 512n;
     this.#lastNs = nowNs;
     const ev: EngineEvent = {
       Type: type,

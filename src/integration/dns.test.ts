@@ -89,7 +89,7 @@ test('by name, alias and short id; unknown names fail fast; other names forwarde
   console.log(`# unknown name fails in ${missMs} ms (a bare exec takes ${execMs} ms)`);
 });
 
-test('127.0.0.11 answers over UDP and TCP; the neighbours cannot reach a container\'s loopback', async () => {
+test('127.0.0.11 answers over UDP and TCP; loopback guarded against neighbours', async () => {
   const ip = (await ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${NET}").IPAddress}}`, 'web'])).trim();
   // A raw DNS query over TCP (2-byte length 21, id 0x1234, RD, one question "web" A): busybox's
   // nslookup speaks UDP only. The answer's last 4 bytes are web's address.

@@ -123,6 +123,8 @@ test('after SIGKILL and restart: running containers keep leases, ports, names; v
   assert.equal((await ok(['inspect', '-f', '{{.State.Running}}', 'gone'])).trim(), 'false');
   assert.ok(!existsSync(goneKey!), 'netns file of the dead container removed');
   assert.ok(!existsSync(stray), 'stray netns removed');
+  // The kernel destroys a removed namespace, and the veth in it, asynchronously.
+  for (let i = 0; i < 40 && sh('ip', ['-o', 'link']).includes(goneVeth); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!sh('ip', ['-o', 'link']).includes(goneVeth), 'veth of the dead container removed');
   const nft = sh('nft', ['list', 'table', 'ip', table]);
   assert.ok(nft.includes(`tcp . ${keepPort} :`) || nft.includes(`. ${keepPort} :`), 'the live port rule is kept');

@@ -155,6 +155,8 @@ export function run(cmd: string, args: string[], env: Record<string, string>, op
       reject(new Error(`${cmd} ${args.join(' ')} timed out; stderr: ${Buffer.concat(err)}`));
     }, opts.timeout ?? 30000);
     p.on('error', reject);
+    // A command that exits before reading its stdin must not crash the test with EPIPE.
+    p.stdin.on('error', () => {});
     p.on('close', (code) => {
       clearTimeout(t);
       resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
