@@ -3,3 +3,4 @@ export { createImageService, type LocalImageService, type ImageServiceOptions, t
 export { parseReference, parseTagReference, familiarString, familiarName, normalizedString, withDefaultTag, type Reference } from './reference.js';
 export { chainIds } from './layers.js';
 export { parseTimestamp } from './prune.js';
+export { openImportUrl } from './import-url.js';

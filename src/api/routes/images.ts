@@ -5,7 +5,7 @@ import { invalidArgument, notImplemented } from '../../common/errors.js';
 import { messageOf, sendJson, startStream, writeAndDrain } from '../http-util.js';
 import { checkFilterKeys, qBool, qFilters, qStr } from '../query.js';
 import { imageInspectWire, imageSummaryWire } from '../wire/image.js';
-import { parseTimestamp } from '../../images/index.js';
+import { parseTimestamp, openImportUrl } from '../../images/index.js';
 
 export function imageFilters(raw: Record<string, string[]>): ImageFilters {
   checkFilterKeys(raw, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
@@ -36,10 +36,15 @@ async function createImage(ctx: Ctx): Promise<void> {
   const fromImage = qStr(query, 'fromImage');
   const platform = qStr(query, 'platform');
   if (fromSrc !== undefined) {
-    if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported; send the tarball as the request body (fromSrc=-)');
+    // fromSrc=- : the tarball is the body; otherwise an http(s) URL berthd downloads.
+    let source: import('node:stream').Readable = req;
+    if (fromSrc !== '-') {
+      req.resume();
+      source = await openImportUrl(fromSrc);
+    }
     const repo = qStr(query, 'repo');
     const [os, architecture] = (platform ?? '').split('/');
-    const img = await deps.images.import(req, {
+    const img = await deps.images.import(source, {
       reference: repo ? joinRef(repo, qStr(query, 'tag')) : undefined,
       changes: query.getAll('changes').filter((c) => c !== ''),
       message: qStr(query, 'message'),
