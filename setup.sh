@@ -17,7 +17,7 @@ fi
 # python3-docker (docker-py), util-linux (script, for PTY tests), socat, docker-registry
 # (the CNCF distribution server) and apache2-utils (htpasswd) serve the tests.
 # docker-compose (1.29, python) is a compat-test client (src/integration/compat.test.ts).
-packages=(runc conmon busybox-static tini procps iproute2 nftables iptables ca-certificates python3-docker util-linux socat docker-registry apache2-utils zstd debootstrap docker-compose)
+packages=(runc conmon busybox-static tini procps iproute2 nftables iptables ca-certificates python3-docker util-linux socat docker-registry apache2-utils zstd debootstrap docker-compose wget)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

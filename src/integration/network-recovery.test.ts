@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { TestDaemon } from '../testing/daemon.js';
 
 let d: TestDaemon;
@@ -25,6 +26,11 @@ const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 
 const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
 // busybox's wget -T segfaults in this image: timeouts come from busybox's timeout applet.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const answers = (host: string, port: number) => new Promise<boolean>((resolve) => {
+  const c = connect({ host, port, timeout: 500 }, () => { c.destroy(); resolve(true); });
+  c.on('error', () => resolve(false));
+  c.on('timeout', () => { c.destroy(); resolve(false); });
+});
 
 before(async () => {
   forwardBefore = sh('iptables', ['-S', 'FORWARD']);
@@ -38,9 +44,8 @@ before(async () => {
   inExt(['ip', 'link', 'set', 'eth0', 'up']);
   inExt(['ip', 'link', 'set', 'lo', 'up']);
   server = spawn('ip', ['netns', 'exec', EXT, process.execPath, '-e', `require('http').createServer((q,s)=>s.end('pong')).listen(9000,'${EXT_IP}')`], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    try { inExt(['wget', '-qO-', '-T', '1', `http://${EXT_IP}:9000/`]); break; } catch { await sleep(50); }
-  }
+  // Wait until the "machine" answers (the host reaches it over the veth).
+  for (let i = 0; i < 200 && !(await answers(EXT_IP, 9000)); i++) await sleep(50);
 });
 
 after(async () => {
