@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { type Act, type Ctx, collect, filtersJSON } from '../context.js';
 import { parseTimestamp } from '../format/human.js';
 import { formatEach } from '../format/table.js';
+import { ndjson } from '../ndjson.js';
 
 interface EventsOpts { since?: string; until?: string; filter?: string[]; format?: string }
 
@@ -39,17 +40,8 @@ async function events(ctx: Ctx, o: EventsOpts): Promise<void> {
       filters: filtersJSON(o.filter),
     },
   });
-  let buf = '';
-  for await (const chunk of res) {
-    buf += chunk.toString();
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (!line) continue;
-      const ev = JSON.parse(line) as EventMessage;
-      ctx.out.write(o.format ? formatEach(o.format, [ev]) : eventLine(ev));
-    }
+  for await (const ev of ndjson<EventMessage>(res)) {
+    ctx.out.write(o.format ? formatEach(o.format, [ev]) : eventLine(ev));
   }
 }
 

@@ -9,6 +9,7 @@ import { formatRows } from '../format/table.js';
 import { CliError } from '../errors.js';
 import type { ContainerSummary } from '../wire.js';
 import { statsRow, type StatsSample } from './stats-calc.js';
+import { ndjson } from '../ndjson.js';
 
 export const STATS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 const HEADERS: Record<string, string> = {
@@ -29,16 +30,7 @@ function follow(ctx: Ctx, ref: string, latest: Map<string, StatsSample>, signal:
   void (async () => {
     try {
       const res = await ctx.client().stream('GET', `/containers/${enc(ref)}/stats`, { query: { stream: 1 }, signal });
-      let buf = '';
-      for await (const chunk of res) {
-        buf += chunk.toString();
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line) latest.set(ref, JSON.parse(line) as StatsSample);
-        }
-      }
+      for await (const sample of ndjson<StatsSample>(res)) latest.set(ref, sample);
     } catch { /* the container went away: its row goes too */ }
     latest.delete(ref);
   })();
