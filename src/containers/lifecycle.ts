@@ -155,7 +155,7 @@ export class Lifecycle {
     await this.m.lock.run(id, async () => {
       if (!c.State.Running && c.State.Status !== 'removing') return;
       mark(id, 'exit seen');
-      await this.m.deps.runtime.delete(id).catch(() => {});
+      await this.m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
       mark(id, 'runtime deleted');
       await unmountAll(this.m.rootfsDir(id)).catch(() => {});
       await networkDown(this.m, c); // networking hook: veths, netns, leases, ports released

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
+import { connect } from 'node:net';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
@@ -19,6 +20,11 @@ let server: ChildProcess | undefined;
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
 const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
+const answers = (host: string, port: number) => new Promise<boolean>((resolve) => {
+  const c = connect({ host, port, timeout: 500 }, () => { c.destroy(); resolve(true); });
+  c.on('error', () => resolve(false));
+  c.on('timeout', () => { c.destroy(); resolve(false); });
+});
 
 before(async () => {
   d = await TestDaemon.start();
@@ -31,9 +37,8 @@ before(async () => {
   inExt(['ip', 'link', 'set', 'lo', 'up']);
   // The "other machine" answers HTTP with the client's address it sees (NAT check).
   server = spawn('ip', ['netns', 'exec', EXT, process.execPath, '-e', `require('http').createServer((q,s)=>s.end('pong '+q.socket.remoteAddress)).listen(9000,'${EXT_IP}')`], { stdio: 'ignore' });
-  for (let i = 0; i < 50; i++) {
-    try { inExt(['wget', '-qO-', '-T', '1', `http://${EXT_IP}:9000/`]); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
-  }
+  // Wait until the "machine" answers (the host reaches it over the veth).
+  for (let i = 0; i < 200 && !(await answers(EXT_IP, 9000)); i++) await new Promise((r) => setTimeout(r, 50));
 });
 
 after(async () => {

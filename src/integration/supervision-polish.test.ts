@@ -104,8 +104,10 @@ test('health: StartInterval probes fast during the start period; 20 start/stop c
   const id = (await inspect('hc2')).Id as string;
   for (let i = 0; i < 20; i++) {
     await sleep(60 + (i % 4) * 30); // stop lands before, during and after a probe
-    assert.equal((await d.api('POST', '/containers/hc2/stop?t=0')).status, 204);
-    assert.equal((await d.api('POST', '/containers/hc2/start')).status, 204);
+    const stop = await d.api('POST', '/containers/hc2/stop?t=0');
+    assert.equal(stop.status, 204, `stop ${i}: ${stop.body}`);
+    const start = await d.api('POST', '/containers/hc2/start');
+    assert.equal(start.status, 204, `start ${i}: ${start.body}`);
   }
   await sleep(300);
   assert.equal((await d.api('POST', '/containers/hc2/stop?t=0')).status, 204);

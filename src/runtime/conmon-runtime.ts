@@ -5,7 +5,7 @@
  * files under execRoot, so a new instance (berthd restarted) re-adopts everything.
  */
 import { mkdirSync, existsSync, accessSync, constants as fsc } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, delimiter } from 'node:path';
 import { BerthError, isErrno, errorMessage } from '../common/errors.js';
 import { writeFileAtomic } from '../common/fs.js';
@@ -237,7 +237,12 @@ export class ConmonRuntime implements Runtime {
     }
     await unmountAll(this.#layout.rootfs(id)).catch((e) => errors.push(errorMessage(e)));
     if (errors.length === 0) {
-      await rm(bundle, { recursive: true, force: true });
+      // An exec monitor that is still exiting may write into <bundle>/x meanwhile (seen
+      // as ENOTEMPTY): move the bundle out of the way first, so a new start of the same
+      // container never finds it, then remove it (trash left by a crash: see list()).
+      const trash = join(this.#layout.bundles, `.trash-${id.slice(0, 12)}-${process.hrtime.bigint()}`);
+      const gone = await rename(bundle, trash).then(() => trash, (e) => (isErrno(e, 'ENOENT') ? undefined : bundle));
+      if (gone) await rm(gone, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => {});
     } else if (existsSync(bundle)) {
       // Keep the bundle (its rootfs may still be mounted) so a retry can finish.
       throw new BerthError('INTERNAL', `delete container ${id}: ${errors.join('; ')}`);
@@ -281,6 +286,10 @@ export class ConmonRuntime implements Runtime {
 
   async list(): Promise<string[]> {
     const names = await readdir(this.#layout.bundles).catch(() => [] as string[]);
+    // Bundles moved aside by a cleanup that a crash interrupted.
+    for (const n of names.filter((x) => x.startsWith('.trash-'))) {
+      await rm(join(this.#layout.bundles, n), { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+    }
     return names.filter((n) => !n.startsWith('.')).sort();
   }
 

@@ -5,7 +5,7 @@
  * is lost. The sync pipe then carries the pid and, at the end, the exit code.
  */
 import { mkdir, rm, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { BerthError, isErrno } from '../../common/errors.js';
 import { writeFileAtomic } from '../../common/fs.js';
 import type { ExecHandle, ExecOptions, IoSession, StdioChunk } from '../types.js';
@@ -59,8 +59,16 @@ export async function startExec(i: StartExecInput): Promise<ExecHandle> {
     await mkdir(dir, { recursive: false, mode: 0o700 });
   } catch (err) {
     if (isErrno(err, 'EEXIST')) throw new BerthError('ALREADY_EXISTS', `exec session ${opts.execId} already exists`);
-    if (isErrno(err, 'ENOENT')) await mkdir(dir, { recursive: true, mode: 0o700 });
-    else throw err;
+    if (!isErrno(err, 'ENOENT')) throw err;
+    // Only <bundle>/x may be missing. Never recreate the bundle itself: an exec racing
+    // the container's exit would leave a stray bundle that blocks the next start.
+    try {
+      await mkdir(dirname(dir), { mode: 0o700 }).catch((e) => { if (!isErrno(e, 'EEXIST')) throw e; });
+      await mkdir(dir, { mode: 0o700 });
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) throw new BerthError('FAILED_PRECONDITION', `exec in ${i.cid}: the container is not running`);
+      throw e;
+    }
   }
   const exitDir = join(dir, 'exits');
   await mkdir(exitDir);
