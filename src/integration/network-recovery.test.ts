@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
-import { connect } from 'node:net';
 import { TestDaemon } from '../testing/daemon.js';
+import { answers, freeOctet, sweepStale } from '../testing/netns.js';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
 const EXT = `bt-rx-${tag}`;
 const HVETH = `br${tag}`;
-const octet = 150 + (parseInt(tag.slice(0, 2), 16) % 40);
+sweepStale('bt-rx', 'br');
+const octet = freeOctet(78, 150, 190);
 const HOST_IP = `10.${octet}.78.1`;
 const EXT_IP = `10.${octet}.78.2`;
 const NET = `rec-${tag}`;
@@ -26,11 +27,6 @@ const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 
 const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
 // busybox's wget -T segfaults in this image: timeouts come from busybox's timeout applet.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const answers = (host: string, port: number) => new Promise<boolean>((resolve) => {
-  const c = connect({ host, port, timeout: 500 }, () => { c.destroy(); resolve(true); });
-  c.on('error', () => resolve(false));
-  c.on('timeout', () => { c.destroy(); resolve(false); });
-});
 
 before(async () => {
   forwardBefore = sh('iptables', ['-S', 'FORWARD']);

@@ -7,24 +7,20 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
-import { connect } from 'node:net';
+import { answers, freeOctet, sweepStale } from '../testing/netns.js';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
 const EXT = `bt-ext-${tag}`;
 const HVETH = `bx${tag}`;
-const octet = 200 + (parseInt(tag.slice(0, 2), 16) % 50);
+sweepStale('bt-ext', 'bx');
+const octet = freeOctet(77, 200, 250);
 const HOST_IP = `10.${octet}.77.1`;
 const EXT_IP = `10.${octet}.77.2`;
 let server: ChildProcess | undefined;
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
 const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
-const answers = (host: string, port: number) => new Promise<boolean>((resolve) => {
-  const c = connect({ host, port, timeout: 500 }, () => { c.destroy(); resolve(true); });
-  c.on('error', () => resolve(false));
-  c.on('timeout', () => { c.destroy(); resolve(false); });
-});
 
 before(async () => {
   d = await TestDaemon.start();
