@@ -165,9 +165,9 @@ test('none, host and container: modes', async () => {
   await ok(['rm', '-f', 'nsowner']);
 });
 
-test('30 run/rm cycles leave no veth, netns or nft element behind', async () => {
+test('50 run/rm cycles leave no veth, netns or nft element behind', async () => {
   const before = counts();
-  for (let i = 0; i < 30; i++) await ok(['run', '--rm', '-p', '80', 'busybox', 'true']);
+  for (let i = 0; i < 50; i++) await ok(['run', '--rm', '-p', '80', 'busybox', 'true']);
   // The kernel destroys a removed namespace (and its veth pair) asynchronously.
   let after = counts();
   for (let i = 0; i < 40 && after.veth !== before.veth; i++) {
