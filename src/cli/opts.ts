@@ -13,7 +13,7 @@ import { addResourceFlags, applyResourceFlags, healthcheckFromFlags, type Resour
 export interface RunFlags {
   detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; name?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; domainname?: string;
-  entrypoint?: string; label?: string[]; labelFile?: string[]; volume?: string[]; mount?: string[]; tmpfs?: string[];
+  entrypoint?: string; label?: string[]; labelFile?: string[]; volume?: string[]; mount?: string[]; tmpfs?: string[]; device?: string[];
   readOnly?: boolean; init?: boolean; capAdd?: string[]; capDrop?: string[]; securityOpt?: string[];
   privileged?: boolean; network?: string; restart?: string; memory?: string; memorySwap?: string;
   memoryReservation?: string; cpus?: string; cpuShares?: string; cpusetCpus?: string; pidsLimit?: string;
@@ -85,6 +85,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
     .option('--sysctl <map>', 'Sysctl options', collect)
     .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
+    .option('--device <list>', 'Add a host device to the container', collect)
     .option('-t, --tty', 'Allocate a pseudo-TTY')
     .option('--ulimit <ulimit>', 'Ulimit options', collect)
     .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])')
@@ -315,6 +316,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (binds.length) hc.Binds = binds;
   if (mounts.length) hc.Mounts = mounts;
   if (Object.keys(tmpfs).length) hc.Tmpfs = tmpfs;
+  if (f.device?.length) hc.Devices = f.device.map(parseDevice);
   if (Object.keys(portBindings).length) hc.PortBindings = portBindings;
   if (f.publishAll) hc.PublishAllPorts = true;
   hc.NetworkMode = f.network ?? 'default';
@@ -401,4 +403,14 @@ export function rewriteBoolFlags(args: string[]): string[] {
     else if (NEGATABLE.has(m[1]!)) out.push(`--no-${m[1]}`);
   }
   return out;
+}
+
+/** `--device /dev/x[:/dev/y][:rwm]`, as docker parses it. */
+export function parseDevice(spec: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = spec.split(':');
+  let perms = 'rwm';
+  if (parts.length > 1 && /^[rwm]{1,3}$/.test(parts[parts.length - 1]!)) perms = parts.pop()!;
+  if (parts.length > 2 || !parts[0]) throw new CliError(`invalid argument "${spec}" for "--device" flag: bad format for path: ${spec}`, 125);
+  const host = parts[0];
+  return { PathOnHost: host, PathInContainer: parts[1] || host, CgroupPermissions: perms };
 }

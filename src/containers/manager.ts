@@ -23,6 +23,7 @@ import { copyImageDataIntoVolume } from '../volumes/index.js';
 import { assertNetworksExist, networkDown } from './network-hooks.js';
 import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
+import { resolveDevices } from './devices.js';
 
 /** The same phase marks as lifecycle.ts (bench/profile subscribes). */
 const phases = channel('berth:container:phase');
@@ -67,6 +68,7 @@ export class ContainerManager {
     }
     const image = await this.deps.images.get(req.Image);
     const merged = mergeConfig(req, image.config);
+    await resolveDevices(merged.hostConfig.Devices);
     assertNetworksExist(this, { HostConfig: merged.hostConfig, NetworkingConfig: req.NetworkingConfig ?? {}, Config: merged.config }); // networking hook
     const id = newId();
     if (!name) {

@@ -9,6 +9,7 @@ import { invalidArgument, conflict } from '../common/errors.js';
 import type { Spec, Mount } from '../oci/runtime-spec.js';
 import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
 import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
+import { resolveDevices } from './devices.js';
 import { resolveUser } from './support/user.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
 import { writeFileAtomic } from '../common/fs.js';
@@ -90,6 +91,7 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     oomScoreAdj: hc.OomScoreAdj || undefined,
     hostBoundingCaps: info.boundingCaps,
     hostDevices: hc.Privileged ? await readHostDevices() : undefined,
+    devices: await resolveDevices(hc.Devices),
     deviceCgroupRules: hc.DeviceCgroupRules ?? undefined,
     maskedPaths: hc.MaskedPaths ?? undefined,
     readonlyPaths: hc.ReadonlyPaths ?? undefined,

@@ -44,7 +44,8 @@ export function createSystemService(cfg: DaemonConfig, deps: { containers: Conta
     async info(): Promise<SystemInfo> {
       const all = await deps.containers.list({ all: true });
       const images = await deps.images.list();
-      const running = all.filter((c) => c.State.Running && !c.State.Paused).length;
+      // A container waiting out its restart back-off counts as running, as in docker's info.
+      const running = all.filter((c) => (c.State.Running || c.State.Restarting) && !c.State.Paused).length;
       const paused = all.filter((c) => c.State.Paused).length;
       return {
         ID: hostname(),

@@ -30,3 +30,16 @@ test('docker stop -t 3000000 on a container ignoring TERM waits instead of killi
   assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Running, true);
   assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
 });
+
+test('--device: the node appears with its numbers and is usable; a missing one is refused at create', async () => {
+  const r = await d.docker(['run', '--rm', '--device', '/dev/null:/dev/mynull', 'busybox', 'sh', '-c', 'ls -l /dev/mynull; echo ok > /dev/mynull && echo written']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^c.* 1,\s+3 .*\/dev\/mynull/m);
+  assert.match(r.stdout, /written/);
+  const missing = await d.docker(['run', '--rm', '--device', '/dev/nosuch', 'busybox', 'true']);
+  // The docker CLI turns any run error mentioning "no such file or directory" into 127.
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/nosuch": no such file or directory/);
+  const list = await d.api('GET', '/containers/json?all=1');
+  assert.equal(list.json().length, 0, 'nothing was created');
+});
