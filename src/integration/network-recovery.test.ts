@@ -5,11 +5,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
-import { answers, freeOctet, sweepStale } from '../testing/netns.js';
+import { freeOctet, startMachine, sweepStale, type Machine } from '../testing/netns.js';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
@@ -20,11 +20,11 @@ const octet = freeOctet(78, 150, 190);
 const HOST_IP = `10.${octet}.78.1`;
 const EXT_IP = `10.${octet}.78.2`;
 const NET = `rec-${tag}`;
-let server: ChildProcess | undefined;
+let machine: Machine | undefined;
 let forwardBefore = '';
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
-const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
+const inExt = (args: string[]) => machine!.exec(args);
 // busybox's wget -T segfaults in this image: timeouts come from busybox's timeout applet.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,28 +32,17 @@ before(async () => {
   forwardBefore = sh('iptables', ['-S', 'FORWARD']);
   d = await TestDaemon.start();
   // Another machine, reachable from containers only through the FORWARD hook and NAT.
-  sh('ip', ['netns', 'add', EXT]);
-  sh('ip', ['link', 'add', HVETH, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', EXT]);
-  sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', HVETH]);
-  sh('ip', ['link', 'set', HVETH, 'up']);
-  inExt(['ip', 'addr', 'add', `${EXT_IP}/24`, 'dev', 'eth0']);
-  inExt(['ip', 'link', 'set', 'eth0', 'up']);
-  inExt(['ip', 'link', 'set', 'lo', 'up']);
-  server = spawn('ip', ['netns', 'exec', EXT, process.execPath, '-e', `require('http').createServer((q,s)=>s.end('pong')).listen(9000,'${EXT_IP}')`], { stdio: 'ignore' });
-  // Wait until the "machine" answers (the host reaches it over the veth).
-  for (let i = 0; i < 200 && !(await answers(EXT_IP, 9000)); i++) await sleep(50);
+  machine = await startMachine({ ns: EXT, hostVeth: HVETH, hostIp: HOST_IP, extIp: EXT_IP, reply: "'pong'" });
 });
 
 after(async () => {
-  server?.kill();
   // Other suites may run beside this one: put the policy back as it was.
   try { sh('iptables', ['-P', 'FORWARD', /^-P FORWARD DROP/m.test(forwardBefore) ? 'DROP' : 'ACCEPT']); } catch { /* no iptables */ }
   const ids = (await d?.docker(['ps', '-aq']))?.stdout.trim().split('\n').filter(Boolean) ?? [];
   if (ids.length) await d.docker(['rm', '-f', ...ids]).catch(() => {});
   await d?.docker(['network', 'rm', NET]).catch(() => {});
   await d?.stop();
-  try { sh('ip', ['link', 'del', HVETH]); } catch { /* gone with the netns */ }
-  try { sh('ip', ['netns', 'del', EXT]); } catch { /* already gone */ }
+  machine?.stop();
 });
 
 async function ok(args: string[]): Promise<string> {

@@ -4,10 +4,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
-import { answers, freeOctet, sweepStale } from '../testing/netns.js';
+import { freeOctet, startMachine, sweepStale, type Machine } from '../testing/netns.js';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
@@ -17,32 +17,20 @@ sweepStale('bt-ext', 'bx');
 const octet = freeOctet(77, 200, 250);
 const HOST_IP = `10.${octet}.77.1`;
 const EXT_IP = `10.${octet}.77.2`;
-let server: ChildProcess | undefined;
+let machine: Machine | undefined;
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
-const inExt = (args: string[]) => sh('ip', ['netns', 'exec', EXT, ...args]);
+const inExt = (args: string[]) => machine!.exec(args);
 
 before(async () => {
   d = await TestDaemon.start();
-  sh('ip', ['netns', 'add', EXT]);
-  sh('ip', ['link', 'add', HVETH, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', EXT]);
-  sh('ip', ['addr', 'add', `${HOST_IP}/24`, 'dev', HVETH]);
-  sh('ip', ['link', 'set', HVETH, 'up']);
-  inExt(['ip', 'addr', 'add', `${EXT_IP}/24`, 'dev', 'eth0']);
-  inExt(['ip', 'link', 'set', 'eth0', 'up']);
-  inExt(['ip', 'link', 'set', 'lo', 'up']);
-  // The "other machine" answers HTTP with the client's address it sees (NAT check).
-  server = spawn('ip', ['netns', 'exec', EXT, process.execPath, '-e', `require('http').createServer((q,s)=>s.end('pong '+q.socket.remoteAddress)).listen(9000,'${EXT_IP}')`], { stdio: 'ignore' });
-  // Wait until the "machine" answers (the host reaches it over the veth).
-  for (let i = 0; i < 200 && !(await answers(EXT_IP, 9000)); i++) await new Promise((r) => setTimeout(r, 50));
+  machine = await startMachine({ ns: EXT, hostVeth: HVETH, hostIp: HOST_IP, extIp: EXT_IP, reply: "'pong '+q.socket.remoteAddress" });
 });
 
 after(async () => {
-  server?.kill();
   await d?.docker(['rm', '-f', ...(await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean)]).catch(() => {});
   await d?.stop();
-  try { sh('ip', ['link', 'del', HVETH]); } catch { /* gone with the netns */ }
-  try { sh('ip', ['netns', 'del', EXT]); } catch { /* already gone */ }
+  machine?.stop();
 });
 
 async function ok(args: string[]): Promise<string> {

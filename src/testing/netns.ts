@@ -1,7 +1,7 @@
 /**
  * Host-side helpers for the network tests' "other machine" namespaces.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,4 +45,37 @@ export function answers(host: string, port: number): Promise<boolean> {
     c.on('error', () => resolve(false));
     c.on('timeout', () => { c.destroy(); resolve(false); });
   });
+}
+
+export interface Machine {
+  /** Run a command inside the machine's namespace. */
+  exec(args: string[]): string;
+  stop(): void;
+}
+
+/**
+ * Another "machine": a namespace `ns` joined to the host by the veth `hostVeth`
+ * (hostIp/24 on the host side, extIp/24 as its eth0), answering HTTP on extIp:9000
+ * with `reply` (a JS expression over the request `q`). Resolves once it answers.
+ */
+export async function startMachine(o: { ns: string; hostVeth: string; hostIp: string; extIp: string; reply: string }): Promise<Machine> {
+  const exec = (args: string[]) => sh('ip', ['netns', 'exec', o.ns, ...args]);
+  sh('ip', ['netns', 'add', o.ns]);
+  sh('ip', ['link', 'add', o.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', o.ns]);
+  sh('ip', ['addr', 'add', `${o.hostIp}/24`, 'dev', o.hostVeth]);
+  sh('ip', ['link', 'set', o.hostVeth, 'up']);
+  exec(['ip', 'addr', 'add', `${o.extIp}/24`, 'dev', 'eth0']);
+  exec(['ip', 'link', 'set', 'eth0', 'up']);
+  exec(['ip', 'link', 'set', 'lo', 'up']);
+  const server = spawn('ip', ['netns', 'exec', o.ns, process.execPath, '-e', `require('http').createServer((q,s)=>s.end(${o.reply})).listen(9000,'${o.extIp}')`], { stdio: 'ignore' });
+  // The host reaches the machine over the veth: wait until it answers.
+  for (let i = 0; i < 200 && !(await answers(o.extIp, 9000)); i++) await new Promise((r) => setTimeout(r, 50));
+  return {
+    exec,
+    stop() {
+      server.kill();
+      try { sh('ip', ['link', 'del', o.hostVeth]); } catch { /* gone with the netns */ }
+      try { sh('ip', ['netns', 'del', o.ns]); } catch { /* already gone */ }
+    },
+  };
 }
