@@ -82,7 +82,7 @@ export class Lifecycle {
       const { pid } = await runtime.create({
         id: c.Id,
         spec,
-        rootfs: [{ type: 'bind', source: root, options: ['rbind'] }],
+        rootfs: root,
         logPath: c.LogPath,
         logSizeMax: 0,
         terminal: !!c.Config.Tty,
@@ -104,7 +104,9 @@ export class Lifecycle {
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
         Pid: pid, ExitCode: 0, Error: '', StartedAt: nowRFC3339Nano(), FinishedAt: ZERO_TIME,
       };
-      await this.m.store.save(c);
+      // Not fsynced: after a berthd crash the page cache still has it, and a power loss
+      // kills the container anyway (reconcile then finds it not running).
+      await this.m.store.save(c, { durable: false });
       mark(c.Id, 'running saved');
       this.m.publish(c, 'start');
     } catch (err) {
@@ -155,13 +157,6 @@ export class Lifecycle {
     await this.m.lock.run(id, async () => {
       if (!c.State.Running && c.State.Status !== 'removing') return;
       mark(id, 'exit seen');
-      await this.m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
-      mark(id, 'runtime deleted');
-      await unmountAll(this.m.rootfsDir(id)).catch(() => {});
-      await networkDown(this.m, c); // networking hook: veths, netns, leases, ports released
-      mark(id, 'unmounted, network down');
-      // --rm: the exit record is also the removal record, one crash-safe write instead of
-      // two ('exited', then 'removing' in remove()); after a crash reconcile finishes it.
       const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing';
       c.State = {
         ...c.State,
@@ -170,7 +165,18 @@ export class Lifecycle {
         ExitCode: st.exitCode, OOMKilled: st.oomKilled, Error: error,
         FinishedAt: st.finishedAt.toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
       };
-      await this.m.store.save(c);
+      // The exit record is written while the runtime's leftovers go. --rm writes none:
+      // the record still says running, so after a crash reconcile finds the exit (or
+      // the container gone) and, AutoRemove being set, removes it all the same.
+      const saved = autoRemove ? Promise.resolve() : this.m.store.save(c);
+      const released = (async () => {
+        await this.m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
+        mark(id, 'runtime deleted');
+        await unmountAll(this.m.rootfsDir(id)).catch(() => {});
+        await networkDown(this.m, c); // networking hook: veths, netns, leases, ports released
+        mark(id, 'unmounted, network down');
+      })();
+      await Promise.all([saved, released]);
       if (st.oomKilled) this.m.publish(c, 'oom');
       this.m.publish(c, 'die', { exitCode: String(st.exitCode) });
       this.m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });

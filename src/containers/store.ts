@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir, readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, writeFileAtomic, type AtomicWriteOptions } from '../common/fs.js';
 import { notFound, conflict, invalidArgument } from '../common/errors.js';
 import type { ContainerRecord } from './types.js';
 
@@ -62,9 +62,9 @@ export class ContainerStore {
     return this.#byName.has(name);
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
+  async save(rec: ContainerRecord, opts: AtomicWriteOptions = {}): Promise<void> {
     await ensureDir(this.dir(rec.Id), 0o710);
-    await writeJsonAtomic(join(this.dir(rec.Id), 'container.json'), rec, 0o600);
+    await writeFileAtomic(join(this.dir(rec.Id), 'container.json'), JSON.stringify(rec, null, 1) + '\n', 0o600, opts);
     this.#byId.set(rec.Id, rec);
     this.#byName.set(rec.Name, rec.Id);
   }

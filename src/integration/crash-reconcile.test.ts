@@ -80,3 +80,19 @@ test('killed during rm -v: the removal finishes at start-up, anonymous volumes i
   assert.equal(await conmonsUnder(d.dir), 0);
   assert.deepEqual(await mountsUnder(d.dir), []);
 });
+
+test('killed on an --rm container\'s exit path (runtime released, record not yet removed): the removal finishes at start-up', async () => {
+  for (const phase of ['exit seen', 'runtime deleted']) {
+    const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } })).json().Id;
+    await crashAt(phase, async () => {
+      const waited = d.api('POST', `/containers/${id}/wait?condition=removed`);
+      await d.api('POST', `/containers/${id}/start`);
+      return waited;
+    });
+    assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404, `gone after a crash at ${phase}`);
+    assert.equal(await conmonsUnder(d.dir), 0);
+    assert.deepEqual(await mountsUnder(d.dir), []);
+    assert.deepEqual(await containerDirs(), []);
+    assert.deepEqual((await readdir(join(d.dir, 'run', 'runc')).catch(() => [])), [], 'no runc state left');
+  }
+});

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createConmonRuntime, type ConmonRuntime } from './conmon-runtime.js';
 import { isMountPoint } from '../mount/mount.js';
 import {
-  makeBusyboxRootfs, rootfsMounts, testSpec, collect, runToExit, removeCgroupParent, rmTree,
+  makeBusyboxRootfs, rootfsMounts, testSpec, collect, runToExit, removeCgroupParent, rmTree, CGROUP_PARENT,
 } from './test-support.js';
 import { readHostDevices } from './spec/host-info.js';
 
@@ -260,4 +260,46 @@ test('an exec root too long for the attach socket path fails clearly, leaving no
     await rt3.close();
     await rmTree(long);
   }
+});
+
+test('delete after exit: cgroups (with a child cgroup the container made) and runc state go without a runc process', T, async () => {
+  const id = newId();
+  // Privileged, so the cgroup tree is writable inside; background sleeps die with PID 1.
+  const r = await runToExit(rt, id, rootfs, {
+    args: ['sh', '-c', 'mkdir /sys/fs/cgroup/pids/child && echo made; sleep 60 & sleep 60 & exit 4'],
+    privileged: true, hostDevices: await readHostDevices(),
+  }, execRoot);
+  assert.equal(r.stdout, 'made\n');
+  assert.equal(r.exit.exitCode, 4);
+  const cgroupDirs = () => readdirSync('/sys/fs/cgroup').flatMap((c) => {
+    const p = join('/sys/fs/cgroup', c, CGROUP_PARENT, id);
+    return existsSync(p) ? [p] : [];
+  });
+  assert.ok(cgroupDirs().some((p) => p.includes('/pids/')), 'the container had a pids cgroup');
+  assert.ok(existsSync(join('/sys/fs/cgroup/pids', CGROUP_PARENT, id, 'child')), 'the child cgroup exists before delete');
+  const runcState = join(execRoot, 'runc', id);
+  assert.ok(existsSync(runcState));
+  await rt.delete(id);
+  assert.deepEqual(cgroupDirs(), [], 'cgroups removed');
+  assert.equal(existsSync(runcState), false, 'runc state removed');
+  assert.equal(await rt.state(id), undefined);
+
+  // Still running: the in-process path declines and `runc delete --force` kills it.
+  const id2 = newId();
+  const spec = await testSpec(id2, { args: ['sleep', '60'] });
+  await rt.create({ id: id2, spec, rootfs: rootfsMounts(rootfs), logPath: log(id2), terminal: false, stdin: false });
+  await rt.start(id2);
+  const pid = (await rt.state(id2))!.pid;
+  await rt.delete(id2);
+  // Killed: gone, or a zombie until its monitor reaps it.
+  const alive = () => {
+    try {
+      return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 40 && alive(); i++) await sleep(50);
+  assert.equal(alive(), false, 'the running process was killed');
+  assert.equal(existsSync(join(execRoot, 'runc', id2)), false);
 });

@@ -29,8 +29,12 @@ export interface IoSession {
 export interface CreateOptions {
   id: string;
   spec: Spec;
-  /** Mounted by the runtime at <bundle>/rootfs before runc create; unmounted on delete. */
-  rootfs: Mount[];
+  /**
+   * The root filesystem: Mount[] are mounted by the runtime at <bundle>/rootfs before
+   * runc create and unmounted on delete; a string is an absolute path the caller has
+   * already mounted (and unmounts), used as the spec's root.path as it is.
+   */
+  rootfs: Mount[] | string;
   /** conmon's k8s-file log. */
   logPath: string;
   /** conmon --log-size-max backstop, bytes (0 = none). */
