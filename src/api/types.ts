@@ -45,7 +45,8 @@ export interface PullProgress {
  * streams it, otherwise `POST /images/create?fromImage=` answers 501.
  */
 export interface ImagePuller {
-  pull(ref: string, opts: { platform?: string; auth?: string; signal?: AbortSignal }): AsyncIterable<PullProgress>;
+  /** allTags: fromImage came without a tag; a bare name then means every tag (docker's pull -a). */
+  pull(ref: string, opts: { platform?: string; auth?: string; signal?: AbortSignal; allTags?: boolean }): AsyncIterable<PullProgress>;
 }
 
 /** Registry push and login (`POST /images/{name}/push`, `POST /auth`), optional like pull. */

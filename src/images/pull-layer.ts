@@ -119,7 +119,7 @@ async function streamAndUnpack(deps: LayerDeps, t: LayerTask, emit: Emit, signal
     // The download slot covers the transfer and the unpack, not the wait for the
     // parent's commit: a layer waiting on its parent must not hold the parent's slot.
     await deps.downloads.run(async () => {
-      const blob = await t.session.getBlob(t.desc.digest, signal);
+      const blob = await t.session.getBlob(t.desc.digest, signal, { size: t.desc.size });
       const writer = await content.writer();
       const downloading = progressEmitter(emit, id, 'Downloading', t.desc.size);
       try {
@@ -143,7 +143,7 @@ async function streamAndUnpack(deps: LayerDeps, t: LayerTask, emit: Emit, signal
 }
 
 async function download(deps: LayerDeps, t: LayerTask, emit: Emit, signal: AbortSignal, id: string): Promise<void> {
-  const blob = await t.session.getBlob(t.desc.digest, signal);
+  const blob = await t.session.getBlob(t.desc.digest, signal, { size: t.desc.size });
   const writer = await deps.content.writer();
   const downloading = progressEmitter(emit, id, 'Downloading', t.desc.size);
   try {

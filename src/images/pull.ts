@@ -40,6 +40,12 @@ export interface PullOptions {
   platform?: string;
   /** X-Registry-Auth as received. */
   auth?: string;
+  /**
+   * The API's fromImage without a tag (docker's `pull --all-tags`): a name with no tag
+   * or digest then means every tag of the repository, as with docker; a reference with
+   * a tag or digest is pulled as it is. Without it a bare name means :latest.
+   */
+  allTags?: boolean;
   signal?: AbortSignal;
 }
 
@@ -72,27 +78,47 @@ export class Puller {
   }
 
   async *#pull(refStr: string, opts: PullOptions): AsyncGenerator<ProgressMessage> {
-    const ref = withDefaultTag(parseReference(refStr));
+    // docker's API quirk: `pull -a` may send the name with a trailing ':'.
+    const parsed = parseReference(opts.allTags ? refStr.replace(/:$/, '') : refStr);
     const creds = decodeAuthHeader(opts.auth);
     const want = parsePlatform(opts.platform);
     const signal = opts.signal ?? new AbortController().signal;
-    const session = this.deps.registry.session({ domain: ref.domain, path: ref.path }, creds, 'pull');
-    const resolved = await resolveManifest(session, ref, want, opts.platform !== undefined, signal);
-    yield { status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag };
+    const session = this.deps.registry.session({ domain: parsed.domain, path: parsed.path }, creds, 'pull');
+    const platformGiven = opts.platform !== undefined;
+    if (opts.allTags && !parsed.tag && !parsed.digest) {
+      // Every tag in the registry's order, one after the other, then one status for the repository (docker's output).
+      const tags = await session.listTags(signal);
+      if (!tags.length) throw new BerthError('NOT_FOUND', `repository ${familiarName(parsed)} has no tags to pull`);
+      let upToDate = true;
+      for (const tag of tags) {
+        const ref = { ...parsed, tag };
+        const resolved = await resolveManifest(session, ref, want, platformGiven, signal);
+        upToDate = (yield* this.#pullResolved(ref, resolved, session, signal)) && upToDate;
+      }
+      yield { status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarName(parsed)}` };
+      return;
+    }
+    const ref = withDefaultTag(parsed);
+    const resolved = await resolveManifest(session, ref, want, platformGiven, signal);
+    const upToDate = yield* this.#pullResolved(ref, resolved, session, signal);
+    yield { status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}` };
+  }
 
-    const { manifest, config, configBytes, topDigest } = resolved;
-    const diffIds = config.rootfs.diff_ids;
-    const chain = chainIds(diffIds);
+  /** One resolved reference: its layers in, its image registered; returns whether it was up to date. */
+  async *#pullResolved(ref: Reference, resolved: Resolved, session: RepoSession, signal: AbortSignal): AsyncGenerator<ProgressMessage, boolean> {
+    yield { status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag };
+    const { manifest, config } = resolved;
+    const chain = chainIds(config.rootfs.diff_ids);
     // Taken before looking at what exists: a layer seen as present stays present.
     const lease = await this.deps.images.lease?.([...chain, ...manifest.layers.map((l) => l.digest), manifest.config.digest]);
     try {
-      yield* this.#fetchAndRegister(ref, resolved, chain, session, signal);
+      return yield* this.#fetchAndRegister(ref, resolved, chain, session, signal);
     } finally {
       lease?.release();
     }
   }
 
-  async *#fetchAndRegister(ref: Reference, resolved: Resolved, chain: string[], session: RepoSession, signal: AbortSignal): AsyncGenerator<ProgressMessage> {
+  async *#fetchAndRegister(ref: Reference, resolved: Resolved, chain: string[], session: RepoSession, signal: AbortSignal): AsyncGenerator<ProgressMessage, boolean> {
     const { manifest, config, configBytes, topDigest } = resolved;
     const diffIds = config.rootfs.diff_ids;
     const display = familiarString(ref);
@@ -120,8 +146,7 @@ export class Puller {
     await this.deps.cache?.addSource([...img.layers.map((l) => l.digest), rec.id], `${ref.domain}/${ref.path}`).catch(() => {});
     this.deps.events?.publish('image', 'pull', display, { name: familiarName(ref) });
     yield { status: `Digest: ${topDigest}` };
-    const upToDate = prior?.id === rec.id || (ref.digest !== undefined && present !== undefined);
-    yield { status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${display}` };
+    return prior?.id === rec.id || (ref.digest !== undefined && present !== undefined);
   }
 
   async #allUnpacked(chain: string[], layers: Descriptor[]): Promise<boolean> {

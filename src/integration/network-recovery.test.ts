@@ -123,3 +123,36 @@ test('after SIGKILL and restart: running containers keep leases, ports, names; v
   await ok(['rm', '-f', 'keep', 'gone']);
   await ok(['network', 'rm', NET]);
 });
+
+test('FORWARD accept rules of vanished bridges (berthds killed on other exec roots) are swept at start and at network rm; others stay', async () => {
+  const live = bridgeOf(d.dir);
+  const ghost = `bfg${tag}`;
+  const foreign = `bfn${tag}`;
+  const rule = (dir: string, dev: string, comment = 'berth') => ['FORWARD', dir, dev, '-m', 'comment', '--comment', comment, '-j', 'ACCEPT'];
+  const has = (dir: string, dev: string, comment = 'berth') => {
+    try { sh('iptables', ['-w', '-C', ...rule(dir, dev, comment)]); return true; } catch { return false; }
+  };
+  const added: string[][] = [];
+  const add = (dir: string, dev: string, comment = 'berth') => { sh('iptables', ['-w', '-A', ...rule(dir, dev, comment)]); added.push(rule(dir, dev, comment)); };
+  try {
+    // A leftover of a killed berthd (its bridge is gone), a live berthd's rule (its bridge
+    // exists), and someone else's rule for a missing interface.
+    add('-i', ghost);
+    add('-o', ghost);
+    add('-o', live);
+    add('-o', foreign, 'not-berth');
+    await d.kill('SIGKILL');
+    await d.launch();
+    assert.ok(!has('-i', ghost) && !has('-o', ghost), 'the vanished bridge\'s rules are swept at start');
+    assert.ok(has('-o', live), 'a rule of an existing bridge stays');
+    assert.ok(has('-o', foreign, 'not-berth'), 'a rule without berth\'s comment stays');
+    // Left behind while berthd runs: swept by the next network rm.
+    add('-o', ghost);
+    await ok(['network', 'create', `${NET}-sw`]);
+    await ok(['network', 'rm', `${NET}-sw`]);
+    assert.ok(!has('-o', ghost), 'swept at network rm');
+    assert.ok(has('-o', live) && has('-o', foreign, 'not-berth'));
+  } finally {
+    for (const r of added) for (let i = 0; i < 5; i++) { try { sh('iptables', ['-w', '-D', ...r]); } catch { break; } }
+  }
+});

@@ -153,6 +153,36 @@ test('none, host and container: modes', async () => {
   await ok(['rm', '-f', 'nsowner']);
 });
 
+test('127.0.0.11 keeps answering after a disconnect from the primary network while another user network is attached', async () => {
+  const A = `pa-${tag}`;
+  const B = `pb-${tag}`;
+  await ok(['network', 'create', A]);
+  await ok(['network', 'create', B]);
+  try {
+    // --dns on the container's own loopback: no real resolver is ever asked.
+    await ok(['run', '-d', '--name', 'dc', '--network', A, '--dns', '127.0.0.1', 'busybox', 'sleep', '120']);
+    await ok(['run', '-d', '--name', 'onb', '--network', B, 'busybox', 'sleep', '120']);
+    const bIp = (await ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${B}").IPAddress}}`, 'onb'])).trim();
+    const lookup = async (name: string) => d.docker(['exec', 'dc', 'nslookup', name, '127.0.0.11'], { timeout: 20000 });
+    await ok(['network', 'connect', B, 'dc']);
+    assert.match((await lookup('onb')).stdout, new RegExp(`Address: ${bIp.replace(/\./g, '\\.')}`));
+    await ok(['network', 'disconnect', A, 'dc']);
+    // The primary (whose gateway 127.0.0.11 led to) is gone; B still answers.
+    const after = await lookup('onb');
+    assert.equal(after.code, 0, after.stdout + after.stderr);
+    assert.match(after.stdout, new RegExp(`Address: ${bIp.replace(/\./g, '\\.')}`));
+    assert.match(await ok(['exec', 'dc', 'ping', '-c1', '-W2', 'onb']), /1 packets received/);
+    // No user network left: nothing answers; the next one joined takes 127.0.0.11 again.
+    await ok(['network', 'disconnect', B, 'dc']);
+    assert.notEqual((await lookup('onb')).code, 0);
+    await ok(['network', 'connect', B, 'dc']);
+    assert.match((await lookup('onb')).stdout, new RegExp(`Address: ${bIp.replace(/\./g, '\\.')}`));
+  } finally {
+    await d.docker(['rm', '-f', 'dc', 'onb']);
+    await d.docker(['network', 'rm', A, B]);
+  }
+});
+
 test('50 run/rm cycles leave no veth, netns or nft element behind', async () => {
   const before = counts();
   for (let i = 0; i < 50; i++) await ok(['run', '--rm', '-p', '80', 'busybox', 'true']);

@@ -5,7 +5,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
@@ -28,7 +28,8 @@ export class TestRegistry {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(opts: { user?: string; password?: string } = {}): Promise<TestRegistry> {
+  /** tls: HTTPS with a self-signed certificate for 127.0.0.1 (made with openssl). */
+  static async start(opts: { user?: string; password?: string; tls?: boolean } = {}): Promise<TestRegistry> {
     const dir = await mkdtemp('/tmp/berth-reg-');
     const port = await freePort();
     let auth = '';
@@ -36,7 +37,12 @@ export class TestRegistry {
       execFileSync('htpasswd', ['-Bbc', join(dir, 'htpasswd'), opts.user, opts.password ?? ''], { stdio: 'ignore' });
       auth = `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(dir, 'htpasswd')}\n`;
     }
-    const cfg = `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'store')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: berth-test-secret\n${auth}`;
+    if (opts.tls) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+        '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    }
+    const tls = opts.tls ? `  tls:\n    certificate: ${join(dir, 'cert.pem')}\n    key: ${join(dir, 'key.pem')}\n` : '';
+    const cfg = `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'store')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: berth-test-secret\n${tls}${auth}`;
     await writeFile(join(dir, 'config.yml'), cfg);
     const proc = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     const reg = new TestRegistry(dir, port, proc);
@@ -44,8 +50,17 @@ export class TestRegistry {
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`docker-registry exited with ${proc.exitCode}`);
       try {
-        const r = await fetch(`http://${reg.host}/v2/`);
-        if (r.status === 200 || r.status === 401) return reg;
+        if (opts.tls) {
+          // Up once the TLS port takes connections (certificate checks are the client's business).
+          const up = await new Promise<boolean>((res) => {
+            const c = connect(port, '127.0.0.1', () => { c.destroy(); res(true); });
+            c.on('error', () => res(false));
+          });
+          if (up) return reg;
+        } else {
+          const r = await fetch(`http://${reg.host}/v2/`);
+          if (r.status === 200 || r.status === 401) return reg;
+        }
       } catch { /* not up yet */ }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -140,6 +140,21 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   /**
+   * Remove berth's FORWARD accept rules whose bridge no longer exists: left by berthds
+   * killed with SIGKILL (any exec root, so any bridge name). A live berthd's bridges
+   * exist (it creates a bridge before its rules and deletes the rules before the
+   * bridge), so its rules stay; rules without berth's comment are never looked at.
+   */
+  async sweepForward(): Promise<void> {
+    const rules = await iptables(['-S', 'FORWARD']).catch(() => '');
+    for (const line of rules.split('\n')) {
+      const m = /^-A FORWARD -([io]) (\S+) -m comment --comment "?berth"? -j ACCEPT$/.exec(line.trim());
+      if (!m || this.#host.linkIndex(m[2]!)) continue;
+      await iptables(['-D', 'FORWARD', `-${m[1]}`, m[2]!, '-m', 'comment', '--comment', 'berth', '-j', 'ACCEPT']).catch(() => {});
+    }
+  }
+
+  /**
    * Has a FORWARD DROP policy appeared (docker started after berthd) without accept
    * rules for these bridges? Read in-process through libnftables (~0.3 ms, no process:
    * cheap enough for every container start and a timer); iptables is spawned only

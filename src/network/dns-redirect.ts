@@ -42,8 +42,13 @@ export function redirectScript(gateway: string): string {
 `;
 }
 
-/** Install the redirect in the netns the calling thread is in now (synchronous). */
-export function installDnsRedirect(gateway: string): void {
+/**
+ * Install the redirect in the netns the calling thread is in now (synchronous).
+ * replace: swap an existing table for the new one in one transaction (the container
+ * left the network the old gateway belongs to).
+ */
+export function installDnsRedirect(gateway: string, replace = false): void {
   writeFileSync('/proc/sys/net/ipv4/conf/all/route_localnet', '1');
-  nftRunSync(redirectScript(gateway));
+  const drop = replace ? 'table ip berth_dns {}\ndelete table ip berth_dns\n' : '';
+  nftRunSync(drop + redirectScript(gateway));
 }

@@ -12,13 +12,15 @@ import { writeFileAtomic, readJsonIfExists } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import { Netlink } from './netlink.js';
 import { createNetns, removeNetns } from './netns.js';
-import { allocate, choosePool, cidrText, contains, hostRoutes, ipToInt, macFor, overlaps, parseCidr, intToIp, type Cidr } from './ipam.js';
+import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
 import { resolvePorts } from './ports.js';
 import { BridgeDriver } from './bridge-driver.js';
 import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
 import { hasEmbeddedDns } from './dns-names.js';
-import { DOCKER_DNS, installDnsRedirect } from './dns-redirect.js';
+import { SandboxDns, type DnsSandbox } from './sandbox-dns.js';
+import { NAME_RE, PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
+import { newEndpoint } from './endpoint.js';
 import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
 
 export interface NetworkServiceOptions {
@@ -30,26 +32,12 @@ export interface NetworkServiceOptions {
   table: string;
 }
 
-type StoredSandbox = SandboxState & { nft: NftPort[] };
+type StoredSandbox = DnsSandbox & { nft: NftPort[] };
 /** reclaim: bridges of removed networks not yet deleted (a crash in between leaves them). */
 interface State { networks: NetworkRecord[]; sandboxes: Record<string, StoredSandbox>; reclaim?: string[] }
 
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-const PREDEFINED = new Set(['bridge', 'host', 'none']);
 /** How often the FORWARD policy is re-read (in-process, ~0.3 ms a time). */
 const FORWARD_CHECK_MS = 2000;
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function predefined(name: 'host' | 'none'): NetworkRecord {
-  return {
-    Id: createHash('sha256').update(`berth-${name}`).digest('hex'), Name: name, Created: now(), Scope: 'local',
-    Driver: name === 'host' ? 'host' : 'null', EnableIPv6: false, IPAM: { Driver: 'default', Options: {}, Config: [] },
-    Internal: false, Attachable: false, Ingress: false, Options: {}, Labels: {}, bridge: '',
-  };
-}
 
 export class LocalNetworkService implements NetworkService {
   readonly #o: NetworkServiceOptions;
@@ -58,7 +46,7 @@ export class LocalNetworkService implements NetworkService {
   #saving: Promise<void> = Promise.resolve();
   readonly #lock = new KeyedMutex();
   #dns: EmbeddedDns | undefined;
-  #redirectBroken = false;
+  readonly #sandboxDns = new SandboxDns((m) => process.stderr.write(m + '\n'));
   #forwardTimer: NodeJS.Timeout | undefined;
 
   constructor(o: NetworkServiceOptions) {
@@ -103,10 +91,11 @@ export class LocalNetworkService implements NetworkService {
     for (const name of ['host', 'none'] as const) if (!this.#byName(name)) this.#state.networks.push(predefined(name));
     if (!this.#byName('bridge')) {
       const subnet = await this.#freeSubnet(undefined);
-      this.#state.networks.unshift(this.#bridgeRecord({ id: createHash('sha256').update(`berth-bridge-${this.#o.bridgeName}`).digest('hex'), name: 'bridge', bridge: this.#o.bridgeName, subnet, internal: false, labels: {}, options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.#o.bridgeName } }));
+      this.#state.networks.unshift(bridgeRecord({ id: createHash('sha256').update(`berth-bridge-${this.#o.bridgeName}`).digest('hex'), name: 'bridge', bridge: this.#o.bridgeName, subnet, internal: false, labels: {}, options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.#o.bridgeName } }));
     }
     await this.#save();
     for (const n of this.#state.networks) await this.#driver.ensure(n);
+    await this.#driver.sweepForward();
     // Docker started after berthd sets FORWARD to DROP: re-checked cheaply on a timer
     // (running containers) and at every setUp (a new container works at once).
     this.#forwardTimer = setInterval(() => void this.#checkForward().catch(() => {}), FORWARD_CHECK_MS);
@@ -139,17 +128,6 @@ export class LocalNetworkService implements NetworkService {
 
   #byName(name: string): NetworkRecord | undefined {
     return this.#state.networks.find((n) => n.Name === name);
-  }
-
-  #bridgeRecord(o: { id: string; name: string; bridge: string; subnet: Cidr; gateway?: string; ipRange?: string; internal: boolean; labels: Record<string, string>; options: Record<string, string> }): NetworkRecord {
-    const gateway = o.gateway ?? intToIp(o.subnet.base + 1);
-    const cfg: NetworkRecord['IPAM']['Config'][number] = { Subnet: cidrText(o.subnet), Gateway: gateway };
-    if (o.ipRange) cfg.IPRange = o.ipRange;
-    return {
-      Id: o.id, Name: o.name, Created: now(), Scope: 'local', Driver: 'bridge', EnableIPv6: false,
-      IPAM: { Driver: 'default', Options: {}, Config: [cfg] }, Internal: o.internal, Attachable: false, Ingress: false,
-      Options: o.options, Labels: o.labels, bridge: o.bridge,
-    };
   }
 
   /** Subnets in use: host routes (except on berth's own bridges) and other networks. */
@@ -193,7 +171,7 @@ export class LocalNetworkService implements NetworkService {
       const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
       if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 characters of [a-zA-Z0-9_.-]`);
       if (this.#state.networks.some((n) => n.bridge === bridge)) throw conflict(`bridge ${bridge} is already used by another network`);
-      const rec = this.#bridgeRecord({ id, name: o.Name, bridge, subnet, gateway: c.Gateway, ipRange: c.IPRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
+      const rec = bridgeRecord({ id, name: o.Name, bridge, subnet, gateway: c.Gateway, ipRange: c.IPRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
       rec.Attachable = !!o.Attachable;
       this.#state.networks.push(rec);
       try {
@@ -211,22 +189,7 @@ export class LocalNetworkService implements NetworkService {
   }
 
   list(f: NetworkFilters = {}): NetworkRecord[] {
-    return this.#state.networks.filter((n) => {
-      if (f.name?.length && !f.name.some((x) => n.Name.includes(x))) return false;
-      if (f.id?.length && !f.id.some((x) => n.Id.startsWith(x))) return false;
-      if (f.driver?.length && !f.driver.includes(n.Driver)) return false;
-      if (f.type?.length && !f.type.includes(PREDEFINED.has(n.Name) ? 'builtin' : 'custom')) return false;
-      if (f.scope?.length && !f.scope.includes('local')) return false;
-      if (f.dangling?.length) {
-        const d = f.dangling[0] === 'true' || f.dangling[0] === '1';
-        if (d !== (!PREDEFINED.has(n.Name) && this.endpointsOf(n.Id).length === 0)) return false;
-      }
-      for (const l of f.label ?? []) {
-        const i = l.indexOf('=');
-        if (i < 0 ? !(l in n.Labels) : n.Labels[l.slice(0, i)] !== l.slice(i + 1)) return false;
-      }
-      return true;
-    });
+    return this.#state.networks.filter((n) => matchesFilters(n, f, (id) => this.endpointsOf(id).length));
   }
 
   get(ref: string): NetworkRecord {
@@ -257,6 +220,7 @@ export class LocalNetworkService implements NetworkService {
       await this.#dns?.sync(this.#state.networks);
       await this.#driver.destroy(n).catch(() => {});
       await this.#driver.syncTable();
+      await this.#driver.sweepForward();
       this.#state.reclaim = this.#state.reclaim.filter((b) => b !== n.bridge);
       await this.#save();
     });
@@ -282,26 +246,7 @@ export class LocalNetworkService implements NetworkService {
   }
 
   #endpoint(containerId: string, n: NetworkRecord, a: AttachRequest, ifIndex: number): EndpointState {
-    if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name}: only bridge networks can be combined`);
-    const cfg = n.IPAM.Config[0]!;
-    const subnet = parseCidr(cfg.Subnet);
-    const leased = this.#leased(n);
-    let ip: string | undefined;
-    if (a.ip) {
-      if (n.Name === 'bridge') throw invalidArgument('user specified IP address is supported on user defined networks only');
-      if (!contains(subnet, ipToInt(a.ip))) throw invalidArgument(`no configured subnet contains IP address ${a.ip}: ${cfg.Subnet} is the network's`);
-      if (leased.has(a.ip) || a.ip === cfg.Gateway) throw conflict(`Address already in use: ${a.ip} on network ${n.Name}`);
-      ip = a.ip;
-    } else {
-      ip = allocate(subnet, cfg.Gateway, leased, cfg.IPRange ? parseCidr(cfg.IPRange) : undefined);
-      if (!ip) throw conflict(`no available IPv4 addresses on network ${n.Name} (${cfg.Subnet})`);
-    }
-    const aliases = n.Name === 'bridge' ? null : [...(a.aliases ?? [])];
-    return {
-      NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: cfg.Gateway, IPAddress: ip, IPPrefixLen: subnet.prefix,
-      MacAddress: macFor(ip), Aliases: aliases, DNSNames: null, IPAMConfig: a.ip ? { IPv4Address: a.ip } : null,
-      ifName: `eth${ifIndex}`, hostVeth: `veth${createHash('sha256').update(containerId + n.Id).digest('hex').slice(0, 7)}`,
-    };
+    return newEndpoint({ containerId, network: n, attach: a, ifIndex, leased: this.#leased(n) });
   }
 
   #portTaken = (p: { hostIp: string; proto: string; hostPort: number }) =>
@@ -331,12 +276,12 @@ export class LocalNetworkService implements NetworkService {
     try {
       await this.#save();
       const primary = Object.entries(sb.Networks)[0];
-      const dnsNet = primary && hasEmbeddedDns(this.get(primary[0])) ? primary[1] : undefined;
+      const dnsNet = primary && hasEmbeddedDns(this.get(primary[0])) ? this.get(primary[0]) : undefined;
       createNetns(sb.SandboxKey, () => {
         const nl = new Netlink();
         try { nl.setUp(1); } finally { nl.close(); }
         // Done here, while the thread is in the new netns: no process, no second switch.
-        if (dnsNet) sb.resolver = this.#dnsRedirect(dnsNet.Gateway);
+        if (dnsNet) sb.resolver = this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway);
       });
       for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
       await this.#driver.publish(sb.nft);
@@ -345,20 +290,6 @@ export class LocalNetworkService implements NetworkService {
     } catch (err) {
       await this.tearDown(id).catch(() => {});
       throw err;
-    }
-  }
-
-  /** 127.0.0.11 when the redirect could be installed; the gateway (still served) otherwise. */
-  #dnsRedirect(gateway: string): string {
-    if (this.#redirectBroken) return gateway;
-    try {
-      installDnsRedirect(gateway);
-      return DOCKER_DNS;
-    } catch (err) {
-      // Names still resolve through the gateway; say why once, not at every start.
-      this.#redirectBroken = true;
-      process.stderr.write(`berthd: 127.0.0.11 cannot be redirected in containers (${(err as Error).message}); resolv.conf names the network's gateway instead\n`);
-      return gateway;
     }
   }
 
@@ -395,6 +326,8 @@ export class LocalNetworkService implements NetworkService {
     try {
       await this.#save();
       await this.#driver.attach(sb.SandboxKey, n, ep);
+      // A container whose 127.0.0.11 led nowhere (its user networks all left) gets it back.
+      if (this.#sandboxDns.follow(sb, (name) => this.get(name))) await this.#save();
     } catch (err) {
       delete sb.Networks[n.Name];
       await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
@@ -410,7 +343,15 @@ export class LocalNetworkService implements NetworkService {
     const ep = sb?.Networks[n.Name];
     if (!sb || !ep) throw notFound(`container ${containerId.slice(0, 12)} is not connected to network ${n.Name}`);
     await this.#driver.detach(sb.SandboxKey, n, ep);
+    // A sandbox set up before dnsNetwork was recorded: its redirect led to the first network.
+    if (sb.resolver && sb.dnsNetwork === undefined) sb.dnsNetwork = Object.values(sb.Networks)[0]?.NetworkID;
     delete sb.Networks[n.Name];
+    // Docker keeps the embedded DNS while any user network is attached.
+    try {
+      this.#sandboxDns.follow(sb, (name) => this.get(name));
+    } catch (err) {
+      process.stderr.write(`berthd: 127.0.0.11 in ${sb.containerName} could not follow to another network (${(err as Error).message})\n`);
+    }
     await this.#save();
   }
 

@@ -8,8 +8,11 @@ import { createHash } from 'node:crypto';
 import { BerthError, invalidArgument, unavailable } from '../common/errors.js';
 import { Authorizer } from './auth.js';
 import { registryError } from './errors.js';
-import { baseUrl } from './endpoint.js';
+import { endpointCandidates } from './endpoint.js';
+import { EndpointProbe } from './endpoint-probe.js';
 import { Transport, type Exchange } from './transport.js';
+import { resumableBody } from './blob-resume.js';
+import { unverifiedFetch } from './insecure-tls.js';
 import type { Access, BlobStream, Credentials, FetchedManifest, RegistryClientOptions, RepositoryRef } from './types.js';
 
 /** Everything a pull accepts, most specific first (docker sends the same set). */
@@ -22,6 +25,7 @@ export const MANIFEST_ACCEPT = [
 
 const MAX_MANIFEST = 4 << 20;
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 export interface RegistryClient {
   /** A session on one repository with these credentials; extraPull adds pull scopes (mount sources). */
@@ -29,18 +33,25 @@ export interface RegistryClient {
 }
 
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
+  const probe = new EndpointProbe(opts.idleTimeoutMs ?? 30_000);
   return {
-    session: (repo, creds, access, extraPull = []) => new RepoSession(repo, creds, access, extraPull, opts),
+    session: (repo, creds, access, extraPull = []) => new RepoSession(repo, creds, access, extraPull, opts, probe),
   };
 }
 
 export class RepoSession {
-  readonly base: string;
+  /** The v2 API's base: the first candidate until the probe has chosen (insecure registries). */
+  base: string;
   readonly #t: Transport;
   readonly #scopes: string[];
+  readonly #candidates: Array<{ base: string; verifyTls: boolean }>;
+  readonly #probe: EndpointProbe;
+  #chosen: Promise<void> | undefined;
 
-  constructor(readonly repo: RepositoryRef, creds: Credentials, access: Access, extraPull: string[], opts: RegistryClientOptions) {
-    this.base = baseUrl(repo.domain, opts.insecureRegistries ?? []);
+  constructor(readonly repo: RepositoryRef, creds: Credentials, access: Access, extraPull: string[], opts: RegistryClientOptions, probe = new EndpointProbe(opts.idleTimeoutMs ?? 30_000)) {
+    this.#candidates = endpointCandidates(repo.domain, opts.insecureRegistries ?? []);
+    this.base = this.#candidates[0]!.base;
+    this.#probe = probe;
     const transportOpts = {
       attempts: Math.max(1, opts.attempts ?? 3),
       idleTimeoutMs: opts.idleTimeoutMs ?? 30_000,
@@ -59,8 +70,25 @@ export class RepoSession {
     return `${this.base}/v2/${this.repo.path}/${path}`;
   }
 
-  #send(method: string, url: string, o: { headers?: Record<string, string>; body?: Buffer; signal?: AbortSignal; retry?: boolean } = {}): Promise<Exchange> {
+  async #send(method: string, url: string, o: { headers?: Record<string, string>; body?: Buffer; signal?: AbortSignal; retry?: boolean } = {}): Promise<Exchange> {
+    const first = this.base;
+    await this.#choose(o.signal);
+    // URLs built before the choice carry the first candidate's base.
+    if (first !== this.base && url.startsWith(first + '/')) url = this.base + url.slice(first.length);
     return this.#t.send({ method, url, scopes: this.#scopes, ...o });
+  }
+
+  /** Pick HTTPS or HTTP for an insecure registry once per session (the probe caches per host). */
+  #choose(signal?: AbortSignal): Promise<void> {
+    if (this.#candidates.length === 1) return Promise.resolve();
+    this.#chosen ??= this.#probe.choose(this.repo.domain, this.#candidates, signal).then((c) => {
+      this.base = c.base;
+      if (!c.verifyTls) this.#t.fetchImpl = unverifiedFetch;
+    }, (err: unknown) => {
+      this.#chosen = undefined;
+      throw err;
+    });
+    return this.#chosen;
   }
 
   async #fail(x: Exchange, what: string): Promise<never> {
@@ -70,6 +98,7 @@ export class RepoSession {
 
   /** GET /v2/ with credentials: what `login` checks. */
   async ping(signal?: AbortSignal): Promise<void> {
+    await this.#choose(signal);
     const x = await this.#t.send({ method: 'GET', url: `${this.base}/v2/`, scopes: [], signal });
     if (x.res.ok) { x.discard(); return; }
     await this.#fail(x, `login to ${this.repo.domain} failed`);
@@ -106,12 +135,48 @@ export class RepoSession {
     return { mediaType, digest, bytes };
   }
 
-  /** The blob's body; the caller verifies digest and size while consuming it. */
-  async getBlob(digest: string, signal?: AbortSignal): Promise<BlobStream> {
-    const x = await this.#send('GET', this.#url(`blobs/${digest}`), { signal });
-    if (!x.res.ok) await this.#fail(x, x.res.status === 404 ? `blob ${digest} of ${this.repo.path} not found` : `fetching blob ${digest}`);
-    const len = Number(x.res.headers.get('content-length'));
-    return { stream: x.stream(), size: Number.isFinite(len) && len >= 0 && x.res.headers.has('content-length') ? len : undefined };
+  /**
+   * Every tag of the repository (GET tags/list), following the registry's pagination
+   * (Link: <…?last=…>; rel="next") up to `limit` tags.
+   */
+  async listTags(signal?: AbortSignal, limit = 10_000): Promise<string[]> {
+    const tags: string[] = [];
+    let url: string | undefined = this.#url('tags/list');
+    for (let page = 0; url && page < 100 && tags.length < limit; page++) {
+      const x = await this.#send('GET', url, { signal });
+      if (!x.res.ok) await this.#fail(x, x.res.status === 404 ? `repository ${this.repo.domain}/${this.repo.path} not found` : `listing the tags of ${this.repo.path}`);
+      const link = x.res.headers.get('link');
+      let doc: { tags?: unknown };
+      try {
+        doc = JSON.parse(await x.text(MAX_MANIFEST)) as { tags?: unknown };
+      } catch {
+        throw invalidArgument(`the tag list of ${this.repo.path} is not valid JSON`);
+      }
+      if (doc.tags !== null && doc.tags !== undefined && !Array.isArray(doc.tags)) throw invalidArgument(`the tag list of ${this.repo.path} has no tags array`);
+      for (const t of (doc.tags as unknown[] | null | undefined) ?? []) if (typeof t === 'string' && TAG_RE.test(t) && !tags.includes(t)) tags.push(t);
+      const next = link && /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1];
+      // Only follow links to the same registry: a hostile one must not send us elsewhere.
+      url = next ? new URL(next, x.res.url || this.base).toString() : undefined;
+      if (url && new URL(url).origin !== new URL(this.base).origin) url = undefined;
+    }
+    return tags.slice(0, limit);
+  }
+
+  /**
+   * The blob's body; the caller verifies digest and size while consuming it. A transfer
+   * that breaks off resumes where it stopped (blob-resume.ts); `size` (the descriptor's)
+   * also makes a body that ends early count as broken off.
+   */
+  async getBlob(digest: string, signal?: AbortSignal, o: { size?: number; maxResumes?: number; onResume?: (offset: number, ranged: boolean) => void } = {}): Promise<BlobStream> {
+    const open = async (offset: number) => {
+      const x = await this.#send('GET', this.#url(`blobs/${digest}`), { signal, headers: offset > 0 ? { Range: `bytes=${offset}-` } : undefined });
+      if (!x.res.ok) await this.#fail(x, x.res.status === 404 ? `blob ${digest} of ${this.repo.path} not found` : `fetching blob ${digest}`);
+      return x;
+    };
+    const first = await open(0);
+    const len = Number(first.res.headers.get('content-length'));
+    const stream = resumableBody({ digest, first, open, size: o.size, maxResumes: o.maxResumes, onResume: o.onResume, signal });
+    return { stream, size: Number.isFinite(len) && len >= 0 && first.res.headers.has('content-length') ? len : undefined };
   }
 
   /** A small blob (a config) read whole and verified. */

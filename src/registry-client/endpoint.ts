@@ -1,7 +1,7 @@
 /**
- * Where a registry lives: Docker Hub's real host, and whether plain HTTP is allowed.
- * Plain HTTP only for loopback and hosts listed in insecure-registries: credentials
- * and unverified layers must never cross a network in clear otherwise.
+ * Where a registry lives: Docker Hub's real host, and whether plain HTTP (or HTTPS
+ * without certificate checks) is allowed: only for loopback and hosts listed in
+ * insecure-registries; credentials must never cross a network in clear otherwise.
  */
 import { isIP } from 'node:net';
 
@@ -39,6 +39,17 @@ export function allowsHttp(domain: string, insecure: string[]): boolean {
   if (isLoopback(domain)) return true;
   const h = hostOnly(domain);
   return insecure.some((e) => e === domain || e === h || (e.includes('/') && inCidr(h, e)));
+}
+
+/**
+ * Where to try the registry's v2 API, in order, as docker does: HTTPS with a verified
+ * certificate for ordinary registries; for insecure ones (and loopback), HTTPS without
+ * verification first, then plain HTTP.
+ */
+export function endpointCandidates(domain: string, insecure: string[]): Array<{ base: string; verifyTls: boolean }> {
+  const host = domain === HUB_DOMAIN ? HUB_HOST : domain;
+  if (!allowsHttp(domain, insecure)) return [{ base: `https://${host}`, verifyTls: true }];
+  return [{ base: `https://${host}`, verifyTls: false }, { base: `http://${host}`, verifyTls: true }];
 }
 
 /** The base URL of the registry's v2 API. */

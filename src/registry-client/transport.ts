@@ -51,12 +51,15 @@ function networkCause(err: unknown): string {
 }
 
 export class Transport {
+  /** Global fetch, or one that skips certificate checks (an insecure registry over HTTPS). */
+  fetchImpl: (url: string, init: RequestInit) => Promise<Response> = fetch;
+
   constructor(private opts: TransportOptions, private auth: Authorizer) {}
 
   /** fetch for the token server: same idle timeout, no auth, no retry. */
   readonly plainFetch = (url: string, init: RequestInit): Promise<Response> => {
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(this.opts.idleTimeoutMs)]) : AbortSignal.timeout(this.opts.idleTimeoutMs);
-    return fetch(url, { ...init, signal, headers: { 'User-Agent': this.opts.userAgent, ...(init.headers as Record<string, string>) } });
+    return this.fetchImpl(url, { ...init, signal, headers: { 'User-Agent': this.opts.userAgent, ...(init.headers as Record<string, string>) } });
   };
 
   async send(o: SendOptions): Promise<Exchange> {
@@ -78,7 +81,7 @@ export class Transport {
       try {
         const authz = await this.auth.header(o.scopes, o.signal);
         arm();
-        res = await fetch(o.url, {
+        res = await this.fetchImpl(o.url, {
           method: o.method,
           headers: { 'User-Agent': this.opts.userAgent, ...(authz ? { Authorization: authz } : {}), ...o.headers },
           body: o.body as unknown as BodyInit | undefined,

@@ -62,7 +62,8 @@ async function createImage(ctx: Ctx): Promise<void> {
   }
   const ac = new AbortController();
   res.on('close', () => ac.abort());
-  await streamProgress(ctx, deps.images.pull(ref, { platform, auth: headerStr(req.headers['x-registry-auth']), signal: ac.signal }));
+  // No tag with a bare name: every tag of the repository, as docker does (`pull -a`).
+  await streamProgress(ctx, deps.images.pull(ref, { platform, auth: headerStr(req.headers['x-registry-auth']), signal: ac.signal, allTags: !qStr(query, 'tag') }));
 }
 
 /**

@@ -4,10 +4,11 @@
  * a second start byte; only then does conmon run `runc exec --detach`, so no output
  * is lost. The sync pipe then carries the pid and, at the end, the exit code.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdir, rm, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { BerthError, isErrno } from '../../common/errors.js';
-import { writeFileAtomic } from '../../common/fs.js';
+import { writeFileAtomicSync } from '../../common/fs.js';
 import type { ExecHandle, ExecOptions, IoSession, StdioChunk } from '../types.js';
 import { conmonArgs } from './conmon-args.js';
 import { ConmonProcess } from './conmon-process.js';
@@ -71,9 +72,11 @@ export async function startExec(i: StartExecInput): Promise<ExecHandle> {
     }
   }
   const exitDir = join(dir, 'exits');
-  await mkdir(exitDir);
+  // Synchronous and not fsynced: session state that dies with the session; thread-pool
+  // round trips and an fsync cost more than these writes on every exec.
+  mkdirSync(exitDir);
   const processSpec = join(dir, 'process.json');
-  await writeFileAtomic(processSpec, JSON.stringify({ ...opts.process, terminal: opts.terminal }), 0o600);
+  writeFileAtomicSync(processSpec, JSON.stringify({ ...opts.process, terminal: opts.terminal }), 0o600);
   const attach = !opts.detach;
   const conmon = new ConmonProcess({
     conmonPath: i.conmonPath,
