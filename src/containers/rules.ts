@@ -26,8 +26,10 @@ export function assertCanExec(c: ContainerRecord): void {
   if (c.State.Restarting) throw conflict(`container ${c.Id} is restarting, wait until the container is running`);
 }
 
+/** dockerd's order and words (daemon/pause.go): not running, then restarting (its back-off). */
 export function assertRunning(c: ContainerRecord): void {
-  if (!c.State.Running) throw conflict(`container ${c.Id} is not running`);
+  if (c.State.Restarting) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
+  if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
 }
 
 export function initialState(): ContainerRecord['State'] {

@@ -52,6 +52,18 @@ test('restart back-off shows `restarting` (inspect and ps); docker stop and rm -
     const ps = await d.docker(['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']);
     // The state may flip back to running between the two calls: ps must show one of docker's texts.
     assert.match(ps.stdout, /^(Restarting \(3\) .* ago|Up .*)\n$/, 'ps (without -a) lists it');
+    if (name === 'rs-stop') {
+      // pause during the back-off: dockerd's 409 and words. The process may be up for a
+      // moment between back-offs; a pause that lands then is undone and tried again.
+      let refused: { status: number; message: string } | undefined;
+      for (let i = 0; i < 20 && !refused; i++) {
+        const p = await d.api('POST', `/containers/${name}/pause`);
+        if (p.status === 204) await d.api('POST', `/containers/${name}/unpause`);
+        else refused = { status: p.status, message: p.json().message };
+      }
+      assert.equal(refused?.status, 409);
+      assert.match(refused!.message, /^Container [0-9a-f]{64} is restarting, wait until the container is running$/);
+    }
     const t0 = Date.now();
     const r = await d.docker([...finish, name]);
     assert.equal(r.code, 0, r.stderr);
