@@ -3,6 +3,7 @@
  * Docker wire shapes it sends out. The CLI imports the wire types from here
  * (type-only), so they must not pull in any runtime code.
  */
+import type { ImageBuilder } from '../build/index.js';
 import type { NetworkService } from '../network/types.js';
 import type { ContainerService } from '../containers/types.js';
 import type { ImageService } from '../images/types.js';
@@ -63,6 +64,8 @@ export interface ApiDeps {
   system: SystemService;
   /** Networking (issue 5); absent in API tests that fake the engine. */
   networks?: NetworkService;
+  /** The classic Dockerfile builder (POST /build); absent, the route answers 501. */
+  builder?: ImageBuilder;
 }
 
 // ---- wire types (docker's JSON) -------------------------------------------------

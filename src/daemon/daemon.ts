@@ -19,6 +19,7 @@ import { createContainerService, type Containers } from '../containers/index.js'
 import { readHostResolvConf } from '../containers/support/etc-files.js';
 import { parseLogOpts } from '../containers/logs/index.js';
 import { createApiServer } from '../api/index.js';
+import { createBuilder } from '../build/index.js';
 import { createSystemService } from './system.js';
 import { listenUnix } from './listen.js';
 import { claimPidFile } from './pidfile.js';
@@ -71,10 +72,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   });
   await containers.reconcile();
   const system = createSystemService(cfg, { containers, images });
+  // POST /build (classic builder): routes/build.ts finds it beside the other services.
+  const builder = createBuilder({ dataRoot: cfg.dataRoot, containers, images, snapshots, content });
   const servers: Server[] = [];
   const sockets: string[] = [];
   for (const host of cfg.hosts) {
-    const server = createApiServer({ containers, images, volumes, events, system, networks: network });
+    const server = createApiServer({ containers, images, volumes, events, system, networks: network, builder });
     sockets.push(await listenUnix(server, host));
     servers.push(server);
   }

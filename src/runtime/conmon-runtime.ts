@@ -4,7 +4,7 @@
  * log and the exit file; berth runs the other runc verbs itself. All state is in
  * files under execRoot, so a new instance (berthd restarted) re-adopts everything.
  */
-import { mkdirSync, existsSync, accessSync, readFileSync, readdirSync, renameSync, rmSync, constants as fsc } from 'node:fs';
+import { mkdirSync, existsSync, accessSync, readFileSync, readdirSync, renameSync, rmSync, statSync, constants as fsc } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, delimiter, isAbsolute } from 'node:path';
 import { BerthError, isErrno, errorMessage } from '../common/errors.js';
@@ -63,6 +63,8 @@ export class ConmonRuntime implements Runtime {
   readonly #logLevel: 'info' | 'warn';
   readonly #timeoutMs: number;
   readonly #exits: ExitWatcher;
+  /** cgroupsPath of each container created by this instance (the OOM check reads it at exit). */
+  readonly #cgroups = new Map<string, string | undefined>();
 
   constructor(opts: ConmonRuntimeOptions) {
     this.#layout = new Layout(opts.execRoot);
@@ -112,6 +114,7 @@ export class ConmonRuntime implements Runtime {
       // AtomicWriteOptions). Synchronous, like the small steps below: thread-pool round
       // trips cost more than these writes on the start path.
       writeFileAtomicSync(join(bundle, 'config.json'), specToJson(spec), 0o600);
+      this.#cgroups.set(id, spec.linux?.cgroupsPath);
       rmSync(this.#layout.exitFile(id), { force: true });
       rmSync(this.#layout.persist(id), { recursive: true, force: true });
       mkdirSync(this.#layout.persist(id), { recursive: true, mode: 0o700 });
@@ -170,26 +173,31 @@ export class ConmonRuntime implements Runtime {
     const file = this.#layout.exitFile(id);
     let text: string;
     let mtime: Date;
+    // Synchronous: a few bytes and a stat on every container exit, cheaper than two
+    // thread-pool round trips.
     try {
-      [text, mtime] = await Promise.all([readFile(file, 'utf8'), stat(file).then((s) => s.mtime)]);
+      text = readFileSync(file, 'utf8');
+      mtime = statSync(file).mtime;
     } catch (err) {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
     }
     const code = Number.parseInt(text.trim(), 10);
-    return { exitCode: Number.isFinite(code) ? code : 255, oomKilled: await this.#oomKilled(id), finishedAt: mtime };
+    return { exitCode: Number.isFinite(code) ? code : 255, oomKilled: this.#oomKilled(id), finishedAt: mtime };
   }
 
-  async #oomKilled(id: string): Promise<boolean> {
+  #oomKilled(id: string): boolean {
     if (existsSync(join(this.#layout.persist(id), 'oom')) || existsSync(join(this.#layout.bundle(id), 'oom'))) return true;
     // conmon may miss the event (cgroup v1 eventfd races, monitor restarts); the
     // kernel's counter stays until runc delete removes the cgroup.
-    return cgroupOomKilled(await this.#cgroupsPath(id));
+    return cgroupOomKilled(this.#cgroupsPath(id));
   }
 
-  async #cgroupsPath(id: string): Promise<string | undefined> {
+  /** The container's cgroupsPath: remembered from create, else read back from its config.json (berthd restarted). */
+  #cgroupsPath(id: string): string | undefined {
+    if (this.#cgroups.has(id)) return this.#cgroups.get(id);
     try {
-      const spec = JSON.parse(await readFile(join(this.#layout.bundle(id), 'config.json'), 'utf8')) as Spec;
+      const spec = JSON.parse(readFileSync(join(this.#layout.bundle(id), 'config.json'), 'utf8')) as Spec;
       return spec.linux?.cgroupsPath;
     } catch {
       return undefined;
@@ -204,7 +212,7 @@ export class ConmonRuntime implements Runtime {
       if (st) return st;
       if (await this.#monitorGone(id)) {
         // The monitor died without recording an exit (killed?): nothing will come.
-        return { exitCode: 255, oomKilled: await this.#oomKilled(id), finishedAt: new Date() };
+        return { exitCode: 255, oomKilled: this.#oomKilled(id), finishedAt: new Date() };
       }
     }
   }
@@ -270,6 +278,7 @@ export class ConmonRuntime implements Runtime {
     }
     rmSync(this.#layout.persist(id), { recursive: true, force: true });
     rmSync(this.#layout.exitFile(id), { force: true });
+    this.#cgroups.delete(id);
   }
 
   #killMonitor(pidFile: string): void {

@@ -12,6 +12,7 @@ import { registerArchive } from './archive.js';
 import { registerStats } from './stats.js';
 import { registerUpdate } from './update.js';
 import { registerSystemDf } from './system-df.js';
+import { registerBuild } from './build.js';
 
 export function buildRoutes(r: Router): Router {
   registerSystem(r);
@@ -27,5 +28,6 @@ export function buildRoutes(r: Router): Router {
   registerStats(r);
   registerUpdate(r);
   registerSystemDf(r);
+  registerBuild(r);
   return r;
 }

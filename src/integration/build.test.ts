@@ -1,0 +1,194 @@
+/**
+ * The classic builder (POST /build) against a private berthd: the docker CLI (legacy
+ * builder, as docker 28 picks it from /_ping's Builder-Version: 1), berth build,
+ * docker-py's images.build, and hostile contexts and images.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { TestDaemon } from '../testing/daemon.js';
+
+let d: TestDaemon;
+let dir: string;
+
+before(async () => {
+  d = await TestDaemon.start();
+  dir = await mkdtemp('/tmp/bt-ctx-');
+});
+after(async () => {
+  await Promise.allSettled([d?.stop(), rm(dir, { recursive: true, force: true })]);
+});
+
+const ok = (r: { code: number; stdout: string; stderr: string }) => {
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  return r.stdout;
+};
+
+async function context(name: string, files: Record<string, string>): Promise<string> {
+  const root = join(dir, name);
+  for (const [p, content] of Object.entries(files)) {
+    await mkdir(join(root, p, '..'), { recursive: true });
+    await writeFile(join(root, p), content);
+  }
+  return root;
+}
+
+function tarOf(entries: Array<{ name: string; type?: 'file' | 'symlink' | 'directory'; body?: string; linkname?: string }>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const e of entries) {
+    if (e.type === 'symlink') pack.entry({ name: e.name, type: 'symlink', linkname: e.linkname! });
+    else if (e.type === 'directory') pack.entry({ name: e.name, type: 'directory' });
+    else pack.entry({ name: e.name }, e.body ?? '');
+  }
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  return new Promise((res, rej) => {
+    pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+    pack.on('end', () => res(Buffer.concat(chunks)));
+    pack.on('error', rej);
+  });
+}
+
+const MULTI = `ARG BASE=busybox
+FROM \${BASE} AS build
+ARG GREETING=hello
+ENV NAME=world \\
+    DIR=/app
+WORKDIR $DIR
+COPY src/ ./src/
+RUN echo "$GREETING \${NAME:-nobody} \${UNSET:-dflt} \${NAME:+set}" > out.txt && cat src/*.txt >> out.txt
+FROM busybox
+LABEL stage=final
+COPY --from=build /app/out.txt /result.txt
+COPY --chown=1234:2345 src/a.txt /owned/
+USER 1234
+CMD ["cat", "/result.txt"]
+`;
+
+test('docker build: multi-stage, ARG/ENV substitution, COPY --chown, .dockerignore, then a cache hit', { timeout: 60_000 }, async () => {
+  const root = await context('multi', {
+    Dockerfile: MULTI,
+    'src/a.txt': 'A\n',
+    'src/b.txt': 'B\n',
+    'src/secret.txt': 'SECRET\n',
+    '.dockerignore': 'src/secret.txt\n',
+  });
+  const first = await d.docker(['build', '--build-arg', 'GREETING=hi', '-t', 'multi:1', root]);
+  const out = ok(first);
+  assert.match(out, /Step 1\/12 : FROM \$\{BASE\} AS build/);
+  assert.match(out, / ---> Running in [0-9a-f]{12}/);
+  assert.match(out, /Successfully built [0-9a-f]{12}/);
+  assert.match(out, /Successfully tagged multi:1/);
+  assert.doesNotMatch(out, /Using cache/);
+  assert.equal(ok(await d.docker(['run', '--rm', 'multi:1'])), 'hi world dflt set\nA\nB\n');
+  assert.equal(ok(await d.docker(['run', '--rm', 'multi:1', 'stat', '-c', '%u:%g', '/owned/a.txt'])).trim(), '1234:2345');
+  const cfg = JSON.parse(ok(await d.docker(['image', 'inspect', 'multi:1', '--format', '{{json .Config}}'])));
+  assert.equal(cfg.User, '1234');
+  assert.deepEqual(cfg.Cmd, ['cat', '/result.txt']);
+  assert.equal(cfg.Labels.stage, 'final');
+  // The history has an entry per step; metadata steps add no layer.
+  const hist = ok(await d.docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}', 'multi:1'])).trim().split('\n');
+  assert.ok(hist.some((h) => /#\(nop\)\s+CMD \["cat","\/result.txt"\]\|0B/.test(h)), hist.join('\n'));
+
+  // The same build again: every step from the cache, the same image.
+  const again = ok(await d.docker(['build', '--build-arg', 'GREETING=hi', '-t', 'multi:2', root]));
+  assert.equal((again.match(/Using cache/g) ?? []).length, 10, again);
+  const id = (s: string) => /Successfully built ([0-9a-f]{12})/.exec(s)![1];
+  assert.equal(id(again), id(out));
+  // A changed file misses from its COPY on.
+  await writeFile(join(root, 'src/b.txt'), 'B2\n');
+  const changed = ok(await d.docker(['build', '--build-arg', 'GREETING=hi', '-t', 'multi:3', root]));
+  assert.match(changed, /COPY src\/ \.\/src\/\n ---> [0-9a-f]{12}\n/);
+  assert.equal(ok(await d.docker(['run', '--rm', 'multi:3'])), 'hi world dflt set\nA\nB2\n');
+  // --no-cache runs everything.
+  const fresh = ok(await d.berth(['build', '--no-cache', '-q', '--build-arg', 'GREETING=hi', root]));
+  assert.match(fresh.trim(), /^sha256:[0-9a-f]{64}$/);
+});
+
+test('berth build: a failing RUN exits non-zero with docker\'s message and tags nothing; --target stops early', { timeout: 30_000 }, async () => {
+  const root = await context('fail', {
+    Dockerfile: 'FROM busybox\nRUN echo before && exit 3\n',
+    'Dockerfile.target': 'FROM busybox AS one\nRUN touch /one\nFROM one AS two\nRUN exit 9\n',
+  });
+  const r = await d.berth(['build', '-t', 'failed:1', root]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /before/);
+  assert.match(r.stderr, /The command '\/bin\/sh -c echo before && exit 3' returned a non-zero code: 3/);
+  assert.equal((await d.docker(['image', 'inspect', 'failed:1'])).code, 1);
+  const t = ok(await d.berth(['build', '-f', join(root, 'Dockerfile.target'), '--target', 'one', '-t', 'target:one', root]));
+  assert.match(t, /Step 2\/2 : RUN touch \/one/);
+  ok(await d.docker(['run', '--rm', 'target:one', 'ls', '/one']));
+});
+
+test('hostile contexts: names outside the context, entries below a symlink, links out of the context, COPY through an image symlink', { timeout: 30_000 }, async () => {
+  const build = async (tarball: Buffer, q = '') => d.api('POST', `/build?t=hostile${q}`, tarball, { 'Content-Type': 'application/x-tar' });
+  const escape = await build(await tarOf([{ name: 'Dockerfile', body: 'FROM busybox\nCOPY . /\n' }, { name: '../../escaped-by-build', body: 'x' }]));
+  assert.equal(escape.status, 400, escape.body.toString());
+  assert.match(escape.body.toString(), /outside the context/);
+  const under = await build(await tarOf([
+    { name: 'Dockerfile', body: 'FROM busybox\n' },
+    { name: 'ln', type: 'symlink', linkname: '/tmp' },
+    { name: 'ln/escaped-by-build', body: 'x' },
+  ]));
+  assert.equal(under.status, 400);
+  assert.ok(!existsSync('/tmp/escaped-by-build'));
+
+  // A context symlink to the host's /etc/hostname resolves inside the context: nothing there.
+  const linkOut = await build(await tarOf([
+    { name: 'Dockerfile', body: 'FROM busybox\nCOPY passwd /stolen\n' },
+    { name: 'passwd', type: 'symlink', linkname: '/etc/hostname' },
+  ]));
+  assert.match(linkOut.body.toString(), /file not found in build context/);
+
+  // An image symlink to / sends COPY to the image's own root, never the host's.
+  const marker = `berth-build-${process.pid}`;
+  const viaImage = await build(await tarOf([
+    { name: 'Dockerfile', body: `FROM busybox\nRUN ln -s / /hostroot && ln -s /etc /etclink\nCOPY ${marker} /hostroot/tmp/\nCOPY ${marker} /etclink/\n` },
+    { name: marker, body: 'inside\n' },
+  ]));
+  assert.equal(viaImage.status, 200);
+  assert.doesNotMatch(viaImage.body.toString(), /errorDetail/, viaImage.body.toString());
+  assert.ok(!existsSync(`/tmp/${marker}`) && !existsSync(`/etc/${marker}`));
+  assert.equal(ok(await d.docker(['run', '--rm', 'hostile', 'cat', `/tmp/${marker}`, `/etc/${marker}`])), 'inside\ninside\n');
+
+  // A Dockerfile that is not there is a 404 before any stream; a bad one a 400.
+  assert.equal((await build(await tarOf([{ name: 'x', body: '' }]))).status, 404);
+  assert.equal((await build(await tarOf([{ name: 'Dockerfile', body: 'FROM busybox\nBOGUS x\n' }]))).status, 400);
+});
+
+test('ADD unpacks a local tar; the context may be gzip; DOCKER_BUILDKIT=0 and docker-py images.build work', { timeout: 45_000 }, async () => {
+  const inner = await tarOf([{ name: 'pkg/', type: 'directory' }, { name: 'pkg/file', body: 'unpacked\n' }, { name: '../evil', body: 'no' }]);
+  const root = await context('add', { Dockerfile: 'FROM busybox\nADD bundle.tar /opt/\nRUN cat /opt/pkg/file && test ! -e /evil && test ! -e /opt/../evil\n' });
+  await writeFile(join(root, 'bundle.tar'), inner);
+  const r = await d.docker(['build', '-t', 'added', root], {});
+  // ../evil inside the archive is refused: the ADD fails rather than writing outside /opt.
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /outside the context/);
+  await writeFile(join(root, 'bundle.tar'), await tarOf([{ name: 'pkg/file', body: 'unpacked\n' }]));
+  const env = { ...process.env, DOCKER_BUILDKIT: '0', DOCKER_HOST: d.host };
+  const legacy = spawnSync('docker', ['build', '-q', '-t', 'added', root], { env, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(legacy.status, 0, legacy.stderr);
+  assert.match(legacy.stdout.trim(), /^sha256:[0-9a-f]{64}$/);
+  assert.equal(ok(await d.docker(['run', '--rm', 'added', 'cat', '/opt/pkg/file'])), 'unpacked\n');
+  const gz = gzipSync(await tarOf([{ name: 'Dockerfile', body: 'FROM busybox\nCOPY f /f\n' }, { name: 'f', body: 'gz\n' }]));
+  const viaGzip = await d.api('POST', '/v1.41/build?t=gz', gz, { 'Content-Type': 'application/x-tar' });
+  assert.match(viaGzip.body.toString(), /"aux":\{"ID":"sha256:[0-9a-f]{64}"\}/);
+  assert.equal(ok(await d.docker(['run', '--rm', 'gz', 'cat', '/f'])), 'gz\n');
+
+  const py = await context('py', { Dockerfile: 'FROM busybox\nARG V\nRUN echo "v=$V" > /v\nCMD ["cat", "/v"]\n' });
+  const script = `import docker, sys
+c = docker.DockerClient(base_url=sys.argv[1], version='1.41')
+img, logs = c.images.build(path=sys.argv[2], tag='py:built', buildargs={'V': '42'}, rm=True)
+print(''.join(l.get('stream', '') for l in logs))
+print(c.containers.run('py:built', remove=True).decode(), end='')
+`;
+  const p = spawnSync('/usr/bin/python3', ['-c', script, `unix://${d.socket}`, py], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /Successfully tagged py:built/);
+  assert.match(p.stdout, /v=42\n$/);
+});
