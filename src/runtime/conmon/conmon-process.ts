@@ -3,10 +3,11 @@
  * pipes on fds 3-5, and read its JSON lines. The spawned process double-forks and
  * exits at once; the pipes stay with the monitor, so we wait for lines, not exits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { BerthError } from '../../common/errors.js';
+import { spawnDetached } from './posix-spawn.js';
 
 export interface SyncMessage { data: number; message?: string }
 
@@ -72,39 +73,55 @@ export interface ConmonLaunchOptions {
   attachPipe: boolean;
 }
 
+/**
+ * Start conmon detached; our pipe ends in fd order. posix_spawn first (no fork of
+ * berthd: see posix-spawn.ts); Node's spawn if that machinery fails, where a conmon
+ * that cannot start shows as its sync pipe closing, as it always did.
+ */
+function launch(opts: ConmonLaunchOptions, env: Record<string, string>, out: number): Array<Socket | null> {
+  const pipes = opts.attachPipe ? 3 : 2;
+  try {
+    return spawnDetached({ path: opts.conmonPath, args: opts.args, env, cwd: opts.cwd, outputFd: out, pipes, parentWrites: [1] }).pipes;
+  } catch { /* below */ }
+  const child = spawn(opts.conmonPath, opts.args, {
+    cwd: opts.cwd,
+    detached: true,
+    stdio: ['ignore', out, out, 'pipe', 'pipe', opts.attachPipe ? 'pipe' : 'ignore'],
+    env,
+  });
+  child.on('error', () => { /* reported through the sync pipe closing */ });
+  child.unref();
+  return (child.stdio as unknown as Array<Socket | null>).slice(3, 3 + pipes);
+}
+
 export class ConmonProcess {
-  readonly #child: ChildProcess;
+  /** Our ends of conmon's fds 3 (sync, read), 4 (start, write) and 5 (attach, read). */
+  readonly #pipes: Array<Socket | null>;
   readonly #sync: LineReader;
   readonly #attach: LineReader | undefined;
   readonly #outputFile: string;
 
   constructor(opts: ConmonLaunchOptions) {
     this.#outputFile = opts.outputFile;
+    const env = {
+      PATH: process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      _OCI_SYNCPIPE: '3',
+      _OCI_STARTPIPE: '4',
+      ...(opts.attachPipe ? { _OCI_ATTACHPIPE: '5' } : {}),
+    };
     const out = openSync(opts.outputFile, 'a', 0o600);
     try {
-      this.#child = spawn(opts.conmonPath, opts.args, {
-        cwd: opts.cwd,
-        detached: true,
-        stdio: ['ignore', out, out, 'pipe', 'pipe', opts.attachPipe ? 'pipe' : 'ignore'],
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-          _OCI_SYNCPIPE: '3',
-          _OCI_STARTPIPE: '4',
-          ...(opts.attachPipe ? { _OCI_ATTACHPIPE: '5' } : {}),
-        },
-      });
+      this.#pipes = launch(opts, env, out);
     } finally {
       closeSync(out);
     }
-    this.#child.on('error', () => { /* reported through the sync pipe closing */ });
-    this.#child.unref();
-    this.#sync = new LineReader(this.#child.stdio[3] as Socket);
-    this.#attach = opts.attachPipe ? new LineReader((this.#child.stdio as unknown as Socket[])[5]!) : undefined;
+    this.#sync = new LineReader(this.#pipes[0]!);
+    this.#attach = opts.attachPipe ? new LineReader(this.#pipes[2]!) : undefined;
   }
 
   /** conmon blocks on the start pipe: once before forking, and (exec attach) once more after the attach handshake. */
   sendStart(): void {
-    (this.#child.stdio[4] as Socket).write(Buffer.from([0]));
+    this.#pipes[1]!.write(Buffer.from([0]));
   }
 
   #failure(what: string): string {
@@ -133,6 +150,6 @@ export class ConmonProcess {
 
   /** Release our ends of the pipes (the monitor keeps running). */
   dispose(): void {
-    for (const s of this.#child.stdio.slice(3)) (s as Socket | null)?.destroy();
+    for (const s of this.#pipes) s?.destroy();
   }
 }
