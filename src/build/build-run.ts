@@ -292,11 +292,15 @@ export class BuildRun {
           if (many && !destIsDir) throw invalidArgument('When using COPY with more than one source file, the destination must be a directory and end with a /');
           for (const s of a.sources) {
             const path = posix.normalize('/' + s);
-            const got = await this.d.work.get(src, path);
+            const srcKind = await this.d.work.kind(src, path);
+            if (!srcKind) throw invalidArgument(`COPY --from=${from}: ${path} not found in the source image`);
             const top = path === '/' ? '.' : posix.basename(path);
-            const root = destIsDir || got.isDir ? a.dest : posix.dirname(a.dest);
+            const root = destIsDir || srcKind.kind === 'dir' ? a.dest : posix.dirname(a.dest);
             const fileName = destIsDir ? posix.basename(path) : posix.basename(a.dest);
+            // The destination exists before the source tar starts flowing: the tar is
+            // streamed from a live copy helper and must be consumed as it comes.
             const { dir } = await this.d.work.ensureDir(cid, root);
+            const got = await this.d.work.get(src, path);
             await this.d.work.put(cid, dir, retar(got.tar, top, fileName, owner, a.chmod));
             await got.done;
           }

@@ -65,6 +65,7 @@ RUN echo "$GREETING \${NAME:-nobody} \${UNSET:-dflt} \${NAME:+set}" > out.txt &&
 FROM busybox
 LABEL stage=final
 COPY --from=build /app/out.txt /result.txt
+COPY --from=build /app/src /srcs
 COPY --chown=1234:2345 src/a.txt /owned/
 USER 1234
 CMD ["cat", "/result.txt"]
@@ -80,13 +81,15 @@ test('docker build: multi-stage, ARG/ENV substitution, COPY --chown, .dockerigno
   });
   const first = await d.docker(['build', '--build-arg', 'GREETING=hi', '-t', 'multi:1', root]);
   const out = ok(first);
-  assert.match(out, /Step 1\/12 : FROM \$\{BASE\} AS build/);
+  assert.match(out, /Step 1\/13 : FROM \$\{BASE\} AS build/);
   assert.match(out, / ---> Running in [0-9a-f]{12}/);
   assert.match(out, /Successfully built [0-9a-f]{12}/);
   assert.match(out, /Successfully tagged multi:1/);
   assert.doesNotMatch(out, /Using cache/);
   assert.equal(ok(await d.docker(['run', '--rm', 'multi:1'])), 'hi world dflt set\nA\nB\n');
   assert.equal(ok(await d.docker(['run', '--rm', 'multi:1', 'stat', '-c', '%u:%g', '/owned/a.txt'])).trim(), '1234:2345');
+  // COPY --from of a directory: its contents (the ignored file never reached the stage).
+  assert.equal(ok(await d.docker(['run', '--rm', 'multi:1', 'ls', '/srcs'])), 'a.txt\nb.txt\n');
   const cfg = JSON.parse(ok(await d.docker(['image', 'inspect', 'multi:1', '--format', '{{json .Config}}'])));
   assert.equal(cfg.User, '1234');
   assert.deepEqual(cfg.Cmd, ['cat', '/result.txt']);
@@ -97,7 +100,7 @@ test('docker build: multi-stage, ARG/ENV substitution, COPY --chown, .dockerigno
 
   // The same build again: every step from the cache, the same image.
   const again = ok(await d.docker(['build', '--build-arg', 'GREETING=hi', '-t', 'multi:2', root]));
-  assert.equal((again.match(/Using cache/g) ?? []).length, 10, again);
+  assert.equal((again.match(/Using cache/g) ?? []).length, 11, again);
   const id = (s: string) => /Successfully built ([0-9a-f]{12})/.exec(s)![1];
   assert.equal(id(again), id(out));
   // A changed file misses from its COPY on.
