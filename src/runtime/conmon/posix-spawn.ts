@@ -149,8 +149,19 @@ export function spawnDetached(o: DetachedSpawnOptions): DetachedChild {
   }
 }
 
-/** The launched process exits right after daemonizing: reap it off the event loop. */
-function reap(pid: number): void {
+const WNOHANG = 1;
+/** Retry delays (ms) of the reaping poll; the launched conmon exits within a few ms. */
+const REAP_DELAYS = [0, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10_000, 30_000];
+
+/**
+ * The launched process exits right after daemonizing: reap it. Non-blocking
+ * waitpid calls on the main thread, on a short back-off: no worker thread writes into
+ * JS memory (an async call would need its status buffer pinned until it returns).
+ */
+function reap(pid: number, attempt = 0): void {
   const status = Buffer.alloc(4);
-  (f().waitpid as unknown as { async: (...a: unknown[]) => void }).async(pid, status, 0, () => { /* reaped */ });
+  const rc = f().waitpid(pid, status, WNOHANG) as number;
+  if (rc !== 0) return; // reaped (pid), or not our child any more (-1)
+  const delay = REAP_DELAYS[attempt + 1];
+  if (delay !== undefined) setTimeout(() => reap(pid, attempt + 1), delay).unref();
 }
