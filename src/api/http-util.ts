@@ -89,10 +89,33 @@ export async function readBody(req: IncomingMessage, limit = 64 << 20): Promise<
   return Buffer.concat(chunks);
 }
 
+/** No docker body nests deeper than ~8; a deeper one is an attack on our recursion (stack overflow → 500). */
+export const MAX_JSON_DEPTH = 64;
+/** A create body with a few MiB of env already cannot exec (ARG_MAX); dockerd has no cap, berthd must not balloon. */
+export const MAX_JSON_BODY = 8 << 20;
+
+/** The deepest {/[ nesting of a JSON text, strings skipped: one linear pass, no recursion. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) { if (++depth > max) max = depth; }
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
 /** Parses a JSON body; empty means `fallback`. A syntax error is the client's fault: 400, one line. */
 export function parseJson<T>(buf: Buffer, fallback: T): T {
   const text = buf.toString('utf8').trim();
   if (text === '') return fallback;
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw invalidArgument(`invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     const v = JSON.parse(text) as unknown;
     return (v ?? fallback) as T;
@@ -102,7 +125,7 @@ export function parseJson<T>(buf: Buffer, fallback: T): T {
 }
 
 export async function readJson<T>(req: IncomingMessage, fallback: T): Promise<T> {
-  return parseJson(await readBody(req), fallback);
+  return parseJson(await readBody(req, MAX_JSON_BODY), fallback);
 }
 
 /** Streaming responses must show their headers at once (clients time out otherwise, see podman#23712). */

@@ -41,7 +41,32 @@ export function resolvePath(rawUrl: string): Resolved {
   return { version, path: path.replace(/\/{2,}/g, '/'), query };
 }
 
+/**
+ * An upload whose sender goes silent mid-body (a stuck `docker load < fifo`, a slowloris
+ * client) must not hold what its handler holds (the image store's lock during import,
+ * a container's during cp) forever: after this long without a byte of an unfinished
+ * body, the connection is dropped and the handler sees a short read. Streaming
+ * responses (logs -f, events, attach) are not affected: the timer ends with the body.
+ * BERTH_BODY_IDLE_TIMEOUT_MS overrides it (tests; 0 turns it off).
+ */
+const DEFAULT_BODY_IDLE_MS = 120_000;
+
+function guardBodyIdle(req: http.IncomingMessage, ms: number): void {
+  if (ms <= 0 || req.complete) return;
+  const socket = req.socket;
+  // Node's server destroys a socket whose timeout fires when nobody else handles it.
+  socket.setTimeout(ms);
+  const clear = () => {
+    // Only undo our own timer, not a keep-alive timeout Node set after the response.
+    if (socket.timeout === ms) socket.setTimeout(0);
+  };
+  req.once('end', clear);
+  req.once('close', clear);
+}
+
 export function createApiServer(deps: ApiDeps): http.Server {
+  const envIdle = Number(process.env['BERTH_BODY_IDLE_TIMEOUT_MS']);
+  const bodyIdleMs = Number.isFinite(envIdle) && process.env['BERTH_BODY_IDLE_TIMEOUT_MS'] !== '' && process.env['BERTH_BODY_IDLE_TIMEOUT_MS'] !== undefined ? envIdle : DEFAULT_BODY_IDLE_MS;
   const router = buildRoutes(new Router());
   const v = deps.system.version();
   // Every response carries these; clients negotiate from Api-Version (a missing one means 1.24).
@@ -62,6 +87,7 @@ export function createApiServer(deps: ApiDeps): http.Server {
   server.on('request', (req, res) => {
     for (const [k, val] of Object.entries(common)) res.setHeader(k, val);
     req.on('error', () => { /* the client went away mid-body; the handler sees it as a short read */ });
+    guardBodyIdle(req, bodyIdleMs);
     void handleRequest(router, deps, common, req, res);
   });
 

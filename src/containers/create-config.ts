@@ -7,6 +7,7 @@ import { invalidArgument } from '../common/errors.js';
 import { parseLogOpts } from './logs/index.js';
 // Host-dependent resource checks (cpuset, ulimits, devices) live with update's (issue 3).
 import { validateResources } from './update-validate.js';
+import { checkDns, checkMountDestinations, checkNames, checkNoNul, checkSysctls } from './support/create-checks.js';
 import type { ContainerConfig, CreateContainerRequest, HostConfig } from '../oci/docker-config.js';
 import type { ImageConfigFile } from '../oci/image-spec.js';
 
@@ -77,6 +78,10 @@ export function validateHostConfig(hc: HostConfig): void {
   if (lc?.Config && lc.Type !== 'none') parseLogOpts(lc.Config);
   // Resource limits against this host, before anything is created (issue 3).
   validateResources(hc);
+  // Values that runc would refuse only at start, or that berth writes into /etc files.
+  checkDns(hc);
+  checkSysctls(hc);
+  checkMountDestinations(hc);
   const nm = hc.NetworkMode ?? '';
   // Networking hook: user-defined network names are checked against the network service at create.
   if (nm && !['default', 'none', 'host', 'bridge'].includes(nm) && !nm.startsWith('container:') && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(nm)) {
@@ -87,6 +92,8 @@ export function validateHostConfig(hc: HostConfig): void {
 export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile): MergedConfig {
   const { HostConfig: hostConfig = {}, NetworkingConfig: _nc, ...reqConfig } = req;
   const ic = image.config ?? {};
+  checkNoNul(req, 'config');
+  checkNames(reqConfig);
   validateHostConfig(hostConfig);
 
   const entrypoint = reqConfig.Entrypoint !== undefined && reqConfig.Entrypoint !== null ? reqConfig.Entrypoint : ic.Entrypoint ?? null;

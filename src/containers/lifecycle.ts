@@ -84,7 +84,9 @@ export class Lifecycle {
         spec,
         rootfs: root,
         logPath: c.LogPath,
-        logSizeMax: 0,
+        // conmon's own cap, so a flood cannot outrun the rotator's once-a-second check
+        // (a `yes` writes ~400 MB/s): at max-size conmon starts the file afresh.
+        logSizeMax: Math.max(0, this.#logLimits(c).maxSize),
         terminal: !!c.Config.Tty,
         stdin: !!c.Config.OpenStdin,
         // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
@@ -123,17 +125,20 @@ export class Lifecycle {
     }
   }
 
+  /** The container's max-size/max-file (validated at create; the daemon's defaults otherwise). */
+  #logLimits(c: ContainerRecord): { maxSize: number; maxFiles: number } {
+    const defaults = { maxSize: this.m.deps.logMaxSize, maxFiles: this.m.deps.logMaxFiles };
+    try {
+      return parseLogOpts(c.HostConfig.LogConfig?.Config, defaults);
+    } catch {
+      return defaults;
+    }
+  }
+
   /** Rotate the container's log (docker json-file max-size/max-file semantics). */
   #rotate(c: ContainerRecord): void {
     this.#rotators.get(c.Id)?.stop();
-    const cfg = c.HostConfig.LogConfig?.Config;
-    let rot;
-    try {
-      rot = parseLogOpts(cfg, { maxSize: this.m.deps.logMaxSize, maxFiles: this.m.deps.logMaxFiles });
-    } catch {
-      rot = { maxSize: this.m.deps.logMaxSize, maxFiles: this.m.deps.logMaxFiles };
-    }
-    const r = new LogRotator({ logPath: c.LogPath, ...rot, reopen: () => this.m.deps.runtime.reopenLog(c.Id) });
+    const r = new LogRotator({ logPath: c.LogPath, ...this.#logLimits(c), reopen: () => this.m.deps.runtime.reopenLog(c.Id) });
     r.start();
     this.#rotators.set(c.Id, r);
   }

@@ -11,6 +11,7 @@ import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js'
 import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveDevices } from './devices.js';
 import { resolveUser } from './support/user.js';
+import { mkdirAllInRoot } from './support/in-root.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
 import { writeFileAtomic } from '../common/fs.js';
 import type { ContainerManager } from './manager.js';
@@ -134,7 +135,13 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
 
 export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string): Promise<Spec> {
   // Independent: the user lookup reads the rootfs, the /etc files go to the container's dir.
-  const [input, etc] = await Promise.all([specInput(m, c, rootfs), etcMounts(m, c)]);
+  // berthd, not runc, makes a missing WorkingDir (as dockerd does): runc 1.1 refuses one
+  // behind a symlink ("mkdir /work: file exists"); ours resolves it inside the rootfs.
+  const [input, etc] = await Promise.all([
+    specInput(m, c, rootfs),
+    etcMounts(m, c),
+    c.Config.WorkingDir ? mkdirAllInRoot(rootfs, c.Config.WorkingDir) : undefined,
+  ]);
   input.mounts = [...etc, ...c.OciMounts];
   return buildSpecWithWarnings(input).spec;
 }

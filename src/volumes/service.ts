@@ -7,6 +7,7 @@ import { KeyedMutex } from '../common/lock.js';
 import type { EventBus } from '../events/index.js';
 import type { VolumeRecord, VolumeService } from './types.js';
 import { diskUsage } from './usage.js';
+import { validateLocalOpts } from './local-opts.js';
 
 /**
  * The local volume driver: `<root>/volumes/<name>/_data` plus a crash-safe meta.json.
@@ -15,9 +16,7 @@ import { diskUsage } from './usage.js';
  */
 
 export const VOLUME_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-
-// docker's local driver accepts only these driver options (mounting them is mount/'s job).
-const LOCAL_OPTS = new Set(['type', 'device', 'o', 'size']);
+const MAX_NAME = 230;
 
 interface VolumeMeta {
   Name: string;
@@ -40,7 +39,8 @@ function createdAtNow(): string {
   const sign = off >= 0 ? '+' : '-';
   const pad = (n: number) => String(Math.floor(Math.abs(n))).padStart(2, '0');
   const local = new Date(d.getTime() + off * 60_000).toISOString().slice(0, 19);
-  return `${local}${sign}${pad(off / 60)}:${pad(off % 60)}`;
+  // Go's RFC 3339 writes a zero offset as "Z".
+  return off === 0 ? `${local}Z` : `${local}${sign}${pad(off / 60)}:${pad(off % 60)}`;
 }
 
 /** Parse docker's label filter terms: "key" or "key=value". */
@@ -117,9 +117,9 @@ export class LocalVolumeService implements VolumeService {
     if (!VOLUME_NAME_RE.test(name)) {
       throw invalidArgument(`create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
     }
-    for (const k of Object.keys(opts.driverOpts ?? {})) {
-      if (!LOCAL_OPTS.has(k)) throw invalidArgument(`create ${name}: invalid option: "${k}"`);
-    }
+    // The name is a directory name (NAME_MAX 255), and removal renames it to .trash-<name>-<8 hex>.
+    if (name.length > MAX_NAME) throw invalidArgument(`create ${name.slice(0, 32)}…: volume name longer than ${MAX_NAME} characters`);
+    validateLocalOpts(name, opts.driverOpts ?? {});
     const map = await this.#load();
     return this.#lock.run(name, async () => {
       const existing = map.get(name);

@@ -2,6 +2,7 @@
 import { invalidArgument, notImplemented } from '../../common/errors.js';
 import type { Router } from '../router.js';
 import { readJson, sendJson } from '../http-util.js';
+import { checkShape } from '../wire/create-body.js';
 
 export function registerUpdate(r: Router): void {
   r.add('POST', '/containers/{id}/update', async (ctx) => {
@@ -9,6 +10,8 @@ export function registerUpdate(r: Router): void {
     if (!containers.update) throw notImplemented('update is not available');
     const body = await readJson<unknown>(ctx.req, {});
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('update config must be a JSON object');
+    // A string RestartPolicy was silently ignored (200); Go's decoder refuses it.
+    checkShape(body, { obj: { RestartPolicy: { obj: { Name: 'string', MaximumRetryCount: 'int' } } } });
     sendJson(ctx.res, 200, await containers.update(ctx.params.id!, body as Record<string, unknown>));
   });
 }

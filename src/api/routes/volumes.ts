@@ -4,11 +4,14 @@ import { invalidArgument } from '../../common/errors.js';
 import { readJson, sendEmpty, sendJson } from '../http-util.js';
 import { checkFilterKeys, qBool, qFilters } from '../query.js';
 import { volumeWire } from '../wire/volume.js';
+import { checkShape } from '../wire/create-body.js';
 
 interface CreateBody { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }
 
 async function create(ctx: Ctx): Promise<void> {
   const b = await readJson<CreateBody>(ctx.req, {});
+  // Wrong JSON types are the client's 400, as Go's decoder gives (an array body made an anonymous volume).
+  checkShape(b, { obj: { Name: 'string', Driver: 'string', DriverOpts: 'map', Labels: 'map' } });
   if (b.Driver && b.Driver !== 'local') throw invalidArgument(`volume driver ${b.Driver} is not supported: only "local"`);
   const v = await ctx.deps.volumes.create({ name: b.Name || undefined, labels: b.Labels ?? undefined, driverOpts: b.DriverOpts ?? undefined });
   sendJson(ctx.res, 201, volumeWire(v));
@@ -18,6 +21,11 @@ async function list(ctx: Ctx): Promise<void> {
   const f = qFilters(ctx.query);
   checkFilterKeys(f, ['name', 'label', 'dangling', 'driver']);
   const d = f.dangling?.[0];
+  // Every volume is the local driver's: another driver name matches none.
+  if (f.driver?.length && !f.driver.includes('local')) {
+    sendJson(ctx.res, 200, { Volumes: [], Warnings: [] });
+    return;
+  }
   const vols = await ctx.deps.volumes.list(
     { name: f.name, label: f.label, dangling: d === undefined ? undefined : d === 'true' || d === '1' },
     (n) => ctx.deps.containers.volumeInUse(n),
@@ -29,7 +37,8 @@ async function prune(ctx: Ctx): Promise<void> {
   const f = qFilters(ctx.query);
   checkFilterKeys(f, ['label', 'label!', 'all']);
   const all = f.all?.[0];
-  const r = await ctx.deps.volumes.prune({ label: f.label, all: all === 'true' || all === '1' }, (n) => ctx.deps.containers.volumeInUse(n));
+  // label! (docker volume prune --filter label!=keep) protects volumes; dropping it would delete them.
+  const r = await ctx.deps.volumes.prune({ label: f.label, labelNot: f['label!'], all: all === 'true' || all === '1' }, (n) => ctx.deps.containers.volumeInUse(n));
   sendJson(ctx.res, 200, { VolumesDeleted: r.VolumesDeleted ?? [], SpaceReclaimed: r.SpaceReclaimed ?? 0 });
 }
 

@@ -3,7 +3,7 @@
  * stdio. The call order is docker's: create (pull on 404), attach, wait, start, resize.
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { ApiError } from '../client.js';
 import type { Hijacked } from '../client.js';
 import { type Act, type Ctx, enc, beginWait } from '../context.js';
@@ -65,6 +65,11 @@ async function openAttach(ctx: Ctx, id: string, o: { stdin: boolean; stdout: boo
   return { conn, restore, pumped };
 }
 
+/** docker refuses an existing --cidfile before creating anything (it may belong to a running container). */
+function checkCidFile(path: string | undefined): void {
+  if (path && existsSync(path)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${path}`, 125);
+}
+
 async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags): Promise<void> {
   const detach = f.detach === true;
   if (detach && f.attach?.length) throw new CliError('conflicting options: cannot specify both --attach and --detach', 125);
@@ -73,8 +78,9 @@ async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags
   if (!detach && cfg.AttachStdin && cfg.Tty && !process.stdin.isTTY) throw new CliError('the input device is not a TTY', 1);
   // The pty is born at our terminal's size (as docker ≥ 1.42 sends), not resized after the shell drew its prompt.
   if (cfg.Tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) cfg.HostConfig = { ...cfg.HostConfig, ConsoleSize: [process.stdout.rows, process.stdout.columns] };
+  checkCidFile(f.cidfile);
   const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
-  if (f.cidfile) writeFileSync(f.cidfile, id);
+  if (f.cidfile) writeFileSync(f.cidfile, id, { flag: 'wx' });
   const client = ctx.client();
   if (detach) {
     try {
@@ -200,8 +206,9 @@ export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
     .passThroughOptions()
     .action(act(125, async (image: string, args: string[], f: RunFlags) => {
       const call = buildCreateRequest(image, args, f, process.env, false);
+      checkCidFile(f.cidfile);
       const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
-      if (f.cidfile) writeFileSync(f.cidfile, id);
+      if (f.cidfile) writeFileSync(f.cidfile, id, { flag: 'wx' });
       ctx.out.write(id + '\n');
     }));
 

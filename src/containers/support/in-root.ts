@@ -1,7 +1,7 @@
-import { lstat, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join, sep } from 'node:path';
-import { invalidArgument, isErrno, notFound } from '../../common/errors.js';
+import { dirname, join, relative, sep } from 'node:path';
+import { errorMessage, invalidArgument, isErrno, notFound } from '../../common/errors.js';
 
 /**
  * Path resolution scoped to a container root (CVE-2024-9676 class): every component
@@ -118,4 +118,31 @@ export async function readFileInRootIfExists(root: string, path: string, maxByte
     if (err instanceof Error && (err as { code?: string }).code === 'NOT_FOUND') return undefined;
     throw err;
   }
+}
+
+/**
+ * docker's WorkingDir rule: a missing working directory is created (root-owned, 0755)
+ * before the container starts, resolved inside `root` like resolveInRoot, so an image
+ * whose /work is a symlink to /srv/host creates <root>/srv/host/..., never a host
+ * directory. resolveInRoot leaves no symlink among the existing components; the missing
+ * rest is created level by level, each checked with lstat to be a plain directory (the
+ * container is not running, so nothing in it can race us; the check guards that).
+ */
+export async function mkdirAllInRoot(root: string, path: string): Promise<string> {
+  const rootReal = await realpath(root);
+  const host = await resolveInRoot(rootReal, path);
+  if (!isWithin(rootReal, host)) throw invalidArgument(`working directory ${path}: resolves outside the container root`);
+  let cur = rootReal;
+  for (const c of relative(rootReal, host).split(sep).filter((x) => x !== '')) {
+    cur = join(cur, c);
+    try {
+      await mkdir(cur, { mode: 0o755 });
+    } catch (err) {
+      if (isErrno(err, 'ENOTDIR')) throw invalidArgument(`working directory ${path}: ${relative(rootReal, dirname(cur))} is not a directory`, err);
+      if (!isErrno(err, 'EEXIST')) throw invalidArgument(`working directory ${path}: ${errorMessage(err)}`, err);
+    }
+    const st = await lstat(cur);
+    if (!st.isDirectory()) throw invalidArgument(`working directory ${path}: /${relative(rootReal, cur)} is not a directory`);
+  }
+  return host;
 }

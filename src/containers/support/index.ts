@@ -1,4 +1,4 @@
-export { resolveInRoot, openFileInRoot, readFileInRoot, readFileInRootIfExists, isWithin } from './in-root.js';
+export { resolveInRoot, openFileInRoot, readFileInRoot, readFileInRootIfExists, isWithin, mkdirAllInRoot } from './in-root.js';
 export { resolveUser, resolveGroupAdd, resolveUserFrom, resolveGroupAddFrom, parsePasswd, parseGroup, type ResolvedUser } from './user.js';
 export {
   renderHosts, renderHostname, renderResolvConf, parseResolvConf, parseExtraHost, readHostResolvConf, writeEtcFiles,
