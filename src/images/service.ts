@@ -117,7 +117,11 @@ class LocalImages implements LocalImageService {
     const ref = o.reference ? parseTagReference(o.reference) : undefined;
     const runtime = applyChanges({}, o.changes ?? []);
     await this.#records.load();
-    return this.#lock.run('images', async () => {
+    // The upload is read outside the image lock (a slow or stalled client must not
+    // block pulls, removals and other imports); a lease, taken once the layer's digest
+    // is known, keeps a concurrent prune off it until the record is written.
+    let lease: Lease | undefined;
+    try {
       const { content, snapshots } = this.opts;
       const { stream } = await decompress(tar);
       const writer = await content.writer();
@@ -130,9 +134,11 @@ class LocalImages implements LocalImageService {
           // The uncompressed tar is kept as the layer blob (digest = diff id), teed
           // while it is applied; save/push can compress it when they need to.
           applied = await applyLayer(Readable.from(tee(stream, writer)), dir);
+          const chain = chainIds([applied.diffId])[0]!;
+          lease = await this.lease([applied.diffId, chain]);
           blobExisted = (await content.stat(applied.diffId)) !== undefined;
           blob = await writer.commit({ digest: applied.diffId });
-          return chainIds([applied.diffId])[0]!;
+          return chain;
         });
       } catch (err) {
         await writer.abort();
@@ -151,16 +157,22 @@ class LocalImages implements LocalImageService {
           history: [{ created: now, comment }],
         };
         const layer: Descriptor = { mediaType: MediaType.OciLayer, digest: blob!.digest, size: blob!.size };
-        const rec = await this.#register({ config: Buffer.from(JSON.stringify(config)), layers: [layer], layerSizes: [applied!.contentSize], reference: ref && familiarString(ref) });
+        const rec = await this.register({ config: Buffer.from(JSON.stringify(config)), layers: [layer], layerSizes: [applied!.contentSize], reference: ref && familiarString(ref) });
         this.#event('import', rec.id, rec.repoTags[0]);
         return rec;
       } catch (err) {
-        // Leave the store as it was: no record, and no blob or snapshot we added.
-        if (snap.created) await snapshots.removeIfUnused(snap.key).catch(() => {});
-        if (!blobExisted && blob) await content.delete(blob.digest).catch(() => {});
+        // Leave the store as it was: no record, and no blob or snapshot we added (under
+        // the lock: a concurrent import of the same layer may have registered it since).
+        await this.#lock.run('images', async () => {
+          const used = this.#records.all();
+          if (snap!.created && !used.some((i) => i.chainIds.includes(snap!.key))) await snapshots.removeIfUnused(snap!.key).catch(() => {});
+          if (!blobExisted && blob && !used.some((i) => i.layers.some((l) => l.digest === blob!.digest))) await content.delete(blob.digest).catch(() => {});
+        });
         throw err;
       }
-    });
+    } finally {
+      lease?.release();
+    }
   }
 
   async register(img: NewImage): Promise<ImageRecord> {
