@@ -106,6 +106,14 @@ function parseChunked(buf: Buffer): { body: Buffer; rest: Buffer } | undefined {
   }
 }
 
+/**
+ * docker-py reads the response head through a buffered reader and then reads the raw
+ * socket: bytes that arrived together with the head are lost to it. Output ready at
+ * once waits this long after the head was written, so the head arrives alone (long
+ * enough for a client on a loaded machine; exec output comes later than this anyway).
+ */
+const HEAD_ALONE_MS = 50;
+
 export interface HijackHead {
   upgrade: boolean;
   contentType: string;
@@ -140,7 +148,18 @@ export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOpt
   // The process starts only once the head is on its way (session.start), as dockerd
   // does: output that arrived with the head would be swallowed by clients that read
   // the head through a buffered reader and then switch to the raw socket (docker-py).
-  socket.write(hijackHead({ upgrade: opts.upgrade, contentType: streamContentType(tty, opts.version), headers: opts.headers }), () => session.start?.());
+  //
+  // A session without that gate (attach: with logs=1 it replays the log at once) holds
+  // its first output a moment longer, so the head alone reaches such a client's first
+  // read. Gated sessions (exec) need no hold: their process starts after the head.
+  const gated = session.gated === true;
+  let headRead: Promise<void> | undefined = new Promise<void>((resolve) => {
+    socket.write(hijackHead({ upgrade: opts.upgrade, contentType: streamContentType(tty, opts.version), headers: opts.headers }), () => {
+      session.start?.();
+      if (gated) resolve();
+      else setTimeout(resolve, HEAD_ALONE_MS);
+    });
+  });
   let outputDone = false;
   let clientGone = false;
   if (opts.rest && opts.rest.length > 0) session.write(opts.rest);
@@ -161,6 +180,10 @@ export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOpt
   return (async () => {
     try {
       for await (const chunk of session.output) {
+        if (headRead) {
+          await headRead;
+          headRead = undefined;
+        }
         if (clientGone) break;
         const data = tty ? chunk.data : frame(chunk.stream, chunk.data);
         if (!socket.write(data)) {
@@ -182,7 +205,9 @@ export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOpt
 
 /** dockerd reports an exec that failed to start inside the already-hijacked stream. */
 export function writeHijackText(socket: Socket, text: string, opts: PipeOptions & { tty: boolean }): void {
-  socket.write(hijackHead({ upgrade: opts.upgrade, contentType: streamContentType(opts.tty, opts.version), headers: opts.headers }));
   const data = Buffer.from(text.endsWith('\n') ? text : text + '\r\n');
-  socket.end(opts.tty ? data : frame('stdout', data));
+  // The text after the head alone, as in pipeSession (docker-py would drop it otherwise).
+  socket.write(hijackHead({ upgrade: opts.upgrade, contentType: streamContentType(opts.tty, opts.version), headers: opts.headers }), () => {
+    setTimeout(() => { if (!socket.destroyed) socket.end(opts.tty ? data : frame('stdout', data)); }, HEAD_ALONE_MS);
+  });
 }

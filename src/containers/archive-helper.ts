@@ -20,6 +20,7 @@ import tar from 'tar-stream';
 import { libc, errno, strerror } from '../common/libc.js';
 import { mountOne, type Mount } from '../mount/mount.js';
 import { listUpper, packTree } from './archive-walk.js';
+import { parseGroup, parsePasswd, resolveUserFrom } from './support/user.js';
 
 export interface HelperJob {
   op: 'stat' | 'get' | 'put' | 'changes' | 'layer';
@@ -36,8 +37,14 @@ export interface HelperJob {
   /** get: the name of the top entry in the tar ("" for export: contents unprefixed). */
   rebase?: string;
   noOverwriteDirNonDir?: boolean;
-  /** put: keep the tar's owners (docker's copyUIDGID); otherwise root owns the files. */
+  /**
+   * put: dockerd keeps the tar's owners by default; with copyUIDGID every entry goes
+   * to the container's user (Config.User, resolved in the container's /etc/passwd and
+   * /etc/group), or keeps the tar's owners when the container sets no user.
+   */
   copyUIDGID?: boolean;
+  /** put with copyUIDGID: the container's Config.User ("" = none). */
+  user?: string;
   /** layer: paths left out when they are empty files (bind-mount targets). */
   skipEmpty?: string[];
 }
@@ -158,11 +165,29 @@ async function parentOf(dest: string, parts: string[], name: string): Promise<st
   return dir;
 }
 
+/** After the chroot: the container's own passwd and group files name the owner. */
+async function containerUser(spec: string): Promise<{ uid: number; gid: number }> {
+  const read = async (f: string) => {
+    const st = await lstat(f).catch(() => undefined);
+    // A symlinked or special /etc/passwd is not read (nothing outside regular files).
+    if (!st?.isFile()) return undefined;
+    const fh = await open(f, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try { return (await fh.readFile()).toString('utf8'); } finally { await fh.close(); }
+  };
+  const [p, g] = [await read('/etc/passwd'), await read('/etc/group')];
+  try {
+    return resolveUserFrom({ passwd: p === undefined ? undefined : parsePasswd(p), group: g === undefined ? undefined : parseGroup(g) }, spec.trim());
+  } catch (err) {
+    return fail('INVALID_ARGUMENT', `copyUIDGID: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 async function put(job: HelperJob): Promise<void> {
   const dest = clean(job.path ?? '/');
   const dst = await stat(dest).catch(() => fail('NOT_FOUND', `Could not find the file ${job.path} in container`));
   if (!dst.isDirectory()) fail('INVALID_ARGUMENT', `extraction point is not a directory: ${job.path}`);
   const destReal = await realpath(dest);
+  const owner = job.copyUIDGID && job.user ? await containerUser(job.user) : undefined;
   const extract = tar.extract();
   process.stdin.pipe(extract);
   process.stdin.on('error', (e) => extract.destroy(e));
@@ -212,9 +237,7 @@ async function put(job: HelperJob): Promise<void> {
         fail('INVALID_ARGUMENT', `archive entry "${h.name}" has the unsupported type "${h.type}"`);
     }
     e.resume();
-    const uid = job.copyUIDGID ? h.uid ?? 0 : 0;
-    const gid = job.copyUIDGID ? h.gid ?? 0 : 0;
-    await lchown(path, uid, gid);
+    await lchown(path, owner?.uid ?? h.uid ?? 0, owner?.gid ?? h.gid ?? 0);
     if (h.type !== 'symlink') await chmod(path, (h.mode ?? 0o644) & 0o7777);
     const mtime = h.mtime ?? new Date();
     if (isDir) dirTimes.push([path, mtime]);

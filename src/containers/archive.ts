@@ -97,7 +97,7 @@ export class ContainerArchive {
       if (c.HostConfig.ReadonlyRootfs && !bindsOf(c).some((b) => !b.readonly && under(path, b.destination))) {
         throw invalidArgument(`container rootfs is marked read-only; copy into a writable volume instead`);
       }
-      const run = startHelper({ ...base, op: 'put', path, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID }, { stdin: true });
+      const run = startHelper({ ...base, op: 'put', path, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID, user: c.Config.User ?? '' }, { stdin: true });
       const stdin = run.child.stdin!;
       stdin.on('error', () => { /* the helper stopped reading: its exit status says why */ });
       tar.on('error', () => stdin.destroy());

@@ -29,6 +29,7 @@ export class AttachHub {
       stderr: opts.stderr ?? true,
       stdinOnce: !!c.Config.StdinOnce,
       detachKeys: keys,
+      beforeEnd: () => this.#exitRecorded(c.Id),
       onClose: () => this.#pending.get(c.Id)?.delete(session),
     });
     if (opts.logs) {
@@ -56,6 +57,25 @@ export class AttachHub {
       session.end();
     }
     return session;
+  }
+
+  /**
+   * dockerd ends an attach stream only once the exit is recorded, so a client that
+   * removes the container as soon as its stream ends (docker-py's
+   * `for l in c.attach(stream=True): ...; c.remove()`) never sees "container is running".
+   * Bounded: a stream that ended for another reason does not hang the client.
+   */
+  async #exitRecorded(id: string): Promise<void> {
+    if (!this.#m.store.tryGet(id)?.State.Running) return;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 10_000);
+    try {
+      await this.#m.waiters.add(id, 'next-exit', ac.signal);
+    } catch {
+      // Timed out or removed meanwhile: end the stream anyway.
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Called between runc create and runc start. */

@@ -33,11 +33,16 @@ export class ClientSession implements StdioSession {
   #pendingStdin: Buffer[] = [];
   #stdinClosed = false;
   #closed = false;
+  /** Its process waits for start() (exec): no output can precede the response head. */
+  readonly gated: boolean;
 
   constructor(opts: ClientSessionOptions) {
     this.#opts = opts;
     this.tty = opts.tty;
-    if (opts.detachKeys && opts.detachKeys.length && opts.stdin) this.#scanner = new DetachKeyScanner(opts.detachKeys);
+    this.gated = !!opts.onStart;
+    // Only a terminal's input is scanned for the detach keys (docker's copyEscapable): piped,
+    // non-TTY stdin is data, and its 0x10 0x11 bytes must reach the process untouched.
+    if (opts.tty && opts.detachKeys && opts.detachKeys.length && opts.stdin) this.#scanner = new DetachKeyScanner(opts.detachKeys);
   }
 
   get output(): AsyncIterable<StdioChunk> {
@@ -65,7 +70,7 @@ export class ClientSession implements StdioSession {
     this.#io = io;
     for (const b of this.#pendingStdin) io.write(b);
     this.#pendingStdin = [];
-    if (this.#stdinClosed && this.#opts.stdinOnce) io.closeStdin();
+    if (this.#stdinClosed && this.#opts.stdinOnce && !this.#opts.tty) io.closeStdin();
     void this.#pump(io);
   }
 
@@ -116,10 +121,20 @@ export class ClientSession implements StdioSession {
     else this.#pendingStdin.push(Buffer.from(b));
   }
 
+  /**
+   * The client's stdin ended. With StdinOnce and no TTY the process's stdin is closed and the
+   * output keeps coming; otherwise (docker's rule) this client's stream ends, the process
+   * runs on: `echo x | docker attach c` returns once its input is sent.
+   */
   closeStdin(): void {
     if (this.#stdinClosed) return;
     this.#stdinClosed = true;
-    if (this.#io && this.#opts.stdinOnce) this.#io.closeStdin();
+    if (!this.#opts.stdin) return;
+    if (this.#opts.stdinOnce && !this.#opts.tty) {
+      if (this.#io) this.#io.closeStdin();
+      return;
+    }
+    this.close();
   }
 
   close(): void {

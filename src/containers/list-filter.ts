@@ -10,8 +10,11 @@ function labelMatch(labels: Record<string, string> | undefined, want: string): b
 export function matchesFilters(c: ContainerRecord, f: ListFilters, resolveImageId: (ref: string) => string | undefined, createdOf: (ref: string) => string | undefined): boolean {
   if (f.id?.length && !f.id.some((p) => c.Id.startsWith(p))) return false;
   if (f.name?.length && !f.name.some((n) => {
-    const pat = n.replace(/^\//, '');
-    try { return new RegExp(pat).test(c.Name); } catch { return c.Name.includes(pat); }
+    // dockerd matches the pattern against the name with and without its slash,
+    // so both "web" and docker-py's exact-match idiom "^/web$" work.
+    const names = [c.Name.startsWith('/') ? c.Name : `/${c.Name}`];
+    names.push(names[0]!.slice(1));
+    try { const re = new RegExp(n); return names.some((x) => re.test(x)); } catch { return names.some((x) => x.includes(n)); }
   })) return false;
   if (f.label?.length && !f.label.every((l) => labelMatch(c.Config.Labels, l))) return false;
   if (f.status?.length && !f.status.includes(c.State.Status)) return false;

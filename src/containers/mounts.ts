@@ -11,6 +11,7 @@ import { newId } from '../common/ids.js';
 import type { HostConfig, ContainerConfig } from '../oci/docker-config.js';
 import type { Mount as OciMount } from '../oci/runtime-spec.js';
 import type { VolumeService } from '../volumes/types.js';
+import { volumeOciMount } from '../volumes/index.js';
 import type { ContainerRecord } from './types.js';
 
 export type InspectMount = ContainerRecord['Mounts'][number];
@@ -94,7 +95,8 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     const v = await volumes.create({ name: volName, labels, anonymous: !name });
     if (!existed) out.fresh.push({ name: v.Name, target, mountpoint: v.Mountpoint });
     out.inspect.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
-    out.oci.push({ destination: target, type: 'bind', source: v.Mountpoint, options: ['rbind', 'rprivate', readonly ? 'ro' : 'rw', 'nosuid', 'nodev'] });
+    // A volume with driver options (type=none,o=bind / tmpfs / …) mounts what they name.
+    out.oci.push(volumeOciMount(v, target, readonly));
   };
 
   for (const spec of hc.Binds ?? []) {

@@ -123,6 +123,8 @@ export interface StdioSession {
    * Sessions that need no such gate leave it undefined.
    */
   start?(): void;
+  /** True when the process starts only at start(): its output cannot race the head. */
+  readonly gated?: boolean;
 }
 
 export interface ExecConfig {

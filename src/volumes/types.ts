@@ -18,6 +18,7 @@ export interface VolumeService {
   list(filters?: { name?: string[]; label?: string[]; dangling?: boolean }, isInUse?: (name: string) => boolean): Promise<VolumeRecord[]>;
   /** CONFLICT "volume is in use" when isInUse(name) and !force. */
   remove(name: string, opts: { force?: boolean }, isInUse: (name: string) => boolean): Promise<void>;
-  prune(filters: { label?: string[]; all?: boolean }, isInUse: (name: string) => boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+  /** label!: volumes carrying one of these labels (key or key=value) are kept. */
+  prune(filters: { label?: string[]; labelNot?: string[]; all?: boolean }, isInUse: (name: string) => boolean): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
   usage(name: string): Promise<number>;
 }

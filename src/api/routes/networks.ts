@@ -28,7 +28,12 @@ async function inspect(ctx: Ctx): Promise<void> {
 
 async function create(ctx: Ctx): Promise<void> {
   const b = await readJson<CreateNetworkOptions>(ctx.req, {} as CreateNetworkOptions);
-  sendJson(ctx.res, 201, await svc(ctx).create(b));
+  const s = svc(ctx);
+  const r = await s.create(b);
+  // dockerd announces every new network (docker events, compose watchers).
+  const n = s.get(r.Id);
+  ctx.deps.events.publish('network', 'create', n.Id, { name: n.Name, type: n.Driver });
+  sendJson(ctx.res, 201, r);
 }
 
 interface ConnectBody { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null; Force?: boolean }
