@@ -262,7 +262,9 @@ export class Lifecycle {
     const timeout = opts.timeout ?? c.Config.StopTimeout ?? 10;
     const exited = this.exited(c.Id);
     if (c.State.Paused) await this.m.deps.runtime.resume(c.Id).catch(() => {});
-    await this.m.deps.runtime.kill(c.Id, signal, true).catch(() => {});
+    // The stop signal goes to PID 1 only, as dockerd sends it: a shell or supervisor
+    // there decides how its children end. SIGKILL after the timeout reaches them all.
+    await this.m.deps.runtime.kill(c.Id, signal, false).catch(() => {});
     this.m.publish(c, 'kill', { signal: String(signal) });
     if (timeout >= 0) {
       const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
@@ -275,12 +277,19 @@ export class Lifecycle {
     this.m.publish(c, 'stop');
   }
 
-  /** rm -f: no restart policy brings it back, SIGKILL, wait for the recorded exit. */
+  /**
+   * rm -f: no restart policy brings it back, SIGKILL, wait for the recorded exit.
+   * Events as dockerd's: kill, die (then destroy); no stop.
+   */
   async killForRemoval(c: ContainerRecord): Promise<void> {
     c.StoppedByUser = true;
     this.restarts.cancel(c.Id);
     if (!c.State.Running && (await this.#cancelRestart(c))) return;
-    await this.stopRunning(c, { timeout: 0, signal: 'SIGKILL' });
+    const exited = this.exited(c.Id);
+    if (c.State.Paused) await this.m.deps.runtime.resume(c.Id).catch(() => {});
+    await this.m.deps.runtime.kill(c.Id, 9, true).catch(() => {});
+    this.m.publish(c, 'kill', { signal: '9' });
+    await exited;
   }
 
   async kill(ref: string, signal?: string): Promise<void> {

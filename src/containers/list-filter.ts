@@ -1,7 +1,7 @@
 /** docker ps filters and ordering, pure. */
 import type { ContainerRecord, ListFilters } from './types.js';
 
-function labelMatch(labels: Record<string, string> | undefined, want: string): boolean {
+export function labelMatch(labels: Record<string, string> | undefined, want: string): boolean {
   const i = want.indexOf('=');
   if (i < 0) return labels !== undefined && want in labels;
   return labels?.[want.slice(0, i)] === want.slice(i + 1);

@@ -17,7 +17,7 @@ import { ContainerStore } from './store.js';
 import { Waiters, type WaitResult } from './waiters.js';
 import { mergeConfig } from './create-config.js';
 import { resolveMounts } from './mounts.js';
-import { matchesFilters, newestFirst } from './list-filter.js';
+import { labelMatch, matchesFilters, newestFirst } from './list-filter.js';
 import { assertCanRemove, initialState, nowRFC3339Nano } from './rules.js';
 import { copyImageDataIntoVolume } from '../volumes/index.js';
 import { assertNetworksExist, networkDown } from './network-hooks.js';
@@ -89,7 +89,7 @@ export class ContainerManager {
       await this.deps.snapshots.prepare(id, parent);
       snapshotMade = true;
       mark(id, 'snapshot prepared');
-      if (mounts.fresh.length) await this.#populateVolumes(id, mounts.fresh);
+      if (mounts.populate.length) await this.#populateVolumes(id, mounts.populate);
       const rec: ContainerRecord = {
         Id: id,
         Name: name,
@@ -255,13 +255,15 @@ export class ContainerManager {
     this.waiters.removed(c.Id, { StatusCode: c.State.ExitCode, Error: null });
   }
 
-  async prune(filters: { label?: string[]; until?: string[] } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+  async prune(filters: { label?: string[]; labelNot?: string[]; until?: string[] } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
     const deleted: string[] = [];
     let space = 0;
     const until = filters.until?.[0] ? parseUntil(filters.until[0]) : undefined;
     for (const c of this.store.all()) {
       if (c.State.Running || c.State.Paused || c.State.Restarting) continue;
       if (filters.label?.length && !matchesFilters(c, { label: filters.label }, () => undefined, () => undefined)) continue;
+      // docker's label!=key[=value]: containers carrying it are kept.
+      if (filters.labelNot?.some((l) => labelMatch(c.Config.Labels, l))) continue;
       if (until !== undefined && Date.parse(c.Created) >= until) continue;
       space += await this.deps.snapshots.usage(c.Id).catch(() => 0);
       try {

@@ -24,6 +24,8 @@ interface ParsedBind {
   readonly: boolean;
   propagation: string;
   kind: 'bind' | 'volume';
+  /** `:nocopy`: a volume is not filled from the image. */
+  nocopy: boolean;
 }
 
 export function parseBind(spec: string): ParsedBind {
@@ -32,26 +34,33 @@ export function parseBind(spec: string): ParsedBind {
   const [source, target, mode = ''] = parts as [string, string, string?];
   if (!target.startsWith('/')) throw invalidArgument(`invalid volume specification: '${spec}': mount path must be absolute`);
   let readonly = false;
+  let nocopy = false;
   let propagation = 'rprivate';
   for (const m of mode.split(',').filter(Boolean)) {
     if (m === 'ro') readonly = true;
     else if (m === 'rw') readonly = false;
-    else if (['z', 'Z', 'nocopy', 'consistent', 'cached', 'delegated'].includes(m)) continue;
+    else if (m === 'nocopy') nocopy = true;
+    else if (['z', 'Z', 'consistent', 'cached', 'delegated'].includes(m)) continue;
     else if (['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(m)) propagation = m;
     else throw invalidArgument(`invalid volume specification: '${spec}': invalid mode: ${m}`);
   }
-  if (source.startsWith('/')) return { source, target, readonly, propagation, kind: 'bind' };
+  if (source.startsWith('/')) return { source, target, readonly, propagation, kind: 'bind', nocopy };
   if (!VOLUME_NAME_RE.test(source)) {
     throw invalidArgument(`invalid volume specification: '${spec}': "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   }
-  return { source, target, readonly, propagation, kind: 'volume' };
+  return { source, target, readonly, propagation, kind: 'volume', nocopy };
 }
 
 export interface ResolvedMounts {
   inspect: InspectMount[];
   oci: OciMount[];
-  /** Volumes created for this container that should be populated from the image. */
+  /** Volumes created for this container (removed again if the create fails). */
   fresh: Array<{ name: string; target: string; mountpoint: string }>;
+  /**
+   * Every plain local volume mounted without nocopy, new or not: docker fills an empty
+   * one with the image's content at its path (a pre-created compose volume included).
+   */
+  populate: Array<{ name: string; target: string; mountpoint: string }>;
 }
 
 function parseTmpfsOptions(opts: string): string[] {
@@ -63,7 +72,7 @@ function parseTmpfsOptions(opts: string): string[] {
  * on failure the caller removes the anonymous ones listed in `fresh`.
  */
 export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>): Promise<ResolvedMounts> {
-  const out: ResolvedMounts = { inspect: [], oci: [], fresh: [] };
+  const out: ResolvedMounts = { inspect: [], oci: [], fresh: [], populate: [] };
   try {
     await collect(out, hc, cfg, volumes, journal);
   } catch (err) {
@@ -83,7 +92,7 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     return t;
   };
 
-  const addVolume = async (name: string | undefined, target: string, readonly: boolean, labels?: Record<string, string>) => {
+  const addVolume = async (name: string | undefined, target: string, readonly: boolean, labels?: Record<string, string>, nocopy = false) => {
     let existed = false;
     if (name) {
       try { await volumes.get(name); existed = true; } catch { existed = false; }
@@ -94,6 +103,8 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     if (!existed) await journal?.(volName);
     const v = await volumes.create({ name: volName, labels, anonymous: !name });
     if (!existed) out.fresh.push({ name: v.Name, target, mountpoint: v.Mountpoint });
+    const plain = v.Options?.['type'] === undefined && v.Options?.['device'] === undefined;
+    if (!nocopy && plain) out.populate.push({ name: v.Name, target, mountpoint: v.Mountpoint });
     out.inspect.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
     // A volume with driver options (type=none,o=bind / tmpfs / …) mounts what they name.
     out.oci.push(volumeOciMount(v, target, readonly));
@@ -103,7 +114,7 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     const b = parseBind(spec);
     const target = claim(b.target);
     if (b.kind === 'volume') {
-      await addVolume(b.source, target, b.readonly);
+      await addVolume(b.source, target, b.readonly, undefined, b.nocopy);
       continue;
     }
     // docker's -v creates a missing host directory; --mount (below) refuses it.
@@ -124,7 +135,7 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
       out.inspect.push({ Type: 'bind', Source: m.Source, Destination: target, Mode: '', RW: !m.ReadOnly, Propagation: prop });
       out.oci.push({ destination: target, type: 'bind', source: m.Source, options: [m.BindOptions?.NonRecursive ? 'bind' : 'rbind', prop, m.ReadOnly ? 'ro' : 'rw'] });
     } else if (m.Type === 'volume') {
-      await addVolume(m.Source || undefined, target, !!m.ReadOnly, m.VolumeOptions?.Labels);
+      await addVolume(m.Source || undefined, target, !!m.ReadOnly, m.VolumeOptions?.Labels, !!m.VolumeOptions?.NoCopy);
     } else if (m.Type === 'tmpfs') {
       const opts = ['nosuid', 'nodev', 'noexec'];
       if (m.TmpfsOptions?.SizeBytes) opts.push(`size=${m.TmpfsOptions.SizeBytes}`);

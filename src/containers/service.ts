@@ -160,7 +160,7 @@ export class Containers implements ContainerService {
     return this.#m.rename(ref, newName);
   }
 
-  prune(filters?: { label?: string[]; until?: string[] }) {
+  prune(filters?: { label?: string[]; labelNot?: string[]; until?: string[] }) {
     return this.#m.prune(filters, (c) => this.#life.killForRemoval(c));
   }
 

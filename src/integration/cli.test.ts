@@ -211,6 +211,12 @@ test('images: import, images, tag, rmi; volumes; container prune; version and in
   const [vls, dvls] = await Promise.all([b('volume', 'ls'), d.docker(['volume', 'ls'])]);
   assert.equal(vls.stdout, dvls.stdout);
   assert.equal((await b('volume', 'inspect', '-f', '{{.Name}} {{.Driver}}', 'v1')).stdout, 'v1 local\n');
+  // A pre-created empty volume is filled from the image at its path (compose's named
+  // volumes are made before their containers), unless :nocopy; a filled one stays as it is.
+  assert.equal((await b('run', '--rm', '-v', 'v1:/bin:nocopy', 'busybox', '/bin/busybox', 'true')).code, 127);
+  assert.equal((await b('run', '--rm', '-v', 'v1:/etc', 'busybox', 'cat', '/etc/passwd')).code, 0, 'filled from the image');
+  assert.equal((await b('run', '--rm', '-v', 'v1:/etc', 'busybox', 'sh', '-c', 'echo mine > /etc/passwd')).code, 0);
+  assert.equal((await b('run', '--rm', '-v', 'v1:/etc', 'busybox', 'cat', '/etc/passwd')).stdout, 'mine\n');
   assert.equal((await b('volume', 'rm', 'v1')).stdout, 'v1\n');
 
   assert.equal((await b('run', '--name', 'dead', 'busybox', 'true')).code, 0);

@@ -43,3 +43,21 @@ test('--device: the node appears with its numbers and is usable; a missing one i
   const list = await d.api('GET', '/containers/json?all=1');
   assert.equal(list.json().length, 0, 'nothing was created');
 });
+
+test('docker stop signals PID 1 only (its children live on until it acts); rm -f sends kill, die, destroy like dockerd', { timeout: 30000 }, async () => {
+  const r = await d.docker(['run', '-d', '--name', 'pid1only', 'busybox', 'sh', '-c',
+    'sleep 100 & child=$!; trap "kill -0 $child && echo child-alive || echo child-dead; exit 0" TERM; echo ready; wait']);
+  assert.equal(r.code, 0, r.stderr);
+  for (let i = 0; i < 50 && !(await d.docker(['logs', 'pid1only'])).stdout.includes('ready'); i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal((await d.docker(['stop', 'pid1only'])).code, 0);
+  assert.match((await d.docker(['logs', 'pid1only'])).stdout, /child-alive/);
+  assert.equal((await d.docker(['rm', 'pid1only'])).code, 0);
+
+  const id = (await d.docker(['run', '-d', 'busybox', 'sleep', '100'])).stdout.trim();
+  const since = Math.floor(Date.now() / 1000) - 1;
+  assert.equal((await d.docker(['rm', '-f', id])).code, 0);
+  const until = Math.ceil(Date.now() / 1000) + 1;
+  const ev = await d.api('GET', `/events?since=${since}&until=${until}&filters=${encodeURIComponent(JSON.stringify({ container: [id] }))}`);
+  const actions = ev.body.toString().trim().split('\n').map((l) => JSON.parse(l).Action);
+  assert.deepEqual(actions.filter((a: string) => ['kill', 'die', 'stop', 'destroy'].includes(a)), ['kill', 'die', 'destroy']);
+});

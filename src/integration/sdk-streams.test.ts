@@ -83,8 +83,19 @@ test('volume prune keeps what label! protects; the driver filter; network create
   assert.deepEqual(await names({ driver: ['nfs-plugin'] }), []);
   assert.equal((await d.api('DELETE', '/volumes/sdk-keep')).status, 204);
 
-  // A negated label filter on container prune is refused rather than ignored.
-  assert.equal((await d.api('POST', `/containers/prune?filters=${encodeURIComponent(JSON.stringify({ 'label!': ['keep'] }))}`)).status, 400);
+  // Container prune honours label! too: the labelled stopped container stays.
+  const mk = async (labels: Record<string, string>) => {
+    const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], Labels: labels })).json().Id as string;
+    return id;
+  };
+  const kept = await mk({ keep: '1' });
+  const dropped = await mk({});
+  const cp = await d.api('POST', `/containers/prune?filters=${encodeURIComponent(JSON.stringify({ 'label!': ['keep'] }))}`);
+  assert.equal(cp.status, 200, cp.body.toString());
+  assert.ok(cp.json().ContainersDeleted.includes(dropped));
+  assert.ok(!cp.json().ContainersDeleted.includes(kept));
+  assert.equal((await d.api('GET', `/containers/${kept}/json`)).status, 200);
+  assert.equal((await d.api('DELETE', `/containers/${kept}`)).status, 204);
 
   const nc = await d.api('POST', '/networks/create', { Name: 'sdk-evnet' });
   assert.equal(nc.status, 201, nc.body.toString());

@@ -84,9 +84,8 @@ async function remove(ctx: Ctx): Promise<void> {
 
 async function prune(ctx: Ctx): Promise<void> {
   const f = qFilters(ctx.query);
-  // label! is refused until the manager's prune honours it: ignoring it would delete the containers it protects.
-  checkFilterKeys(f, ['label', 'until']);
-  const r = await ctx.deps.containers.prune({ label: f.label, until: f.until });
+  checkFilterKeys(f, ['label', 'label!', 'until']);
+  const r = await ctx.deps.containers.prune({ label: f.label, labelNot: f['label!'], until: f.until });
   sendJson(ctx.res, 200, { ContainersDeleted: r.ContainersDeleted ?? [], SpaceReclaimed: r.SpaceReclaimed ?? 0 });
 }
 
