@@ -3,9 +3,16 @@
  * version negotiation, JSON calls, streamed bodies and hijacked (upgraded) connections.
  * Built on node:http only, because the CLI sits on the container start path.
  */
-import http from 'node:http';
+import type http from 'node:http';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { shouldAutostart, startDaemon } from './autostart.js';
+
+/**
+ * node:http (with node:net, ~2 ms) is loaded by the first client, not at start-up:
+ * `--version`, `--help` and flag errors never need it.
+ */
+let httpModule: typeof http | undefined;
+const loadHttp = (): typeof http => (httpModule ??= createRequire(import.meta.url)('node:http') as typeof http);
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 /** The newest API version this CLI speaks; the server may negotiate it down. */
@@ -82,7 +89,7 @@ function errorText(status: number, body: Buffer): string {
     const j = JSON.parse(text) as { message?: string };
     if (j && typeof j.message === 'string') return j.message;
   } catch { /* plain-text error bodies exist (too-old API version) */ }
-  return text || `${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
+  return text || `${status} ${loadHttp().STATUS_CODES[status] ?? ''}`.trim();
 }
 
 export class Client {
@@ -96,7 +103,7 @@ export class Client {
   constructor(readonly host: string) {
     this.endpoint = parseHost(host);
     // keep-alive: one connection for the many small calls of one command.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    this.agent = new (loadHttp().Agent)({ keepAlive: true, maxSockets: 8 });
   }
 
   /** Release pooled connections so the process can exit by itself. */
@@ -104,7 +111,7 @@ export class Client {
 
   private raw(method: string, path: string, opts: RequestOptions & { agent?: http.Agent | false } = {}): http.ClientRequest {
     const headers: Record<string, string> = { Host: 'api.moby.localhost', 'User-Agent': 'berth-cli', ...opts.headers };
-    const req = http.request({
+    const req = loadHttp().request({
       ...this.endpoint,
       method,
       path: path + queryString(opts.query),
@@ -150,7 +157,10 @@ export class Client {
     try {
       res = await this.connectOnce('HEAD', '/_ping');
     } catch (e) {
-      if (!(e instanceof ConnectError) || !shouldAutostart(this.host, DEFAULT_HOST, e.errno)) throw e;
+      if (!(e instanceof ConnectError)) throw e;
+      // Loaded only here: it brings child_process, which no other start path needs.
+      const { shouldAutostart, startDaemon } = await import('./autostart.js');
+      if (!shouldAutostart(this.host, DEFAULT_HOST, e.errno)) throw e;
       try {
         await startDaemon({ socketPath: this.endpoint.socketPath! });
       } catch (err) {
