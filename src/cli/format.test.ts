@@ -65,11 +65,15 @@ test('human durations and sizes like go-units', () => {
   assert.equal(ramInBytes('1g'), 1024 ** 3);
   assert.equal(ramInBytes('1.5GB'), 1.5 * 1024 ** 3);
   assert.equal(ramInBytes('100'), 100);
-  assert.throws(() => ramInBytes('10zz'), /invalid size: '10zz'/);
+  assert.throws(() => ramInBytes('10zz'), /invalid suffix: 'zz'/);
   assert.equal(ellipsis('sh -c while true; do sleep 1; done', 20), 'sh -c while true; d…');
   assert.equal(parseTimestamp('1700000000'), '1700000000');
   assert.equal(parseTimestamp('10s', 1_700_000_010_000), '1700000000.000000000');
   assert.equal(parseTimestamp('2023-11-14T22:13:20Z'), '1700000000.000000000');
+  // nanoseconds survive (a stamp copied from `logs -t`)
+  assert.equal(parseTimestamp('2023-11-14T22:13:20.123456789Z'), '1700000000.123456789');
+  assert.equal(parseTimestamp('2023-11-14T23:13:20.5+01:00'), '1700000000.500000000');
+  assert.throws(() => ramInBytes('x1'), /invalid size: 'x1'/);
 });
 
 test('ps default table: headers, truncation, quoting, durations', () => {

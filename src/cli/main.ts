@@ -76,6 +76,11 @@ function commanderMessage(e: CommanderError, program: Command): { text: string; 
     case 'commander.missingArgument':
     case 'commander.excessArguments': {
       const path = commandPath(program);
+      // A word the root does not know is an unknown command, not an extra argument.
+      const word = argv.find((a, i) => !a.startsWith('-') && !['-H', '--host'].includes(argv[i - 1] ?? ''));
+      if (path === 'berth' && e.code === 'commander.excessArguments' && word) {
+        return { text: `berth: unknown command: berth ${word}\n\nRun 'berth --help' for more information`, code: 1 };
+      }
       return { text: `"${path}" requires ${e.code === 'commander.missingArgument' ? 'at least 1 argument' : 'fewer arguments'}.\n${see}`, code: 1 };
     }
     case 'commander.unknownCommand': {

@@ -80,7 +80,7 @@ test('resources, ulimits, restart, caps, ports', () => {
   assert.equal(hc.NetworkMode, 'host');
   assert.deepEqual(hc.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8080' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '53' }] });
   assert.equal(build({ rm: true }).HostConfig!.AutoRemove, true);
-  assert.throws(() => build({ memory: '10zz' }), (e: Error) => e.message === `invalid argument "10zz" for "-m, --memory" flag: invalid size: '10zz'` && (e as { exitCode?: number }).exitCode === 125);
+  assert.throws(() => build({ memory: '10zz' }), (e: Error) => e.message === `invalid argument "10zz" for "-m, --memory" flag: invalid suffix: 'zz'` && (e as { exitCode?: number }).exitCode === 125);
   assert.throws(() => build({ cpus: 'abc' }), /invalid argument "abc" for "--cpus" flag/);
   assert.throws(() => build({ ulimit: ['nofile=2048:1024'] }), /soft limit must be less than or equal to hard limit/);
   assert.throws(() => build({ restart: 'always:3' }), /maximum retry count can only be used with 'on-failure'/);

@@ -59,3 +59,34 @@ test('beforeEnd runs before the client sees the end (exec exit codes)', async ()
   await collect(s);
   assert.equal(recorded, true);
 });
+
+test('without a TTY the detach keys are data: ctrl-p ctrl-q reach the process', async () => {
+  const s = new ClientSession({ tty: false, stdin: true, stdout: true, stderr: true, stdinOnce: true, detachKeys: Buffer.from([16, 17]) });
+  const f = fakeIo();
+  s.connect(f.io);
+  s.write(Buffer.from([97, 16, 17, 98]));
+  assert.deepEqual([...Buffer.concat(f.written)], [97, 16, 17, 98]);
+  assert.equal(f.closed, false);
+  f.out.end();
+  await collect(s);
+});
+
+test('stdin EOF without StdinOnce ends this client only (docker attach returns); with StdinOnce it closes the process stdin', async () => {
+  const s = new ClientSession({ tty: false, stdin: true, stdout: true, stderr: true, stdinOnce: false });
+  const f = fakeIo();
+  s.connect(f.io);
+  s.closeStdin();
+  assert.equal(f.stdinClosed, false);
+  assert.equal(f.closed, true);
+  assert.equal(await collect(s), '');
+
+  const once = new ClientSession({ tty: false, stdin: true, stdout: true, stderr: true, stdinOnce: true });
+  const g = fakeIo();
+  once.connect(g.io);
+  once.closeStdin();
+  assert.equal(g.stdinClosed, true);
+  assert.equal(g.closed, false);
+  g.out.push({ stream: 'stdout', data: Buffer.from('late') });
+  g.out.end();
+  assert.equal(await collect(once), 'stdout:late');
+});

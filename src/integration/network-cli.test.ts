@@ -45,7 +45,7 @@ test('network create, ls (table, -q, --filter, --format), inspect, rm, prune', a
   assert.match((await berth(['network', 'create', NET], 1)).stderr, /already exists/);
   assert.match((await berth(['network', 'create', '--subnet', SUBNET, `${NET}-b`], 1)).stderr, /overlaps/);
   assert.match((await berth(['network', 'create', '--gateway', '10.0.0.1', `${NET}-b`], 1)).stderr, /corresponding subnet/);
-  assert.match((await berth(['network', 'inspect', 'no-such-net'], 1)).stderr, /No such network: no-such-net/);
+  assert.match((await berth(['network', 'inspect', 'no-such-net'], 1)).stderr, /^Error response from daemon: network no-such-net not found\n$/);
   assert.match((await berth(['network', 'rm', 'bridge'], 1)).stderr, /pre-defined network and cannot be removed/);
   assert.equal((await berth(['network', 'ls', '-q', '-f', `name=${NET}-b`])).stdout, '');
   assert.equal((await berth(['network', 'rm', NET])).stdout, `${NET}\n`);

@@ -7,6 +7,7 @@ import { readJson, sendEmpty, sendError, sendJson } from '../http-util.js';
 import { checkFilterKeys, qBool, qFilters, qInt, qLimit, qStr } from '../query.js';
 import { containerInspectWire, containerSummaryWire } from '../wire/container.js';
 import { compareVersions } from '../frames.js';
+import { summaryFilter } from './container-list-filters.js';
 import { checkShape, CREATE_BODY, normalizeStrSlices } from '../wire/create-body.js';
 
 const LIST_KEYS: readonly string[] = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
@@ -54,10 +55,19 @@ async function create(ctx: Ctx): Promise<void> {
 
 async function list(ctx: Ctx): Promise<void> {
   const q = ctx.query;
-  const filters = listFilters(qFilters(q));
-  const recs = await ctx.deps.containers.list({ all: qBool(q, 'all'), limit: qLimit(q), filters });
+  const raw = qFilters(q);
+  const filters = listFilters(raw);
+  const extra = summaryFilter(raw);
+  // With a summary-level filter the limit applies after it (newest first either way).
+  const limit = qLimit(q);
+  const recs = await ctx.deps.containers.list({ all: qBool(q, 'all') || (extra !== undefined && limit !== undefined), limit: extra ? undefined : limit, filters });
   const now = Date.now();
-  sendJson(ctx.res, 200, recs.map((c) => containerSummaryWire(c, now)));
+  let rows = recs.map((c) => containerSummaryWire(c, now));
+  if (extra) {
+    rows = rows.filter(extra);
+    if (limit !== undefined && limit > 0) rows = rows.slice(0, limit);
+  }
+  sendJson(ctx.res, 200, rows);
 }
 
 async function inspect(ctx: Ctx): Promise<void> {

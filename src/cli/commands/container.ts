@@ -2,7 +2,7 @@
  * Container lifecycle and one-shot commands: stop, kill, restart, rm, pause, unpause, wait,
  * rename, top, logs, container prune. Each is one or two API calls.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { ApiError } from '../client.js';
 import { type Act, type Ctx, enc, confirm, filtersJSON, collect } from '../context.js';
 import { CliError } from '../errors.js';
@@ -15,7 +15,7 @@ import type { ContainerInspect, WaitResponse } from '../wire.js';
  * Runs `fn` on each name; daemon errors are printed as they come and make the command fail
  * at the end (exit 1), like docker's multi-container commands.
  */
-async function forEach(ctx: Ctx, names: string[], fn: (n: string) => Promise<string | void>): Promise<void> {
+async function forEach(ctx: Ctx, names: string[], fn: (n: string) => Promise<string | void>, o: { ignoreMissing?: boolean } = {}): Promise<void> {
   let failed = false;
   for (const n of names) {
     try {
@@ -24,7 +24,7 @@ async function forEach(ctx: Ctx, names: string[], fn: (n: string) => Promise<str
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       ctx.err.write(`Error response from daemon: ${e.message}\n`);
-      failed = true;
+      if (!(o.ignoreMissing && e.status === 404)) failed = true;
     }
   }
   if (failed) throw new CliError('', 1);
@@ -34,6 +34,11 @@ function intOpt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   if (!/^-?\d+$/.test(v)) throw new CliError(`invalid argument "${v}" for "${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`, 125);
   return Number(v);
+}
+
+/** --since/--until with docker's error wording. */
+function timeFlag(v: string, name: string): string {
+  try { return parseTimestamp(v); } catch (e) { throw new CliError(`invalid value for "${name}": ${(e as Error).message}`, 1); }
 }
 
 async function logs(ctx: Ctx, name: string, o: { follow?: boolean; timestamps?: boolean; tail?: string; since?: string; until?: string }): Promise<void> {
@@ -46,8 +51,8 @@ async function logs(ctx: Ctx, name: string, o: { follow?: boolean; timestamps?: 
       follow: o.follow ? 1 : undefined,
       timestamps: o.timestamps ? 1 : undefined,
       tail: o.tail ?? 'all',
-      since: o.since ? parseTimestamp(o.since) : undefined,
-      until: o.until ? parseTimestamp(o.until) : undefined,
+      since: o.since ? timeFlag(o.since, 'since') : undefined,
+      until: o.until ? timeFlag(o.until, 'until') : undefined,
     },
   });
   const demux = c.Config?.Tty ? null : new FrameDemuxer((s, p) => (s === 2 ? ctx.err : ctx.out).write(p));
@@ -71,9 +76,10 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
   parent.command('stop').description('Stop one or more running containers')
     .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>')
     .option('-s, --signal <string>', 'Signal to send to the container')
-    .option('-t, --time <int>', 'Seconds to wait before killing the container')
-    .action(act(1, (names: string[], o: { signal?: string; time?: string }) => {
-      const t = intOpt(o.time, '-t, --time');
+    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
+    .addOption(new Option('--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)').hideHelp())
+    .action(act(1, (names: string[], o: { signal?: string; time?: string; timeout?: string }) => {
+      const t = o.timeout !== undefined ? intOpt(o.timeout, '-t, --timeout') : intOpt(o.time, '--time');
       return forEach(ctx, names, async (n) => { await client().json('POST', `/containers/${enc(n)}/stop`, { query: { t, signal: o.signal } }); return n; });
     }));
 
@@ -86,9 +92,10 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
   parent.command('restart').description('Restart one or more containers')
     .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>')
     .option('-s, --signal <string>', 'Signal to send to the container')
-    .option('-t, --time <int>', 'Seconds to wait before killing the container')
-    .action(act(1, (names: string[], o: { signal?: string; time?: string }) => {
-      const t = intOpt(o.time, '-t, --time');
+    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
+    .addOption(new Option('--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)').hideHelp())
+    .action(act(1, (names: string[], o: { signal?: string; time?: string; timeout?: string }) => {
+      const t = o.timeout !== undefined ? intOpt(o.timeout, '-t, --timeout') : intOpt(o.time, '--time');
       return forEach(ctx, names, async (n) => { await client().json('POST', `/containers/${enc(n)}/restart`, { query: { t, signal: o.signal } }); return n; });
     }));
 
@@ -101,7 +108,7 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
       forEach(ctx, names, async (n) => {
         await client().json('DELETE', `/containers/${enc(n)}`, { query: { force: o.force ? 1 : undefined, v: o.volumes ? 1 : undefined, link: o.link ? 1 : undefined } });
         return n;
-      })));
+      }, { ignoreMissing: o.force === true })));
   if (parent.name() === 'container') rm.alias('remove');
 
   parent.command('pause').description('Pause all processes within one or more containers')
@@ -123,7 +130,12 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
     .usage('CONTAINER NEW_NAME').argument('<container>').argument('<new_name>')
     .action(act(1, async (name: string, newName: string) => {
       if (!newName.trim()) throw new CliError('Error: Neither old nor new names may be empty', 1);
-      await client().json('POST', `/containers/${enc(name)}/rename`, { query: { name: newName } });
+      try {
+        await client().json('POST', `/containers/${enc(name)}/rename`, { query: { name: newName } });
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        throw new CliError(`Error response from daemon: ${e.message}\nError: failed to rename container named ${name}`, 1);
+      }
     }));
 
   parent.command('top').description('Display the running processes of a container')
@@ -144,7 +156,7 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
 
 /** `container prune` (only under the container group, as in docker). */
 export function registerContainerPrune(group: Command, ctx: Ctx, act: Act): void {
-  group.command('prune').description('Remove all stopped containers')
+  group.command('prune').description('Remove all stopped containers').usage('[OPTIONS]')
     .option('-f, --force', 'Do not prompt for confirmation')
     .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
     .action(act(1, async (o: { force?: boolean; filter?: string[] }) => {

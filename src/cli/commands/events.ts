@@ -41,7 +41,7 @@ async function events(ctx: Ctx, o: EventsOpts): Promise<void> {
     },
   });
   for await (const ev of ndjson<EventMessage>(res)) {
-    ctx.out.write(o.format ? formatEach(o.format, [ev]) : eventLine(ev));
+    ctx.out.write(o.format ? formatEach(o.format, [ev], { strict: false }) : eventLine(ev));
   }
 }
 

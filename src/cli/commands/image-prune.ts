@@ -4,7 +4,7 @@ import { type Act, type Ctx, collect, confirm, filtersJSON } from '../context.js
 import { humanSize } from '../format/human.js';
 
 export function registerImagePrune(group: Command, ctx: Ctx, act: Act): void {
-  group.command('prune').description('Remove unused images')
+  group.command('prune').description('Remove unused images').usage('[OPTIONS]')
     .option('-a, --all', 'Remove all unused images, not just dangling ones')
     .option('-f, --force', 'Do not prompt for confirmation')
     .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)

@@ -11,6 +11,7 @@ import { ago, ellipsis, goTimeString, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
 import { displayJSONStream, splitReference } from '../progress.js';
 import { registerPull } from './pull.js';
+import { referenceError } from './reference-check.js';
 import { registerPush } from './push.js';
 import type { HistoryItem, ImageSummary } from '../wire.js';
 
@@ -38,7 +39,8 @@ export function imageRows(images: ImageSummary[], trunc: boolean, now = Date.now
       Size: humanSize(img.Size ?? 0),
       Tag: tag,
       UniqueSize: img.SharedSize === undefined || img.SharedSize < 0 ? 'N/A' : humanSize((img.Size ?? 0) - img.SharedSize),
-      VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0),
+      // docker shows VirtualSize with go-units' default 4 significant digits (Size has 3).
+      VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0, 4),
     });
     const digests = new Map<string, string>();
     for (const d of img.RepoDigests ?? []) {
@@ -69,7 +71,7 @@ async function images(ctx: Ctx, ref: string | undefined, o: ImagesOpts): Promise
   let format = o.format;
   if (o.quiet) format = '{{.ID}}';
   else if ((!format || format === 'table') && o.digests) format = IMAGE_TABLE_DIGESTS;
-  ctx.out.write(formatRows(format, rows, { defaultTable: IMAGE_TABLE, headers: IMAGE_HEADERS }));
+  ctx.out.write(formatRows(format, rows, { defaultTable: IMAGE_TABLE, headers: IMAGE_HEADERS, typeName: '*formatter.imageContext' }));
 }
 
 const HISTORY_HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
@@ -118,7 +120,8 @@ export function registerImage(parent: Command, ctx: Ctx, act: Act, inGroup: bool
         } catch (e) {
           if (!(e instanceof ApiError)) throw e;
           ctx.err.write(`Error response from daemon: ${e.message}\n`);
-          failed = true;
+          // docker: with --force a missing image is reported but is not a failure.
+          if (!(o.force && e.status === 404)) failed = true;
         }
       }
       if (failed) throw new CliError('', 1);
@@ -128,6 +131,10 @@ export function registerImage(parent: Command, ctx: Ctx, act: Act, inGroup: bool
   parent.command('tag').description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
     .usage('SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]').argument('<source>').argument('<target>')
     .action(act(1, async (src: string, target: string) => {
+      for (const r of [src, target]) {
+        const bad = referenceError(r);
+        if (bad) throw new CliError(`Error parsing reference: "${r}" is not a valid repository/tag: ${bad}`, 1);
+      }
       const { repo, tag } = splitReference(target);
       await client().json('POST', `/images/${enc(src)}/tag`, { query: { repo, tag } });
     }));
@@ -152,6 +159,8 @@ export function registerImage(parent: Command, ctx: Ctx, act: Act, inGroup: bool
     .option('-m, --message <string>', 'Set commit message for imported image')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .action(act(1, async (source: string, ref: string | undefined, o: { change?: string[]; message?: string; platform?: string }) => {
+      const bad = ref ? referenceError(ref) : undefined;
+      if (bad) throw new CliError(bad, 1);
       const isUrl = /^https?:\/\//.test(source);
       const r = ref ? splitReference(ref) : undefined;
       if (!isUrl && source !== '-' && !existsSync(source)) throw new CliError(`open ${source}: no such file or directory`, 1);

@@ -49,6 +49,8 @@ export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now
     Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source ?? '')).join(','),
     Names: names.join(','),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
+    // docker ≥ 28 shows the image platform from API 1.48 on; berth speaks 1.47, so null.
+    Platform: null,
     Ports: displayPorts(c.Ports),
     RunningFor: ago(c.Created ?? 0, now),
     Size: size,
@@ -72,11 +74,14 @@ async function ps(ctx: Ctx, o: PsOpts): Promise<void> {
   let format = o.format;
   if (o.quiet) format = '{{.ID}}';
   else if ((!format || format === 'table') && o.size) format = PS_TABLE + '\t{{.Size}}';
-  ctx.out.write(formatRows(format, rows, { defaultTable: PS_TABLE, headers: PS_HEADERS }));
+  ctx.out.write(formatRows(format, rows, {
+    defaultTable: PS_TABLE, headers: PS_HEADERS, typeName: '*formatter.ContainerContext',
+    errors: { parse: 'failed to parse template: ', exec: 'failed to execute template: ' },
+  }));
 }
 
 export function registerPs(cmd: Command, ctx: Ctx, act: Act): Command {
-  return cmd.description('List containers')
+  return cmd.description('List containers').usage('[OPTIONS]')
     .option('-a, --all', 'Show all containers (default shows just running)')
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
     .option('--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")

@@ -10,6 +10,7 @@ import { type Act, type Ctx, enc, beginWait } from '../context.js';
 import { CliError, ExitStatus } from '../errors.js';
 import { addContainerFlags, buildCreateRequest, type CreateCall, type RunFlags } from '../opts.js';
 import { pullImage, splitReference } from '../progress.js';
+import { referenceError } from './reference-check.js';
 import { monitorTtySize, pumpStreams, setRawTerminal } from '../stdio.js';
 import type { ContainerInspect, CreateResponse } from '../wire.js';
 
@@ -21,6 +22,8 @@ export function startErrorStatus(message: string): number {
 }
 
 async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: string): Promise<string> {
+  const bad = referenceError(image);
+  if (bad) throw new CliError(bad, 125);
   const client = ctx.client();
   if (!['always', 'missing', 'never'].includes(pull)) throw new CliError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, 125);
   if (pull === 'always') await pullImage(client, image, ctx.err, call.platform);

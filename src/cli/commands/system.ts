@@ -18,9 +18,6 @@ const PATHS: Record<Kind, (n: string) => string> = {
   network: (n) => `/networks/${enc(n)}`,
   volume: (n) => `/volumes/${enc(n)}`,
 };
-const NOT_FOUND: Record<Kind | 'object', string> = {
-  container: 'No such container', image: 'No such image', network: 'No such network', volume: 'No such volume', object: 'No such object',
-};
 
 /**
  * docker inspect: each name is tried as container, image, network, volume until one answers
@@ -40,13 +37,15 @@ export async function inspect(ctx: Ctx, names: string[], o: { format?: string; t
         break;
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
-        if (e.status !== 404 && kinds.length === 1) { errors.push(`Error response from daemon: ${e.message}`); hit = null; break; }
+        // One kind asked for (container inspect, --type volume): the daemon's own words, as docker.
+        if (kinds.length === 1) { errors.push(`Error response from daemon: ${e.message}`); hit = null; break; }
       }
     }
-    if (hit === undefined) errors.push(`Error: ${NOT_FOUND[kinds.length === 1 ? kinds[0]! : 'object']}: ${n}`);
+    if (hit === undefined) errors.push(`Error: No such object: ${n}`);
     else if (hit !== null) found.push(hit);
   }
-  if (o.format) ctx.out.write(formatEach(o.format, found));
+  // docker inspect: missingkey=error; a template that does not parse exits 64.
+  if (o.format) ctx.out.write(formatEach(o.format, found, { errors: { parse: 'template parsing error: ', exec: 'template parsing error: ' }, parseCode: 64 }));
   else ctx.out.write(JSON.stringify(found, null, 4) + '\n');
   if (errors.length) throw new CliError(errors.join('\n'), 1);
 }
@@ -72,7 +71,7 @@ async function version(ctx: Ctx, o: { format?: string }): Promise<void> {
   let serverErr: unknown;
   try { server = await client.json<VersionResponse>('GET', '/version'); } catch (e) { serverErr = e; }
   if (o.format) {
-    ctx.out.write(formatEach(o.format, [{ Client: clientInfo, Server: server ?? null }]));
+    ctx.out.write(formatEach(o.format, [{ Client: goFieldAliases(clientInfo), Server: server ? goFieldAliases(server) : null }], { typeName: 'system.versionInfo', errors: { parse: 'template parsing error: ', exec: '' } }));
     if (serverErr) throw serverErr;
     return;
   }
@@ -98,6 +97,17 @@ async function version(ctx: Ctx, o: { format?: string }): Promise<void> {
   if (serverErr) throw serverErr;
 }
 
+/**
+ * docker's templates see Go field names: `{{.Server.APIVersion}}` where the JSON says
+ * ApiVersion. The aliases are not enumerable, so `{{json .}}` keeps the wire form.
+ */
+function goFieldAliases<T extends object>(o: T): T {
+  const r = { ...o } as Record<string, unknown>;
+  if ('ApiVersion' in r) Object.defineProperty(r, 'APIVersion', { value: r.ApiVersion, enumerable: false });
+  for (const k of ['GoVersion', 'GitCommit', 'BuildTime']) if (!(k in r)) Object.defineProperty(r, k, { value: '', enumerable: false });
+  return r as T;
+}
+
 /** docker shows an RFC 3339 build time as Go's time.ANSIC in local time ("Fri May 30 12:07:14 2025"). */
 export function ansicDate(v: string): string {
   const t = new Date(v);
@@ -110,7 +120,7 @@ export function ansicDate(v: string): string {
 
 async function info(ctx: Ctx, o: { format?: string }): Promise<void> {
   const i = await ctx.client().json<InfoResponse>('GET', '/info');
-  if (o.format) { ctx.out.write(formatEach(o.format, [i])); return; }
+  if (o.format) { ctx.out.write(formatEach(o.format, [i], { typeName: 'system.dockerInfo', errors: { parse: 'template parsing error: ', exec: '' } })); return; }
   ctx.out.write(renderInfo(i));
   for (const w of i.Warnings ?? []) ctx.err.write(w + '\n');
 }
@@ -200,10 +210,10 @@ export function registerSystem(program: Command, ctx: Ctx, act: Act): void {
   addInspectFlags(program.command('inspect').description('Show low-level information on containers, images, networks and volumes')
     .usage('[OPTIONS] NAME|ID [NAME|ID...]').argument('<name...>'), true)
     .action(act(1, (names: string[], o: { format?: string; type?: string; size?: boolean }) => inspect(ctx, names, o)));
-  program.command('version').description('Show the berth version information')
+  program.command('version').description('Show the berth version information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(1, (o: { format?: string }) => version(ctx, o)));
-  program.command('info').description('Display system-wide information')
+  program.command('info').description('Display system-wide information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(1, (o: { format?: string }) => info(ctx, o)));
 }

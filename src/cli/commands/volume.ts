@@ -17,7 +17,6 @@ function volumeRow(v: Volume): Record<string, unknown> {
   const labels = v.Labels ?? {};
   const row: Record<string, unknown> = {
     Availability: 'N/A',
-    CreatedAt: v.CreatedAt ? goTimeString(Date.parse(v.CreatedAt) / 1000) : '',
     Driver: v.Driver ?? 'local',
     Group: 'N/A',
     Labels: Object.entries(labels).map(([k, val]) => `${k}=${val}`).join(','),
@@ -28,6 +27,8 @@ function volumeRow(v: Volume): Record<string, unknown> {
     Size: v.UsageData && v.UsageData.Size !== undefined && v.UsageData.Size >= 0 ? humanSize(v.UsageData.Size) : 'N/A',
     Status: 'N/A',
   };
+  // {{.CreatedAt}} works, but docker's volume rows have no such field in {{json .}}.
+  Object.defineProperty(row, 'CreatedAt', { value: v.CreatedAt ? goTimeString(Date.parse(v.CreatedAt) / 1000) : '', enumerable: false });
   Object.defineProperty(row, 'Label', { value: (k: string) => labels[k] ?? '', enumerable: false });
   return row;
 }
@@ -58,14 +59,14 @@ export function registerVolume(program: Command, ctx: Ctx, act: Act): void {
       ctx.out.write(v.Name + '\n');
     }));
 
-  vol.command('ls').alias('list').description('List volumes')
+  vol.command('ls').alias('list').description('List volumes').usage('[OPTIONS]')
     .option('-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', collect)
     .option('--format <string>', 'Format output using a custom template')
     .option('-q, --quiet', 'Only display volume names')
     .action(act(1, async (o: { filter?: string[]; format?: string; quiet?: boolean }) => {
       const r = await client().json<{ Volumes?: Volume[] | null; Warnings?: string[] | null }>('GET', '/volumes', { query: { filters: filtersJSON(o.filter) } });
       const rows = (r.Volumes ?? []).sort((a, b) => a.Name.localeCompare(b.Name)).map(volumeRow);
-      ctx.out.write(formatRows(o.quiet ? '{{.Name}}' : o.format, rows, { defaultTable: VOLUME_TABLE, headers: VOLUME_HEADERS }));
+      ctx.out.write(formatRows(o.quiet ? '{{.Name}}' : o.format, rows, { defaultTable: VOLUME_TABLE, headers: VOLUME_HEADERS, typeName: '*formatter.volumeContext' }));
       for (const w of r.Warnings ?? []) ctx.err.write(w + '\n');
     }));
 
@@ -92,7 +93,7 @@ export function registerVolume(program: Command, ctx: Ctx, act: Act): void {
       if (failed) throw new CliError('', 1);
     }));
 
-  vol.command('prune').description('Remove unused local volumes')
+  vol.command('prune').description('Remove unused local volumes').usage('[OPTIONS]')
     .option('-a, --all', 'Remove all unused volumes, not just anonymous ones')
     .option('--filter <filter>', 'Provide filter values (e.g. "label=<label>")', collect)
     .option('-f, --force', 'Do not prompt for confirmation')

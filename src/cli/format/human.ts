@@ -30,7 +30,11 @@ const BINARY: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 *
 /** go-units RAMInBytes: "512m", "1g", "1.5GB", "100" → bytes; throws `invalid size: 'x'`. */
 export function ramInBytes(s: string): number {
   const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
-  if (!m) throw new Error(`invalid size: '${s}'`);
+  if (!m) {
+    // go-units names the bad suffix when the number itself parsed ("10zz" → 'zz').
+    const num = /^\d+(?:\.\d+)? ?/.exec(s);
+    throw new Error(num ? `invalid suffix: '${s.slice(num[0].length)}'` : `invalid size: '${s}'`);
+  }
   const n = Number(m[1]);
   if (!Number.isFinite(n)) throw new Error(`invalid size: '${s}'`);
   return Math.floor(n * BINARY[(m[2] ?? '').toLowerCase()]!);
@@ -50,6 +54,14 @@ export function parseTimestamp(value: string, now = Date.now()): string {
     for (const [, n, u] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(n) * unit[u!]!;
     ms = now - total;
   } else {
+    // Date.parse keeps milliseconds only: the fraction is taken apart so a stamp copied
+    // from `logs -t` (nanoseconds) selects exactly the lines from that one on.
+    const frac = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{1,9})(Z|[+-]\d\d:?\d\d)?$/.exec(value);
+    if (frac) {
+      const whole = Date.parse(frac[1]! + (frac[3] ?? ''));
+      if (Number.isNaN(whole)) throw new Error(`failed to parse value as time or duration: "${value}"`);
+      return `${Math.floor(whole / 1000)}.${frac[2]!.padEnd(9, '0')}`;
+    }
     ms = Date.parse(value);
     if (Number.isNaN(ms)) throw new Error(`failed to parse value as time or duration: "${value}"`);
   }
