@@ -219,9 +219,17 @@ export class ContainerManager {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<void> {
     const c = this.get(ref);
     assertCanRemove(c, !!opts.force);
-    if ((c.State.Running || c.State.Paused || c.State.Restarting) && stop) await stop(c);
+    let stopped = false;
+    if ((c.State.Running || c.State.Paused || c.State.Restarting) && stop) {
+      await stop(c);
+      stopped = true;
+    }
     await this.lock.run(c.Id, async () => {
-      if (!this.store.tryGet(c.Id)) throw notFound(`No such container: ${ref}`);
+      // An --rm container killed by this rm -f is removed by its own exit path: done.
+      if (!this.store.tryGet(c.Id)) {
+        if (stopped && c.HostConfig.AutoRemove) return;
+        throw notFound(`No such container: ${ref}`);
+      }
       assertCanRemove(c, false);
       c.State.Status = 'removing';
       if (opts.volumes) c.RemoveVolumes = true;

@@ -61,3 +61,11 @@ test('docker stop signals PID 1 only (its children live on until it acts); rm -f
   const actions = ev.body.toString().trim().split('\n').map((l) => JSON.parse(l).Action);
   assert.deepEqual(actions.filter((a: string) => ['kill', 'die', 'stop', 'destroy'].includes(a)), ['kill', 'die', 'destroy']);
 });
+
+test('rm -f of a running --rm container succeeds (its own exit path removes it)', async () => {
+  const id = (await d.docker(['run', '-d', '--rm', 'busybox', 'sleep', '100'])).stdout.trim();
+  const r = await d.docker(['rm', '-f', id]);
+  assert.deepEqual([r.code, r.stderr], [0, ''], r.stderr);
+  assert.equal(r.stdout.trim(), id);
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404);
+});
