@@ -170,6 +170,7 @@ export class Lifecycle {
         ExitCode: st.exitCode, OOMKilled: st.oomKilled, Error: error,
         FinishedAt: st.finishedAt.toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
       };
+      c.Network = undefined; // released below (networkDown); not in the saved exit record
       // The exit record is written while the runtime's leftovers go. --rm writes none:
       // the record still says running, so after a crash reconcile finds the exit (or
       // the container gone) and, AutoRemove being set, removes it all the same.
