@@ -14,6 +14,7 @@ import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { invalidArgument, notFound } from '../common/errors.js';
 import { contextPath } from './context.js';
+import { goPathPattern } from '../common/glob.js';
 
 export interface CopyItem {
   /** Absolute path in the context dir (no symlink on the way). */
@@ -62,26 +63,9 @@ export async function resolveInScope(root: string, rel: string): Promise<string>
 
 /** Go's filepath.Match on a whole relative path: `*` and `?` stop at `/`. */
 export function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) throw invalidArgument(`syntax error in pattern ${pattern}`);
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith('!') || cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
+  const re = goPathPattern(pattern);
+  if (!re) throw invalidArgument(`syntax error in pattern ${pattern}`);
+  return re;
 }
 
 async function walk(root: string, rel: string, out: string[]): Promise<void> {
