@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHarness, request, type Harness } from './testing/harness.js';
-import { checkShape, CREATE_BODY, normalizeStrSlices } from './wire/create-body.js';
+import { checkShape, CREATE_BODY, dropUnknownFields, normalizeStrSlices } from './wire/create-body.js';
 
 const BAD_BODIES: Array<[Record<string, unknown>, RegExp]> = [
   [{ Image: 'busybox', Env: 5 }, /field Env of type \[\]string/],
@@ -46,6 +46,21 @@ describe('create body types', () => {
       },
       NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['a'] } } }, SomethingNew: [1],
     }, CREATE_BODY);
+  });
+
+  it('unknown Config/HostConfig/NetworkingConfig keys are dropped; case-folded keys find their field, as in Go', () => {
+    const b: Record<string, unknown> = {
+      Image: 'busybox', Junk: { a: 1 }, hostname: 'h', Labels: { a: 'b' },
+      HostConfig: { Memory: 5, memory: 7, Junk: 'x', Privileged: true, DeviceRequests: [{ Driver: 'nvidia' }], Mounts: [{ Type: 'bind', Extra: 1 }] },
+      NetworkingConfig: { EndpointsConfig: { n: { Aliases: ['a'], NewField: 1 } }, Junk: 1 },
+    };
+    dropUnknownFields(b);
+    assert.deepEqual(b, {
+      Image: 'busybox', Hostname: 'h', Labels: { a: 'b' },
+      // A later key wins over an earlier one for the same field (Go's decoder).
+      HostConfig: { Memory: 7, Privileged: true, DeviceRequests: [{ Driver: 'nvidia' }], Mounts: [{ Type: 'bind', Extra: 1 }] },
+      NetworkingConfig: { EndpointsConfig: { n: { Aliases: ['a'], NewField: 1 } } },
+    });
   });
 
   it('a bare-string Cmd/Entrypoint/Healthcheck.Test becomes a one-element list', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFilters, parseTime, qBool, qTail, qLimit } from './query.js';
+import { decodeFilters, parseTimeNs, qBool, qTail, qLimit } from './query.js';
 import { formatLogTimestamp, streamContentType } from './frames.js';
 import { humanDuration, statusText } from './wire/status.js';
 import { resolvePath } from './server.js';
@@ -25,11 +25,17 @@ describe('query decoding', () => {
     assert.equal(qLimit(new URLSearchParams('limit=3')), 3);
   });
   it('times: seconds.nanos and RFC 3339', () => {
-    assert.equal(parseTime('946684800.000000000'), 946684800);
-    assert.equal(parseTime('946684800.5'), 946684800.5);
-    assert.equal(parseTime('0'), undefined);
-    assert.equal(parseTime('2000-01-01T00:00:00Z'), 946684800);
-    assert.throws(() => parseTime('yesterday'), /failed to parse/);
+    assert.equal(parseTimeNs('946684800.000000000'), 946684800_000000000n);
+    assert.equal(parseTimeNs('946684800.5'), 946684800_500000000n);
+    assert.equal(parseTimeNs('946684800'), 946684800_000000000n);
+    // Every digit kept: a double would round these to ~256 ns.
+    assert.equal(parseTimeNs('1700000000.123456789'), 1700000000_123456789n);
+    assert.equal(parseTimeNs('2023-11-14T22:13:20.123456789Z'), 1700000000_123456789n);
+    assert.equal(parseTimeNs('2023-11-14T23:13:20.000000001+01:00'), 1700000000_000000001n);
+    assert.equal(parseTimeNs('0'), undefined);
+    assert.equal(parseTimeNs('0.000000000'), undefined);
+    assert.equal(parseTimeNs('2000-01-01T00:00:00Z'), 946684800_000000000n);
+    assert.throws(() => parseTimeNs('yesterday'), /failed to parse/);
   });
   it('version prefixes', () => {
     assert.deepEqual({ ...resolvePath('/v1.41/containers/json?all=1'), query: undefined }, { version: '1.41', path: '/containers/json', query: undefined });

@@ -3,6 +3,7 @@
  * differently (1/0, True/False, true/false, empty), so decoding lives here once.
  */
 import { invalidArgument } from '../common/errors.js';
+import { parseRFC3339Nano } from '../containers/index.js';
 
 /** docker's BoolValue: absent, "", 0, no, false, none are false; anything else is true. */
 export function qBool(q: URLSearchParams, key: string, dflt = false): boolean {
@@ -42,25 +43,27 @@ export function qTail(q: URLSearchParams): number | undefined {
 }
 
 /**
- * A point in time as unix seconds (fractional): `946684800.000000000`, `946684800`,
- * or RFC 3339. 0 and absent mean "not set".
+ * A point in time as unix nanoseconds (BigInt: a double cannot hold them exactly, and a
+ * stamp copied from `logs -t` or `events` must select the line or event stamped at that
+ * very instant). Forms: unix seconds with an optional fraction of up to 9 digits, as the
+ * docker CLI sends them (`946684800.000000000`), or RFC 3339 with any fraction.
+ * 0 and absent mean "not set".
  */
-export function parseTime(v: string | null | undefined, key = 'time'): number | undefined {
+export function parseTimeNs(v: string | null | undefined, key = 'time'): bigint | undefined {
   if (v === null || v === undefined || v === '') return undefined;
-  if (/^-?\d+(\.\d+)?$/.test(v)) {
-    const n = Number(v);
-    return n === 0 ? undefined : n;
+  const m = /^(-?)(\d+)(?:\.(\d{0,9})\d*)?$/.exec(v);
+  if (m) {
+    const ns = BigInt(m[2]!) * 1_000_000_000n + BigInt((m[3] ?? '').padEnd(9, '0'));
+    if (ns === 0n) return undefined;
+    return m[1] === '-' ? -ns : ns;
   }
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw invalidArgument(`failed to parse value as time or duration: ${JSON.stringify(v)} (${key})`);
-  // Keep sub-millisecond digits Date.parse drops.
-  const frac = /\.(\d{4,9})/.exec(v);
-  const extra = frac ? Number('0.000' + (frac[1] ?? '').slice(3)) : 0;
-  return ms / 1000 + extra;
+  const ns = parseRFC3339Nano(v);
+  if (ns === undefined) throw invalidArgument(`failed to parse value as time or duration: ${JSON.stringify(v)} (${key})`);
+  return ns;
 }
 
-export function qTime(q: URLSearchParams, key: string): number | undefined {
-  return parseTime(q.get(key), key);
+export function qTime(q: URLSearchParams, key: string): bigint | undefined {
+  return parseTimeNs(q.get(key), key);
 }
 
 /**

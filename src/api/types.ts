@@ -137,6 +137,9 @@ export interface ContainerInspect {
   ExecIDs: string[] | null;
   HostConfig: HostConfig & Record<string, unknown>;
   GraphDriver: { Name: string; Data: Record<string, string> | null };
+  /** Only with `?size=1`. */
+  SizeRw?: number;
+  SizeRootFs?: number;
   Mounts: WireMountPoint[];
   Config: ContainerConfig & Record<string, unknown>;
   NetworkSettings: WireNetworkSettings;

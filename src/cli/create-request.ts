@@ -7,6 +7,7 @@ import type { CreateContainerRequest, HostConfig } from './wire.js';
 import { FlagError, CliError } from './errors.js';
 import { applyResourceFlags, healthcheckFromFlags, type ResourceFlags } from './commands/update-flags.js';
 import type { RunFlags } from './run-flags.js';
+import { parseSecurityOpts } from './security-opts.js';
 import { parseBytes, parseCpus, parseDevice, parseEnv, parseIntFlag, parseMount, parsePublish, parseRestart, parseUlimit, parseVolume, readKVFile } from './flag-values.js';
 
 function kvMap(list: string[]): Record<string, string> {
@@ -91,7 +92,12 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.ulimit?.length) hc.Ulimits = f.ulimit.map(parseUlimit);
   if (f.capAdd?.length) hc.CapAdd = f.capAdd;
   if (f.capDrop?.length) hc.CapDrop = f.capDrop;
-  if (f.securityOpt?.length) hc.SecurityOpt = f.securityOpt;
+  if (f.securityOpt?.length) {
+    const sec = parseSecurityOpts(f.securityOpt);
+    if (sec.securityOpt.length) hc.SecurityOpt = sec.securityOpt;
+    if (sec.maskedPaths) hc.MaskedPaths = sec.maskedPaths;
+    if (sec.readonlyPaths) hc.ReadonlyPaths = sec.readonlyPaths;
+  }
   if (f.privileged) hc.Privileged = true;
   if (f.readOnly) hc.ReadonlyRootfs = true;
   if (f.init) hc.Init = true;

@@ -58,13 +58,13 @@ test('run -d prints the full id; start failure maps to 127', async () => {
   assert.match(r.out, /^[0-9a-f]{64}\n$/);
   const bad = await berth(['run', 'busybox', '/nonexistent']);
   assert.equal(bad.code, 127);
-  assert.match(bad.err, /^Error response from daemon: failed to create task: exec: "\/nonexistent"/);
+  assert.match(bad.err, /^berth: Error response from daemon: failed to create task: exec: "\/nonexistent".*\n\nRun 'berth run --help' for more information\n$/);
 });
 
 test('run: missing image → pull attempt, its error reported, exit 125', async () => {
   const r = await berth(['run', 'missing']);
   assert.equal(r.code, 125);
-  assert.equal(r.err, "Unable to find image 'missing:latest' locally\nError response from daemon: pull access denied for missing\n");
+  assert.equal(r.err, "Unable to find image 'missing:latest' locally\nberth: Error response from daemon: pull access denied for missing\n\nRun 'berth run --help' for more information\n");
 });
 
 test('ps -a table and -q; inspect --format; errors', async () => {

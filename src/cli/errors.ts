@@ -23,3 +23,12 @@ export class ExitStatus extends Error {
     super(`exit ${exitCode}`);
   }
 }
+
+/**
+ * docker run/create's shape for an error before the container runs (a bad option value,
+ * a failed create or start): `docker: <err>`, a blank line, then the help hint naming
+ * `run` or `create` (cli/command/container/run.go withHelp). Exit 125 unless given.
+ */
+export function withHelp(message: string, command: 'run' | 'create', exitCode = 125): CliError {
+  return new CliError(`berth: ${message}\n\nRun 'berth ${command} --help' for more information`, exitCode);
+}

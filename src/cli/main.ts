@@ -20,8 +20,8 @@ function finish(code: number): never {
   process.exit(code);
 }
 
-/** "berth run" for errors' "See 'berth run --help'." line: the subcommand path in argv. */
-function commandPath(program: Command): string {
+/** The subcommand argv names ("berth run" for "See 'berth run --help'."), and its Command. */
+function commandOf(program: Command): { path: string; cmd: Command } {
   let cur = program;
   const path = ['berth'];
   for (const a of argv) {
@@ -32,7 +32,30 @@ function commandPath(program: Command): string {
     path.push(a);
     cur = sub;
   }
-  return path.join(' ');
+  return { path: path.join(' '), cmd: cur };
+}
+
+function commandPath(program: Command): string {
+  return commandOf(program).path;
+}
+
+/**
+ * docker's positional-argument errors (cli/required.go): which one follows from the
+ * arguments the command declares (none: NoArgs; a variadic one: RequiresMinArgs; all
+ * required: ExactArgs; some optional: RequiresMaxArgs or RequiresRangeArgs).
+ */
+function argCountMessage(path: string, cmd: Command): string {
+  const args = cmd.registeredArguments;
+  const min = args.filter((a) => a.required).length;
+  const max = args.some((a) => a.variadic) ? Infinity : args.length;
+  const n = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
+  const usage = `Usage:  ${path} ${cmd.usage().replace('[options]', '[OPTIONS]')}`.trimEnd();
+  const tail = (verb: 'Run' | 'See') => `\n\n${usage}\n\n${verb} '${path} --help' for more information`;
+  if (max === 0) return `berth: '${path}' accepts no arguments${tail('Run')}`;
+  if (max === Infinity) return `berth: '${path}' requires at least ${n(min)}${tail('See')}`;
+  if (min === max) return `berth: '${path}' requires ${n(min)}${tail('Run')}`;
+  if (min === 0) return `berth: '${path}' requires at most ${n(max)}${tail('Run')}`;
+  return `berth: '${path}' requires at least ${min} and at most ${n(max)}${tail('Run')}`;
 }
 
 function report(e: unknown, defaultCode: number, program: Command): never {
@@ -81,7 +104,7 @@ function commanderMessage(e: CommanderError, program: Command): { text: string; 
       if (path === 'berth' && e.code === 'commander.excessArguments' && word) {
         return { text: `berth: unknown command: berth ${word}\n\nRun 'berth --help' for more information`, code: 1 };
       }
-      return { text: `"${path}" requires ${e.code === 'commander.missingArgument' ? 'at least 1 argument' : 'fewer arguments'}.\n${see}`, code: 1 };
+      return { text: argCountMessage(path, commandOf(program).cmd), code: 1 };
     }
     case 'commander.unknownCommand': {
       const name = /'([^']+)'/.exec(m)?.[1] ?? '';

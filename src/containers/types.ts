@@ -79,9 +79,9 @@ export interface LogOptions {
   follow?: boolean;
   /** Number of last lines, or undefined for all. */
   tail?: number;
-  /** Unix seconds (fractional) */
-  since?: number;
-  until?: number;
+  /** Unix nanoseconds: lines stamped strictly before `since` are skipped, lines after `until` end the read. */
+  since?: bigint;
+  until?: bigint;
   timestamps?: boolean;
   stdout?: boolean;
   stderr?: boolean;

@@ -2,6 +2,18 @@ import { EventEmitter } from 'node:events';
 import type { EngineEvent } from './types.js';
 
 /**
+ * An event's time in unix nanoseconds as clients see it: timeNano is a double, and what
+ * goes out on the wire is its shortest decimal form (JSON.stringify), not its exact
+ * binary value. A client that copies that stamp back as `since` or `until` must select
+ * this very event, so compare against the decimal form.
+ */
+export function eventNanos(e: EngineEvent): bigint {
+  const t = Math.trunc(e.timeNano);
+  // String() is plain digits below 1e21 (year 2001 + 31,000 years in nanoseconds).
+  return Number.isFinite(t) && Math.abs(t) < 1e21 ? BigInt(String(t)) : 0n;
+}
+
+/**
  * The typed event bus every service publishes to. It keeps a bounded in-memory
  * journal so that `GET /events?since=` can replay the recent past (journal.ts keeps
  * the same window on disk across a berthd restart).
@@ -56,9 +68,12 @@ export class EventBus {
     if (last && BigInt(last.timeNano) > this.#lastNs) this.#lastNs = BigInt(last.timeNano);
   }
 
-  /** Events in the journal with sinceSec <= time <= untilSec (unix seconds, fractional), oldest first. */
-  replay(sinceSec: number, untilSec = Infinity): EngineEvent[] {
-    return this.#journal.filter((e) => e.timeNano / 1e9 >= sinceSec && e.timeNano / 1e9 <= untilSec);
+  /** Events in the journal with since <= timeNano <= until (unix nanoseconds), oldest first. */
+  replay(sinceNs: bigint, untilNs?: bigint): EngineEvent[] {
+    return this.#journal.filter((e) => {
+      const t = eventNanos(e);
+      return t >= sinceNs && (untilNs === undefined || t <= untilNs);
+    });
   }
 
   /** The whole in-memory window, oldest first. */

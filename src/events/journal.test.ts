@@ -9,11 +9,14 @@ import { EventJournal } from './journal.js';
 test('bus: times strictly increase, so replay order is publish order', () => {
   const bus = new EventBus(100);
   for (let i = 0; i < 50; i++) bus.publish('container', 'start', String(i));
-  const all = bus.replay(0);
+  const all = bus.replay(0n);
   assert.equal(all.length, 50);
   for (let i = 1; i < all.length; i++) assert.ok(all[i]!.timeNano > all[i - 1]!.timeNano);
-  const mid = all[20]!.timeNano / 1e9;
-  assert.ok(bus.replay(0, mid).every((e) => e.timeNano / 1e9 <= mid), 'until bounds the replay');
+  // The stamp a client reads (timeNano's decimal form) selects that very event, both ways.
+  const mid = BigInt(JSON.stringify(all[20]!.timeNano));
+  assert.deepEqual(bus.replay(0n, mid).map((e) => e.Actor.ID), Array.from({ length: 21 }, (_, i) => String(i)));
+  assert.deepEqual(bus.replay(mid).map((e) => e.Actor.ID), Array.from({ length: 30 }, (_, i) => String(20 + i)));
+  assert.deepEqual(bus.replay(mid, mid).map((e) => e.Actor.ID), ['20']);
 });
 
 test('journal: events survive a restart, bounded to the window, torn lines skipped', async () => {
@@ -30,7 +33,7 @@ test('journal: events survive a restart, bounded to the window, torn lines skipp
 
     const bus2 = new EventBus(10);
     const j2 = await EventJournal.open(path, bus2);
-    const back = bus2.replay(0);
+    const back = bus2.replay(0n);
     assert.deepEqual(back.map((e) => e.Actor.ID), Array.from({ length: 10 }, (_, i) => `c${25 + i}`));
     const ev = bus2.publish('container', 'start', 'new');
     assert.ok(ev.timeNano > back.at(-1)!.timeNano, 'new events come after the restored ones');

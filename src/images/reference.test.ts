@@ -25,6 +25,23 @@ test('references normalise like docker', () => {
   }
 });
 
+test('case errors carry the wording of docker and the normalised name', () => {
+  const why = (ref: string) => {
+    try {
+      parseReference(ref);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'parsed';
+  };
+  assert.equal(why('Bad'), 'invalid reference format: repository name (library/Bad) must be lowercase');
+  assert.equal(why('Bad:Tag'), 'invalid reference format: repository name (library/Bad) must be lowercase');
+  assert.equal(why('user/Bad'), 'invalid reference format: repository name (user/Bad) must be lowercase');
+  assert.equal(why('docker.io/Bad'), 'invalid reference format: repository name (library/Bad) must be lowercase');
+  assert.equal(why('ghcr.io/a/Bad:1'), 'invalid reference format: repository name (a/Bad) must be lowercase');
+  assert.equal(why('localhost:5000/x:Tag'), 'parsed', 'a tag may have capitals');
+});
+
 test('reference globs follow path.Match', () => {
   assert.ok(globMatch('busy*', 'busybox'));
   assert.ok(globMatch('busy*', 'busybox:latest'));

@@ -25,9 +25,31 @@ function bad(ref: string, why?: string): Error {
   return invalidArgument(why ? `invalid reference format: ${why}` : 'invalid reference format', undefined);
 }
 
+/**
+ * docker (ParseNormalizedNamed) checks case before the grammar, on the repository name as
+ * normalised: the registry split off, `library/` added on Docker Hub, the tag cut at the
+ * first ':'. So `Bad` is "repository name (library/Bad) must be lowercase".
+ */
+function caseError(ref: string): string | undefined {
+  const slash = ref.indexOf('/');
+  const first = slash === -1 ? '' : ref.slice(0, slash);
+  let domain = DEFAULT_DOMAIN;
+  let remainder = ref;
+  if (slash !== -1 && (/[.:]/.test(first) || first === 'localhost' || first !== first.toLowerCase())) {
+    domain = first === LEGACY_DOMAIN ? DEFAULT_DOMAIN : first;
+    remainder = ref.slice(slash + 1);
+  }
+  if (domain === DEFAULT_DOMAIN && !remainder.includes('/')) remainder = `library/${remainder}`;
+  const colon = remainder.indexOf(':');
+  const name = colon === -1 ? remainder : remainder.slice(0, colon);
+  return name !== name.toLowerCase() ? `repository name (${name}) must be lowercase` : undefined;
+}
+
 /** Parse and normalise; INVALID_ARGUMENT "invalid reference format" when malformed. */
 export function parseReference(ref: string): Reference {
   if (!ref || ref.length > 255 + 200) throw bad(ref);
+  const caseWhy = caseError(ref);
+  if (caseWhy) throw bad(ref, caseWhy);
   let rest = ref;
   let digest: string | undefined;
   const at = rest.indexOf('@');

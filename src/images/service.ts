@@ -4,7 +4,7 @@ import type { ContentStore, BlobInfo } from '../content/index.js';
 import type { LayerSnapshotter } from '../snapshots/index.js';
 import { applyLayer, decompress, type ApplyResult } from '../diff/index.js';
 import { MediaType, type Descriptor, type ImageConfigFile } from '../oci/image-spec.js';
-import { invalidArgument } from '../common/errors.js';
+import { BerthError, invalidArgument } from '../common/errors.js';
 import { KeyedMutex } from '../common/lock.js';
 import type { EventBus } from '../events/index.js';
 import type { ImageFilters, ImageRecord, ImageService, ImportOptions, PruneOptions, RemoveResult } from './types.js';
@@ -306,6 +306,13 @@ class LocalImages implements LocalImageService {
   async snapshotUsage(key: string): Promise<number> {
     const upper = await this.opts.snapshots.upperDir(key).catch(() => undefined);
     return upper ? blockUsage(dirname(upper)) : 0;
+  }
+
+  async upperSize(key: string): Promise<number> {
+    return this.opts.snapshots.usage(key).catch((err: unknown) => {
+      if (err instanceof BerthError && err.code === 'NOT_FOUND') return 0;
+      throw err;
+    });
   }
 
   async history(ref: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>> {

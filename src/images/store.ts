@@ -74,7 +74,10 @@ export class ImageRecords {
     let parsed;
     try {
       parsed = withDefaultTag(parseReference(ref));
-    } catch {
+    } catch (err) {
+      // dockerd (ParseAnyReference) answers a malformed name with its parse error (400),
+      // e.g. "repository name (library/Bad) must be lowercase", not "No such image".
+      if (!hex) throw err;
       parsed = undefined;
     }
     if (parsed) {

@@ -75,6 +75,11 @@ export interface ImageService {
   diskUsage?(): Promise<{ layersSize: number; images: Array<{ id: string; sharedSize: number }> }>;
   /** Allocated bytes of a container's writable snapshot (its SizeRw); 0 when it has none. */
   snapshotUsage?(key: string): Promise<number>;
+  /**
+   * Bytes of the files in a container's upper dir, counted as docker's SizeRw does
+   * (file sizes, each inode once, directories not counted); 0 when it has none.
+   */
+  upperSize?(key: string): Promise<number>;
   /** History entries newest first, docker's shape. */
   history(ref: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>>;
 }

@@ -16,13 +16,13 @@ const b = (...args: string[]) => d.berth(args);
 
 test('bin/berth: `run --env-file <missing>` is berth\'s error (125), not Node 20 taking the flag', { timeout: 20_000 }, async () => {
   const r = await run(join(REPO, 'bin/berth'), ['run', '--rm', '--env-file', '/nonexistent/env', 'busybox', 'true'], { BERTH_HOST: d.host });
-  assert.deepEqual([r.code, r.stderr], [125, 'open /nonexistent/env: no such file or directory\n']);
+  assert.deepEqual([r.code, r.stderr], [125, "berth: open /nonexistent/env: no such file or directory\n\nRun 'berth run --help' for more information\n"]);
 });
 
 test('a malformed image reference fails before create or pull, in docker\'s words', { timeout: 20_000 }, async () => {
   const before = (await b('ps', '-aq')).stdout;
   const r = await b('run', '--rm', 'Bad:Name', 'true');
-  assert.deepEqual([r.code, r.stderr], [125, 'invalid reference format: repository name (library/Bad) must be lowercase\n']);
+  assert.deepEqual([r.code, r.stderr], [125, "berth: invalid reference format: repository name (library/Bad) must be lowercase\n\nRun 'berth run --help' for more information\n"]);
   assert.equal((await b('ps', '-aq')).stdout, before, 'nothing created');
   const t = await b('tag', 'busybox', 'a:b:c');
   assert.deepEqual([t.code, t.stderr], [1, 'Error parsing reference: "a:b:c" is not a valid repository/tag: invalid reference format\n']);

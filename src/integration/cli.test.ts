@@ -21,10 +21,10 @@ after(async () => {
 });
 
 const b = (...args: string[]) => d.berth(args);
-/** One docker-style error line (plus docker's "See '…--help'." hint at most), never a stack. */
+/** One docker-style error line (plus docker's "See '…--help'." / "Run '… --help'" hint at most), never a stack. */
 function oneLiner(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at |TypeError|ReferenceError|node:internal/, `no stack trace: ${stderr}`);
-  const lines = stderr.trim().split('\n').filter((l) => !l.startsWith('See ') && !l.startsWith('Unable to find image'));
+  const lines = stderr.trim().split('\n').filter((l) => l !== '' && !l.startsWith('See ') && !/^Run '.* --help' for more information$/.test(l) && !l.startsWith('Unable to find image'));
   assert.equal(lines.length, 1, `one line: ${stderr}`);
 }
 
@@ -34,7 +34,7 @@ test('run exit codes: 0, the container\'s, 125 bad flag/daemon error, 126 not ex
   assert.equal((await b('run', '--rm', 'busybox', 'sh', '-c', 'exit 3')).code, 3);
   const nf = await b('run', '--rm', 'busybox', 'nosuchcmd');
   assert.equal(nf.code, 127, nf.stderr);
-  assert.match(nf.stderr, /^Error response from daemon: .*nosuchcmd.*executable file not found/);
+  assert.match(nf.stderr, /^berth: Error response from daemon: .*nosuchcmd.*executable file not found.*\n\nRun 'berth run --help' for more information\n$/);
   oneLiner(nf.stderr);
   const ne = await b('run', '--rm', 'busybox', '/etc/passwd');
   assert.equal(ne.code, 126, ne.stderr);
@@ -46,7 +46,7 @@ test('run exit codes: 0, the container\'s, 125 bad flag/daemon error, 126 not ex
   const img = await b('run', 'nosuchimage');
   assert.equal(img.code, 125);
   // No registry is reachable here: the pull fails with the daemon's reason, in one line.
-  assert.match(img.stderr, /^Unable to find image 'nosuchimage:latest' locally\nError response from daemon: .*(registry|pull)/);
+  assert.match(img.stderr, /^Unable to find image 'nosuchimage:latest' locally\nberth: Error response from daemon: .*(registry|pull)/);
   oneLiner(img.stderr);
   const flag = await b('run', '--no-such-flag', 'busybox');
   assert.equal(flag.code, 125);

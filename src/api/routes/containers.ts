@@ -8,7 +8,8 @@ import { checkFilterKeys, qBool, qFilters, qInt, qLimit, qStr } from '../query.j
 import { containerInspectWire, containerSummaryWire } from '../wire/container.js';
 import { compareVersions } from '../frames.js';
 import { summaryFilter } from './container-list-filters.js';
-import { checkShape, CREATE_BODY, normalizeStrSlices } from '../wire/create-body.js';
+import { containerSizes, withSizes } from './container-size.js';
+import { checkShape, CREATE_BODY, dropUnknownFields, normalizeStrSlices } from '../wire/create-body.js';
 
 const LIST_KEYS: readonly string[] = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'];
 const SERVED_KEYS: readonly (keyof ListFilters)[] = ['id', 'name', 'label', 'status', 'ancestor', 'exited', 'before', 'since', 'health'];
@@ -44,6 +45,7 @@ export function startErrorStatus(err: unknown): number | undefined {
 async function create(ctx: Ctx): Promise<void> {
   const body = await readJson<CreateContainerRequest | null>(ctx.req, null);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('config cannot be empty in order to create a container');
+  dropUnknownFields(body as Record<string, unknown>);
   checkShape(body, CREATE_BODY);
   normalizeStrSlices(body as Record<string, unknown>);
   // Healthcheck.StartInterval exists from API 1.44; dockerd ignores it from older clients.
@@ -67,12 +69,19 @@ async function list(ctx: Ctx): Promise<void> {
     rows = rows.filter(extra);
     if (limit !== undefined && limit > 0) rows = rows.slice(0, limit);
   }
+  if (qBool(q, 'size')) {
+    const sizes = await containerSizes(ctx.deps, rows.map((r) => ({ Id: r.Id, Image: r.ImageID })));
+    rows = rows.map((r) => withSizes(r, sizes.get(r.Id), 'Labels'));
+  }
   sendJson(ctx.res, 200, rows);
 }
 
 async function inspect(ctx: Ctx): Promise<void> {
   const c = await ctx.deps.containers.inspect(ctx.params.id!);
-  sendJson(ctx.res, 200, containerInspectWire(c));
+  const body = containerInspectWire(c);
+  if (!qBool(ctx.query, 'size')) return sendJson(ctx.res, 200, body);
+  const sizes = await containerSizes(ctx.deps, [c]);
+  sendJson(ctx.res, 200, withSizes(body, sizes.get(c.Id), 'Mounts'));
 }
 
 async function start(ctx: Ctx): Promise<void> {

@@ -3,6 +3,7 @@
  * or the client leaves. Headers go out at once (clients time out otherwise).
  */
 import type { EngineEvent } from '../../events/types.js';
+import { eventNanos } from '../../events/index.js';
 import type { Ctx, Router } from '../router.js';
 import { startStream } from '../http-util.js';
 import { checkFilterKeys, qFilters, qTime } from '../query.js';
@@ -51,7 +52,6 @@ async function events(ctx: Ctx): Promise<void> {
   const since = qTime(query, 'since');
   const until = qTime(query, 'until');
   const matches = eventMatcher(filters);
-  const nowSec = Date.now() / 1000;
 
   startStream(res, 200, 'application/json');
   let ended = false;
@@ -67,7 +67,7 @@ async function events(ctx: Ctx): Promise<void> {
   };
   const deliver = (ev: EngineEvent) => {
     if (ended) return;
-    if (until !== undefined && ev.timeNano / 1e9 > until) return finish();
+    if (until !== undefined && eventNanos(ev) > until) return finish();
     if (matches(ev)) res.write(JSON.stringify(ev) + '\n');
   };
   // Subscribe before replaying so nothing published in between is lost.
@@ -77,7 +77,7 @@ async function events(ctx: Ctx): Promise<void> {
   const replayed = new Set<EngineEvent>();
   // dockerd replays from the journal when either bound is set (until alone: all up to it).
   if (since !== undefined || until !== undefined) {
-    for (const ev of deps.events.replay(since ?? 0, until ?? Infinity)) {
+    for (const ev of deps.events.replay(since ?? 0n, until)) {
       replayed.add(ev);
       deliver(ev);
     }
@@ -87,8 +87,9 @@ async function events(ctx: Ctx): Promise<void> {
   pending.length = 0;
 
   if (until !== undefined) {
-    if (until <= nowSec) finish();
-    else timer = setTimeout(finish, Math.ceil((until - nowSec) * 1000));
+    const leftMs = Number(until / 1_000_000n) - Date.now();
+    if (leftMs < 0) finish();
+    else timer = setTimeout(finish, leftMs + 1);
   }
 }
 

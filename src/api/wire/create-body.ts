@@ -2,7 +2,8 @@
  * Type checks of POST /containers/create (and exec create) bodies, the check dockerd
  * gets for free from Go's JSON decoder: a field of the wrong JSON type is the
  * client's error (400, one line), never a TypeError deep in the engine (500) or a
- * value runc rejects at start. Unknown fields and nulls pass, as in Go.
+ * value runc rejects at start. Nulls pass, as in Go; unknown fields of Config and
+ * HostConfig are dropped (dropUnknownFields), as Go's decoder drops them.
  */
 import { invalidArgument } from '../../common/errors.js';
 
@@ -58,6 +59,7 @@ const HOST_CONFIG: Shape = {
     MemorySwappiness: 'int', OomKillDisable: 'bool', PidsLimit: 'int', Init: 'bool', CpuCount: 'int', CpuPercent: 'int',
     Ulimits: { arr: { obj: { Name: 'string', Soft: 'int', Hard: 'int' } } },
     Mounts: { arr: MOUNT }, MaskedPaths: 'strings', ReadonlyPaths: 'strings',
+    DeviceRequests: { arr: 'any' }, IOMaximumIOps: 'int', IOMaximumBandwidth: 'int',
   },
 };
 
@@ -144,4 +146,34 @@ export function normalizeStrSlices(body: Record<string, unknown>): void {
   for (const k of ['Cmd', 'Entrypoint', 'Shell']) if (typeof body[k] === 'string') body[k] = [body[k]];
   const hc = body['Healthcheck'];
   if (isObject(hc) && typeof hc['Test'] === 'string') hc['Test'] = [hc['Test']];
+}
+
+/**
+ * Go's decoder keeps only the struct's fields: a key matches its field exactly or,
+ * failing that, case-insensitively (`memory` sets Memory), a later key overriding an
+ * earlier one; anything else is dropped. Done on the body (Config), HostConfig and
+ * NetworkingConfig, so junk is neither stored nor echoed back by inspect. Nested
+ * objects (mounts, endpoints, health checks) are left as they are: their lists of
+ * fields grow with every API version and the engine reads only what it knows.
+ */
+export function dropUnknownFields(body: Record<string, unknown>): void {
+  pick(body, CREATE_BODY);
+  const top = CREATE_BODY as Obj;
+  for (const k of ['HostConfig', 'NetworkingConfig']) {
+    const v = body[k];
+    if (isObject(v)) pick(v, top.obj[k]!);
+  }
+}
+
+function pick(v: Record<string, unknown>, shape: Shape): void {
+  if (typeof shape !== 'object' || !('obj' in shape)) return;
+  const known = Object.keys(shape.obj);
+  const folded = new Map(known.map((k) => [k.toLowerCase(), k]));
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(v)) {
+    const field = Object.hasOwn(shape.obj, k) ? k : folded.get(k.toLowerCase());
+    if (field !== undefined) out[field] = val;
+  }
+  for (const k of Object.keys(v)) delete v[k];
+  Object.assign(v, out);
 }

@@ -14,7 +14,7 @@ interface ExecOpts {
 }
 
 async function exec(ctx: Ctx, container: string, cmd: string[], o: ExecOpts): Promise<void> {
-  if (!cmd.length) throw new CliError('"berth exec" requires at least 2 arguments.\nSee \'berth exec --help\'.', 1);
+  if (!cmd.length) throw new CliError("berth: 'berth exec' requires at least 2 arguments\n\nUsage:  berth exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\nSee 'berth exec --help' for more information", 1);
   const client = ctx.client();
   const detach = o.detach === true;
   const tty = o.tty === true;

@@ -2,12 +2,12 @@
  * run, create, start, attach: the commands that create containers and/or connect to their
  * stdio. The call order is docker's: create (pull on 404), attach, wait, start, resize.
  */
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
-import { ApiError } from '../client.js';
+import { ApiError, ConnectError } from '../client.js';
 import type { Hijacked } from '../client.js';
 import { type Act, type Ctx, enc, beginWait } from '../context.js';
-import { CliError, ExitStatus } from '../errors.js';
+import { CliError, ExitStatus, FlagError, withHelp } from '../errors.js';
 import { addContainerFlags, buildCreateRequest, type CreateCall, type RunFlags } from '../opts.js';
 import { pullImage, splitReference } from '../progress.js';
 import { referenceError } from './reference-check.js';
@@ -21,11 +21,37 @@ export function startErrorStatus(message: string): number {
   return 125;
 }
 
+/**
+ * docker run's toStatusError: a failed create, pull or start is printed with the help
+ * hint, its exit status read from the text (127 not found, 126 permission, else 125).
+ */
+function runError(e: unknown): unknown {
+  let message: string;
+  if (e instanceof ApiError) message = `Error response from daemon: ${e.message}`;
+  else if (e instanceof ConnectError || (e instanceof CliError && !(e instanceof FlagError))) message = e.message;
+  else return e;
+  return withHelp(message, 'run', startErrorStatus(message));
+}
+
+/** Option values docker checks in parse() (not flag syntax): printed with the help hint. */
+function parseError(e: unknown, command: 'run' | 'create'): unknown {
+  return e instanceof CliError && !(e instanceof FlagError) && e.exitCode === 125 ? withHelp(e.message, command) : e;
+}
+
+function buildRequest(command: 'run' | 'create', image: string, args: string[], f: RunFlags, detach: boolean): CreateCall {
+  const pull = f.pull ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(pull)) throw withHelp(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, command);
+  try {
+    return buildCreateRequest(image, args, f, process.env, detach);
+  } catch (e) {
+    throw parseError(e, command);
+  }
+}
+
 async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: string): Promise<string> {
   const bad = referenceError(image);
-  if (bad) throw new CliError(bad, 125);
+  if (bad) throw new CliError(bad, 1);
   const client = ctx.client();
-  if (!['always', 'missing', 'never'].includes(pull)) throw new CliError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`, 125);
   if (pull === 'always') await pullImage(client, image, ctx.err, call.platform);
   const create = () => client.json<CreateResponse>('POST', '/containers/create', {
     query: { name: call.name, platform: call.platform },
@@ -70,27 +96,32 @@ async function openAttach(ctx: Ctx, id: string, o: { stdin: boolean; stdout: boo
 
 /** docker refuses an existing --cidfile before creating anything (it may belong to a running container). */
 function checkCidFile(path: string | undefined): void {
-  if (path && existsSync(path)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${path}`, 125);
+  if (path && existsSync(path)) throw new CliError(`container ID file found, make sure the other container isn't running or delete ${path}`, 1);
 }
 
 async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags): Promise<void> {
   const detach = f.detach === true;
-  if (detach && f.attach?.length) throw new CliError('conflicting options: cannot specify both --attach and --detach', 125);
-  const call = buildCreateRequest(image, args, f, process.env, detach);
+  const call = buildRequest('run', image, args, f, detach);
+  // docker checks this after parsing, as a plain error (exit 1).
+  if (detach && f.attach?.length) throw new CliError('conflicting options: cannot specify both --attach and --detach', 1);
   const cfg = call.body;
   if (!detach && cfg.AttachStdin && cfg.Tty && !process.stdin.isTTY) throw new CliError('the input device is not a TTY', 1);
   // The pty is born at our terminal's size (as docker ≥ 1.42 sends), not resized after the shell drew its prompt.
   if (cfg.Tty && process.stdout.isTTY && process.stdout.rows && process.stdout.columns) cfg.HostConfig = { ...cfg.HostConfig, ConsoleSize: [process.stdout.rows, process.stdout.columns] };
-  checkCidFile(f.cidfile);
-  const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
+  let id: string;
+  try {
+    checkCidFile(f.cidfile);
+    id = await createContainer(ctx, call, f.pull ?? 'missing', image);
+  } catch (e) {
+    throw runError(e);
+  }
   if (f.cidfile) writeFileSync(f.cidfile, id, { flag: 'wx' });
   const client = ctx.client();
   if (detach) {
     try {
       await client.json('POST', `/containers/${enc(id)}/start`);
     } catch (e) {
-      if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`, startErrorStatus(e.message));
-      throw e;
+      throw runError(e);
     }
     ctx.out.write(id + '\n');
     return;
@@ -106,8 +137,7 @@ async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags
     } catch (e) {
       s.conn?.destroy();
       if (f.rm) await wait.result.catch(() => undefined);
-      if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`, startErrorStatus(e.message));
-      throw e;
+      throw runError(e);
     }
     const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(id)}/resize`) : () => {};
     const r = s.pumped ? await s.pumped : { detached: false };
@@ -193,22 +223,32 @@ async function attachContainer(ctx: Ctx, name: string, o: { stdin?: boolean; det
   }
 }
 
+/** docker lists flags by long name, in byte order (pflag's sort.Strings), not commander's short-first key. */
+const DOCKER_FLAG_ORDER = {
+  sortOptions: true,
+  compareOptions: (a: Option, b: Option): number => {
+    const key = (o: Option) => (o.long ?? o.short ?? '').replace(/^-+/, '');
+    return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+  },
+};
+
 /** Registers run/create/start/attach on `parent` (the root, or the `container` group). */
 export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
-  const run = parent.command('run').helpOption('--help', 'Print usage')
+  const run = parent.command('run').helpOption('--help', 'Print usage').configureHelp(DOCKER_FLAG_ORDER)
     .description('Create and run a new container from an image')
     .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()
     .action(act(125, (image: string, args: string[], f: RunFlags) => runContainer(ctx, image, args, f)));
 
-  const create = parent.command('create').helpOption('--help', 'Print usage')
+  const create = parent.command('create').helpOption('--help', 'Print usage').configureHelp(DOCKER_FLAG_ORDER)
     .description('Create a new container')
     .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()
-    .action(act(125, async (image: string, args: string[], f: RunFlags) => {
-      const call = buildCreateRequest(image, args, f, process.env, false);
+    // docker create prints a failed create as is (exit 1); bad option values with the hint (125).
+    .action(act(1, async (image: string, args: string[], f: RunFlags) => {
+      const call = buildRequest('create', image, args, f, false);
       checkCidFile(f.cidfile);
       const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
       if (f.cidfile) writeFileSync(f.cidfile, id, { flag: 'wx' });

@@ -101,15 +101,31 @@ test('since and until against RFC3339Nano stamps', async (t) => {
   for (let i = 0; i < 10; i++) c.read(i % 2 ? 'stderr' : 'stdout', `l${i}\n`);
   c.close();
   const names = (es: LogEntry[]) => es.map((e) => e.data.toString().trim());
-  const base = 1_000_000_000;
-  assert.deepEqual(names(await collect(log, { since: base + 7 })), ['l7', 'l8', 'l9']);
-  assert.deepEqual(names(await collect(log, { since: base + 6.5 })), ['l7', 'l8', 'l9']);
-  assert.deepEqual(names(await collect(log, { until: base + 2 })), ['l0', 'l1', 'l2']);
-  assert.deepEqual(names(await collect(log, { since: base + 3, until: base + 5.5 })), ['l3', 'l4', 'l5']);
-  assert.deepEqual(names(await collect(log, { since: base + 3, tail: 2 })), ['l8', 'l9']);
-  assert.deepEqual(names(await collect(log, { since: base + 8, tail: 5 })), ['l8', 'l9']);
-  assert.deepEqual(names(await collect(log, { since: base + 3, until: base + 6, tail: 2 })), ['l5', 'l6']);
-  assert.deepEqual(names(await collect(log, { since: base + 2, stdout: true, tail: 2 })), ['l6', 'l8']);
+  const base = 1_000_000_000n;
+  const S = 1_000_000_000n;
+  assert.deepEqual(names(await collect(log, { since: base * S + 7n * S })), ['l7', 'l8', 'l9']);
+  assert.deepEqual(names(await collect(log, { since: base * S + 6n * S + S / 2n })), ['l7', 'l8', 'l9']);
+  assert.deepEqual(names(await collect(log, { until: base * S + 2n * S })), ['l0', 'l1', 'l2']);
+  assert.deepEqual(names(await collect(log, { since: base * S + 3n * S, until: base * S + 5n * S + S / 2n })), ['l3', 'l4', 'l5']);
+  assert.deepEqual(names(await collect(log, { since: base * S + 3n * S, tail: 2 })), ['l8', 'l9']);
+  assert.deepEqual(names(await collect(log, { since: base * S + 8n * S, tail: 5 })), ['l8', 'l9']);
+  assert.deepEqual(names(await collect(log, { since: base * S + 3n * S, until: base * S + 6n * S, tail: 2 })), ['l5', 'l6']);
+  assert.deepEqual(names(await collect(log, { since: base * S + 2n * S, stdout: true, tail: 2 })), ['l6', 'l8']);
+});
+
+test('since and until at the exact nanosecond of a line keep that line', async (t) => {
+  const d = await tmp(t);
+  const log = join(d, 'n.log');
+  // Stamps 1 ns apart, far from a whole second: any rounding through a double loses them.
+  const c = new FakeConmon(log, 1_700_000_000_123_456_789n);
+  c.step = 1n;
+  for (let i = 0; i < 5; i++) c.read('stdout', `n${i}\n`);
+  c.close();
+  const names = (es: LogEntry[]) => es.map((e) => e.data.toString().trim());
+  const at = (i: number) => 1_700_000_000_123_456_789n + BigInt(i);
+  assert.deepEqual(names(await collect(log, { since: at(2) })), ['n2', 'n3', 'n4']);
+  assert.deepEqual(names(await collect(log, { until: at(2) })), ['n0', 'n1', 'n2']);
+  assert.deepEqual(names(await collect(log, { since: at(3), until: at(3) })), ['n3']);
 });
 
 test('a line that began before since is dropped whole, in tail mode too', async (t) => {
@@ -121,10 +137,11 @@ test('a line that began before since is dropped whole, in tail mode too', async 
   c.read('stdout', 'bbb\n');
   c.read('stdout', 'ccc\n');
   c.close();
-  const base = 1_000_000_000;
+  const base = 1_000_000_000n;
+  const S = 1_000_000_000n;
   for (const tail of [undefined, 10]) {
-    assert.deepEqual((await collect(log, { since: base + 1, tail })).map((e) => e.data.toString()), ['ccc\n'], `tail=${tail}`);
-    assert.deepEqual((await collect(log, { since: base, tail })).map((e) => e.data.toString()), ['aaabbb\n', 'ccc\n']);
+    assert.deepEqual((await collect(log, { since: base * S + 1n * S, tail })).map((e) => e.data.toString()), ['ccc\n'], `tail=${tail}`);
+    assert.deepEqual((await collect(log, { since: base * S, tail })).map((e) => e.data.toString()), ['aaabbb\n', 'ccc\n']);
   }
 });
 
@@ -184,7 +201,7 @@ test('follow with until ends when until passes', async (t) => {
   await writeFile(log, '');
   const t0 = Date.now();
   const es = [];
-  for await (const e of readLogs(log, { follow: true, until: (Date.now() + 200) / 1000 })) es.push(e);
+  for await (const e of readLogs(log, { follow: true, until: BigInt(Date.now() + 200) * 1_000_000n })) es.push(e);
   assert.equal(es.length, 0);
   assert.ok(Date.now() - t0 >= 150 && Date.now() - t0 < 1500);
 });

@@ -3,7 +3,6 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { isErrno } from '../../common/errors.js';
 import type { LogEntry, LogOptions } from '../types.js';
-import { secondsToNanos } from '../support/time.js';
 import { LineAssembler, LineSplitter, parseRecord } from './format.js';
 import { lastNewlineEnd, openLogFiles, readRange, type OpenLog } from './files.js';
 import { passesTime, tailEntries, type TailFilter } from './tail.js';
@@ -47,8 +46,8 @@ function makeFilter(opts: LogOptions): TailFilter {
   const err = both || !!opts.stderr;
   return {
     want: (s: Stream) => (s === 'stdout' ? out : err),
-    sinceNs: opts.since !== undefined && opts.since > 0 ? secondsToNanos(opts.since) : undefined,
-    untilNs: opts.until !== undefined && opts.until > 0 ? secondsToNanos(opts.until) : undefined,
+    sinceNs: opts.since !== undefined && opts.since > 0n ? opts.since : undefined,
+    untilNs: opts.until !== undefined && opts.until > 0n ? opts.until : undefined,
   };
 }
 

@@ -96,7 +96,8 @@ function parseSecurityOpt(opts: string[] | undefined): SecurityChoices {
       else if (value === 'false') out.noNewPrivileges = false;
       else throw new BerthError('INVALID_ARGUMENT', `invalid --security-opt no-new-privileges value: ${value}`);
     } else if (key === 'seccomp' && value !== undefined && value !== '') {
-      out.seccomp = value === 'unconfined' ? 'unconfined' : value;
+      // "builtin" names the default profile (docker's seccompProfileDefault).
+      out.seccomp = value === 'unconfined' ? 'unconfined' : value === 'builtin' ? 'default' : value;
     } else if (key === 'apparmor') {
       out.warnings.push(`security-opt apparmor=${value ?? ''} ignored: AppArmor is not used by berth`);
     } else if (key === 'label') {
