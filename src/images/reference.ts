@@ -1,4 +1,5 @@
 import { invalidArgument } from '../common/errors.js';
+import { goPathPattern } from '../common/glob.js';
 
 /**
  * Image references as docker's distribution/reference grammar has them:
@@ -126,29 +127,7 @@ export function sameReference(a: string, b: string): boolean {
   }
 }
 
-/**
- * path.Match as docker's reference filter uses it: "*" and "?" stop at "/",
- * "[...]" classes with "^"/"!" negation and ranges, "\" escapes.
- */
+/** path.Match as docker's reference filter uses it; a malformed pattern matches nothing (ErrBadPattern). */
 export function globMatch(pattern: string, name: string): boolean {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end === -1) return false; // docker: ErrBadPattern, i.e. no match
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith('^') || cls.startsWith('!')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(re + '$').test(name);
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return goPathPattern(pattern)?.test(name) ?? false;
 }
