@@ -177,7 +177,11 @@ export async function* readLogs(logPath: string, opts: LogOptions, signal?: Abor
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
-      if (st && (!cur || st.ino !== cur.ino)) {
+      // Only once the queue is drained: while files found by an earlier rotation wait
+      // in it, the file at logPath is one of them (or comes after the last of them,
+      // which is then found when that one is reached) — looking again would queue
+      // them twice and repeat their lines.
+      if (queue.length === 0 && st && (!cur || st.ino !== cur.ino)) {
         yield* drain();
         if (pastUntil || signal?.aborted) return;
         queue.push(...(await successors(logPath, cur)));
