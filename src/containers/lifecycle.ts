@@ -3,11 +3,9 @@
  * the container's lock and is persisted before it is announced.
  */
 import { mkdir } from 'node:fs/promises';
-import { channel } from 'node:diagnostics_channel';
 import { BerthError, conflict, errorMessage, isBerthError, notModified } from '../common/errors.js';
 import { sleep } from '../common/sleep.js';
 import { mountAll, unmountAll, isMountPoint } from '../mount/mount.js';
-import type { ExitStatus } from '../runtime/types.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { assertCanStart, assertRunning, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
@@ -15,34 +13,27 @@ import { prepareContainerSpec } from './spec.js';
 import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
 import { RestartSupervisor } from './restart.js';
-import { LogRotator, parseLogOpts } from './logs/index.js';
 import { networkUp, networkDown } from './network-hooks.js';
 import { addThrottleDevices } from '../cgroups/index.js';
-
-/**
- * Phase marks of the start and exit paths ({ id, phase }), for profilers (bench/profile):
- * free when nobody subscribes.
- */
-const phases = channel('berth:container:phase');
-const mark = (id: string, phase: string) => { if (phases.hasSubscribers) phases.publish({ id, phase }); };
+import { ExitPath } from './exit-path.js';
+import { mark } from './phases.js';
 
 export class Lifecycle {
   readonly m: ContainerManager;
   readonly attach: AttachHub;
   readonly restarts: RestartSupervisor;
-  /** Exit promises of running containers, for stop and for log followers. */
-  #exits = new Map<string, Promise<void>>();
-  #rotators = new Map<string, LogRotator>();
+  readonly exits: ExitPath;
 
   constructor(m: ContainerManager) {
     this.m = m;
     this.attach = new AttachHub(m);
     this.restarts = new RestartSupervisor((id) => this.#restartAfterExit(id));
+    this.exits = new ExitPath(m, (c) => this.#armRestart(c));
   }
 
   /** Resolves when the running container has exited and its exit is recorded. */
   exited(id: string): Promise<void> {
-    return this.#exits.get(id) ?? Promise.resolve();
+    return this.exits.exited(id);
   }
 
   async start(ref: string): Promise<void> {
@@ -86,7 +77,7 @@ export class Lifecycle {
         logPath: c.LogPath,
         // conmon's own cap, so a flood cannot outrun the rotator's once-a-second check
         // (a `yes` writes ~400 MB/s): at max-size conmon starts the file afresh.
-        logSizeMax: Math.max(0, this.#logLimits(c).maxSize),
+        logSizeMax: Math.max(0, this.exits.logLimits(c).maxSize),
         terminal: !!c.Config.Tty,
         stdin: !!c.Config.OpenStdin,
         // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
@@ -100,7 +91,7 @@ export class Lifecycle {
       mark(c.Id, 'started');
       // Watched before the running record is saved: a stop arriving meanwhile must find
       // the exit promise (the exit path waits for this lock, so it sees the saved state).
-      this.#watchExit(c.Id);
+      this.exits.watch(c.Id);
       c.State = {
         ...c.State,
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
@@ -123,73 +114,6 @@ export class Lifecycle {
       // dockerd answers a failed start with 400 and the runtime's text (the CLI reads it).
       throw new BerthError(/no such file|not found|permission denied|not a directory/i.test(msg) ? 'INVALID_ARGUMENT' : 'INTERNAL', msg, { cause: err });
     }
-  }
-
-  /** The container's max-size/max-file (validated at create; the daemon's defaults otherwise). */
-  #logLimits(c: ContainerRecord): { maxSize: number; maxFiles: number } {
-    const defaults = { maxSize: this.m.deps.logMaxSize, maxFiles: this.m.deps.logMaxFiles };
-    try {
-      return parseLogOpts(c.HostConfig.LogConfig?.Config, defaults);
-    } catch {
-      return defaults;
-    }
-  }
-
-  /** Rotate the container's log (docker json-file max-size/max-file semantics). */
-  #rotate(c: ContainerRecord): void {
-    this.#rotators.get(c.Id)?.stop();
-    const r = new LogRotator({ logPath: c.LogPath, ...this.#logLimits(c), reopen: () => this.m.deps.runtime.reopenLog(c.Id) });
-    r.start();
-    this.#rotators.set(c.Id, r);
-  }
-
-  #watchExit(id: string): void {
-    const c = this.m.store.tryGet(id);
-    if (c) this.#rotate(c);
-    const p = this.m.deps.runtime.waitExit(id).then(
-      (st) => this.#onExit(id, st),
-      (err) => this.#onExit(id, { exitCode: 255, oomKilled: false, finishedAt: new Date() }, errorMessage(err)),
-    );
-    this.#exits.set(id, p);
-  }
-
-  async #onExit(id: string, st: ExitStatus, error = ''): Promise<void> {
-    const c = this.m.store.tryGet(id);
-    this.#exits.delete(id);
-    this.#rotators.get(id)?.stop();
-    this.#rotators.delete(id);
-    if (!c) return;
-    await this.m.lock.run(id, async () => {
-      if (!c.State.Running && c.State.Status !== 'removing') return;
-      mark(id, 'exit seen');
-      const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing';
-      c.State = {
-        ...c.State,
-        Status: c.State.Status === 'removing' || autoRemove ? 'removing' : 'exited',
-        Running: false, Paused: false, Restarting: false, Pid: 0,
-        ExitCode: st.exitCode, OOMKilled: st.oomKilled, Error: error,
-        FinishedAt: st.finishedAt.toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
-      };
-      c.Network = undefined; // released below (networkDown); not in the saved exit record
-      // The exit record is written while the runtime's leftovers go. --rm writes none:
-      // the record still says running, so after a crash reconcile finds the exit (or
-      // the container gone) and, AutoRemove being set, removes it all the same.
-      const saved = autoRemove ? Promise.resolve() : this.m.store.save(c);
-      const released = (async () => {
-        await this.m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
-        mark(id, 'runtime deleted');
-        await unmountAll(this.m.rootfsDir(id)).catch(() => {});
-        await networkDown(this.m, c); // networking hook: veths, netns, leases, ports released
-        mark(id, 'unmounted, network down');
-      })();
-      await Promise.all([saved, released]);
-      if (st.oomKilled) this.m.publish(c, 'oom');
-      this.m.publish(c, 'die', { exitCode: String(st.exitCode) });
-      this.m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
-      if (autoRemove) await this.m.destroy(c, true).catch(() => {});
-    });
-    if (c.State.Status === 'removing' || c.HostConfig.AutoRemove) return;
-    await this.m.lock.run(id, () => this.#armRestart(c)).catch(() => {});
   }
 
   /**
@@ -378,11 +302,11 @@ export class Lifecycle {
       }
       const st = await runtime.state(c.Id).catch(() => undefined);
       if (st && (st.status === 'running' || st.status === 'paused')) {
-        this.#watchExit(c.Id);
+        this.exits.watch(c.Id);
         continue;
       }
       const exit = await runtime.exitStatus(c.Id).catch(() => undefined);
-      await this.#onExit(c.Id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() }, exit ? '' : 'container vanished while berthd was down');
+      await this.exits.record(c.Id, exit ?? { exitCode: 255, oomKilled: false, finishedAt: new Date() }, exit ? '' : 'container vanished while berthd was down');
     }
     // Networking hook: sandboxes of containers that are gone are reclaimed.
     await this.m.deps.network?.reconcile(new Set(this.m.store.all().filter((x) => x.State.Running).map((x) => x.Id))).catch(() => {});
@@ -393,7 +317,7 @@ export class Lifecycle {
       const p = c.HostConfig.RestartPolicy?.Name;
       if (c.State.Running) continue;
       if (p === 'always' || (p === 'unless-stopped' && !c.StoppedByUser)) {
-        // Re-checked under the lock: the restart timer armed by #onExit above may have won (issue 3).
+        // Re-checked under the lock: the restart timer armed by the exit path above may have won (issue 3).
         await this.m.lock.run(c.Id, async () => {
           if (c.State.Running) return;
           c.StoppedByUser = false;

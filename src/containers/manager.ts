@@ -4,7 +4,6 @@
  * this manager's store and per-container lock.
  */
 import { join } from 'node:path';
-import { channel } from 'node:diagnostics_channel';
 import { rm, mkdir } from 'node:fs/promises';
 import { resolveInRoot } from './support/in-root.js';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
@@ -24,10 +23,8 @@ import { assertNetworksExist, networkDown } from './network-hooks.js';
 import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
 import { resolveDevices } from './devices.js';
+import { mark } from './phases.js';
 
-/** The same phase marks as lifecycle.ts (bench/profile subscribes). */
-const phases = channel('berth:container:phase');
-const mark = (id: string, phase: string) => { if (phases.hasSubscribers) phases.publish({ id, phase }); };
 /** The journal of a create in progress: volumes made for it, for undo after a crash. */
 const CREATING = 'creating.json';
 

@@ -1,0 +1,101 @@
+/**
+ * The exit path of a running container: its log rotation while it runs, then, once
+ * conmon reports the exit, the exit record, the runtime's leftovers released, the
+ * events and waiters, and an --rm removal; the restart policy is the caller's
+ * (`afterExit`, under the container's lock).
+ */
+import { errorMessage } from '../common/errors.js';
+import { unmountAll } from '../mount/mount.js';
+import type { ExitStatus } from '../runtime/types.js';
+import type { ContainerManager } from './manager.js';
+import type { ContainerRecord } from './types.js';
+import { LogRotator, parseLogOpts } from './logs/index.js';
+import { networkDown } from './network-hooks.js';
+import { mark } from './phases.js';
+
+export class ExitPath {
+  readonly #m: ContainerManager;
+  readonly #afterExit: (c: ContainerRecord) => Promise<void>;
+  /** Exit promises of running containers, for stop and for log followers. */
+  #exits = new Map<string, Promise<void>>();
+  #rotators = new Map<string, LogRotator>();
+
+  constructor(m: ContainerManager, afterExit: (c: ContainerRecord) => Promise<void>) {
+    this.#m = m;
+    this.#afterExit = afterExit;
+  }
+
+  /** Resolves when the running container has exited and its exit is recorded. */
+  exited(id: string): Promise<void> {
+    return this.#exits.get(id) ?? Promise.resolve();
+  }
+
+  /** The container's max-size/max-file (validated at create; the daemon's defaults otherwise). */
+  logLimits(c: ContainerRecord): { maxSize: number; maxFiles: number } {
+    const defaults = { maxSize: this.#m.deps.logMaxSize, maxFiles: this.#m.deps.logMaxFiles };
+    try {
+      return parseLogOpts(c.HostConfig.LogConfig?.Config, defaults);
+    } catch {
+      return defaults;
+    }
+  }
+
+  /** Rotate the container's log (docker json-file max-size/max-file semantics). */
+  #rotate(c: ContainerRecord): void {
+    this.#rotators.get(c.Id)?.stop();
+    const r = new LogRotator({ logPath: c.LogPath, ...this.logLimits(c), reopen: () => this.#m.deps.runtime.reopenLog(c.Id) });
+    r.start();
+    this.#rotators.set(c.Id, r);
+  }
+
+  /** Follow a container that now runs: rotate its log, record its exit when it comes. */
+  watch(id: string): void {
+    const c = this.#m.store.tryGet(id);
+    if (c) this.#rotate(c);
+    const p = this.#m.deps.runtime.waitExit(id).then(
+      (st) => this.record(id, st),
+      (err) => this.record(id, { exitCode: 255, oomKilled: false, finishedAt: new Date() }, errorMessage(err)),
+    );
+    this.#exits.set(id, p);
+  }
+
+  /** Record an exit (also one found by reconcile after a berthd restart). */
+  async record(id: string, st: ExitStatus, error = ''): Promise<void> {
+    const c = this.#m.store.tryGet(id);
+    this.#exits.delete(id);
+    this.#rotators.get(id)?.stop();
+    this.#rotators.delete(id);
+    if (!c) return;
+    await this.#m.lock.run(id, async () => {
+      if (!c.State.Running && c.State.Status !== 'removing') return;
+      mark(id, 'exit seen');
+      const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing';
+      c.State = {
+        ...c.State,
+        Status: c.State.Status === 'removing' || autoRemove ? 'removing' : 'exited',
+        Running: false, Paused: false, Restarting: false, Pid: 0,
+        ExitCode: st.exitCode, OOMKilled: st.oomKilled, Error: error,
+        FinishedAt: st.finishedAt.toISOString().replace('Z', '000000Z').replace(/(\.\d{9})\d*Z$/, '$1Z'),
+      };
+      c.Network = undefined; // released below (networkDown); not in the saved exit record
+      // The exit record is written while the runtime's leftovers go. --rm writes none:
+      // the record still says running, so after a crash reconcile finds the exit (or
+      // the container gone) and, AutoRemove being set, removes it all the same.
+      const saved = autoRemove ? Promise.resolve() : this.#m.store.save(c);
+      const released = (async () => {
+        await this.#m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
+        mark(id, 'runtime deleted');
+        await unmountAll(this.#m.rootfsDir(id)).catch(() => {});
+        await networkDown(this.#m, c); // networking hook: veths, netns, leases, ports released
+        mark(id, 'unmounted, network down');
+      })();
+      await Promise.all([saved, released]);
+      if (st.oomKilled) this.#m.publish(c, 'oom');
+      this.#m.publish(c, 'die', { exitCode: String(st.exitCode) });
+      this.#m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
+      if (autoRemove) await this.#m.destroy(c, true).catch(() => {});
+    });
+    if (c.State.Status === 'removing' || c.HostConfig.AutoRemove) return;
+    await this.#m.lock.run(id, () => this.#afterExit(c)).catch(() => {});
+  }
+}
