@@ -24,8 +24,11 @@ function finish(code: number): never {
 function commandOf(program: Command): { path: string; cmd: Command } {
   let cur = program;
   const path = ['berth'];
-  for (const a of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
     if (a === '--') break;
+    // The root's -H/--host takes a value: skip it, or the socket path ends the walk.
+    if (a === '-H' || a === '--host') { i++; continue; }
     if (a.startsWith('-')) continue;
     const sub = cur.commands.find((c) => c.name() === a || c.aliases().includes(a));
     if (!sub) break;
@@ -44,13 +47,18 @@ function commandPath(program: Command): string {
  * arguments the command declares (none: NoArgs; a variadic one: RequiresMinArgs; all
  * required: ExactArgs; some optional: RequiresMaxArgs or RequiresRangeArgs).
  */
+/** docker 28's tail under a usage error: the command's usage line and where help is. */
+function usageTail(path: string, cmd: Command, verb: 'Run' | 'See' = 'Run'): string {
+  const usage = `Usage:  ${path} ${cmd.usage().replace('[options]', '[OPTIONS]')}`.trimEnd();
+  return `\n\n${usage}\n\n${verb} '${path} --help' for more information`;
+}
+
 function argCountMessage(path: string, cmd: Command): string {
   const args = cmd.registeredArguments;
   const min = args.filter((a) => a.required).length;
   const max = args.some((a) => a.variadic) ? Infinity : args.length;
   const n = (k: number) => `${k} argument${k === 1 ? '' : 's'}`;
-  const usage = `Usage:  ${path} ${cmd.usage().replace('[options]', '[OPTIONS]')}`.trimEnd();
-  const tail = (verb: 'Run' | 'See') => `\n\n${usage}\n\n${verb} '${path} --help' for more information`;
+  const tail = (verb: 'Run' | 'See') => usageTail(path, cmd, verb);
   if (max === 0) return `berth: '${path}' accepts no arguments${tail('Run')}`;
   if (max === Infinity) return `berth: '${path}' requires at least ${n(min)}${tail('See')}`;
   if (min === max) return `berth: '${path}' requires ${n(min)}${tail('Run')}`;
@@ -61,7 +69,8 @@ function argCountMessage(path: string, cmd: Command): string {
 function report(e: unknown, defaultCode: number, program: Command): never {
   if (e instanceof ExitStatus) finish(e.exitCode);
   if (e instanceof FlagError) {
-    process.stderr.write(`${e.message}\nSee '${commandPath(program)} --help'.\n`);
+    const { path, cmd } = commandOf(program);
+    process.stderr.write(`${e.message}${usageTail(path, cmd)}\n`);
     finish(e.exitCode);
   }
   if (e instanceof CliError) {
@@ -82,7 +91,8 @@ function report(e: unknown, defaultCode: number, program: Command): never {
 
 /** docker-style messages for commander's parse errors. */
 function commanderMessage(e: CommanderError, program: Command): { text: string; code: number } {
-  const see = `See '${commandPath(program)} --help'.`;
+  const { path: cmdPath, cmd } = commandOf(program);
+  const see = usageTail(cmdPath, cmd).slice(1);
   const m = e.message.replace(/^error: /, '');
   switch (e.code) {
     case 'commander.unknownOption': {
