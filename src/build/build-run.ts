@@ -4,10 +4,10 @@
  * Each step goes through the layer cache unless nocache: the key is the parent image
  * id plus the step as it will run (expanded arguments, build args, file hashes).
  */
-import { posix } from 'node:path';
+import { dirname, posix } from 'node:path';
 import { invalidArgument } from '../common/errors.js';
 import type { ImageRecord } from '../images/index.js';
-import type { Instruction } from './dockerfile-parse.js';
+import { parseDockerfile, type Instruction } from './dockerfile-parse.js';
 import type { Plan, Stage } from './stages.js';
 import { fromImage } from './stages.js';
 import { expandWord, splitWords, type Lookup } from './shell-words.js';
@@ -16,7 +16,8 @@ import { envMap, scratchState, stateId, stateOfImage, withLayer, withMeta, type 
 import { BuildCache } from './cache.js';
 import type { BuildImages } from './builder.js';
 import type { WorkContainers } from './work-container.js';
-import { packItems, parseCopy, planContextCopy, resolveOwner, retar } from './copy-step.js';
+import { packItems, parseCopy, planContextCopy, resolveOwner } from './copy-step.js';
+import { copyFromImage } from './copy-from.js';
 import { StepFailed, type BuildMessage, type BuildOptions } from './types.js';
 
 /** Usable in RUN without an ARG line, and never recorded in the image's history. */
@@ -62,6 +63,7 @@ export class BuildRun {
     for (const stage of plan.stages) {
       this.#out(`Step ${++this.#step}/${total} : ${stage.from.original}\n`);
       st = { image: await this.#from(stage, escape), args: new Map(), cmdSet: false };
+      await this.#triggers(st);
       this.#out(` ---> ${short(stateId(st.image))}\n`);
       for (const inst of body(stage)) {
         this.d.opts.signal?.throwIfAborted();
@@ -91,12 +93,30 @@ export class BuildRun {
     const named = this.d.plan.stages.find((s) => s.name === ref.toLowerCase() && s.index < stage.index);
     if (named) return structuredClone(this.#results.get(named.index)!);
     if (ref === 'scratch') return scratchState(process.arch === 'x64' ? 'amd64' : process.arch);
-    const img = await this.d.resolveImage(ref);
-    const s = stateOfImage(img);
-    if (s.config.config?.OnBuild?.length) {
-      this.#out(`[Warning] ${ref} has ONBUILD triggers; berth's builder does not run them\n`);
+    return stateOfImage(await this.d.resolveImage(ref));
+  }
+
+  /**
+   * The base's ONBUILD triggers run right after FROM, as docker's builder does: each
+   * one dispatched like a step of this Dockerfile (no "Step" line of its own), and the
+   * stage's config loses them, so they never reach a grandchild.
+   */
+  async #triggers(st: StageState): Promise<void> {
+    const triggers = st.image.config.config?.OnBuild ?? [];
+    if (triggers.length === 0) return;
+    const config = structuredClone(st.image.config);
+    config.config!.OnBuild = null;
+    st.image = { ...st.image, config };
+    this.#out(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+    for (const t of triggers) {
+      this.d.opts.signal?.throwIfAborted();
+      const parsed = typeof t === 'string' ? parseDockerfile(t).instructions : [];
+      if (parsed.length !== 1) throw invalidArgument(`the base image has an invalid ONBUILD trigger ${JSON.stringify(t)}: a trigger is one instruction`);
+      const inst = parsed[0]!;
+      if (inst.cmd === 'FROM' || inst.cmd === 'MAINTAINER') throw invalidArgument(`${inst.cmd} isn't allowed as an ONBUILD trigger (in the base image)`);
+      st.image = await this.#dispatch(inst, st);
+      await this.d.images.hold(st.image);
     }
-    return s;
   }
 
   #lookup(st: StageState): Lookup {
@@ -113,10 +133,9 @@ export class BuildRun {
       const name = i < 0 ? w : w.slice(0, i);
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw invalidArgument(`ARG: invalid name "${name}" (line ${inst.line})`);
       const given = this.d.opts.buildArgs[name];
-      if (given !== undefined && given !== null) {
-        this.#used.add(name);
-        return [name, given];
-      }
+      // Declared is consumed (docker): `--build-arg NAME` unset in the client's env comes as null.
+      if (given !== undefined) this.#used.add(name);
+      if (given !== undefined && given !== null) return [name, given];
       if (i >= 0) return [name, expandWord(w.slice(i + 1), lookup, this.d.escape)];
       return [name, fallback(name)];
     });
@@ -171,9 +190,23 @@ export class BuildRun {
     return { image, cmd, env: env ?? c.Env ?? [], workdir: c.WorkingDir, user: c.User, networkMode: o.networkMode, extraHosts: o.extraHosts, shmSize: o.shmSize };
   }
 
+  /**
+   * The image a work container is made from. A RUN gets the image's VOLUMEs as
+   * anonymous volumes (so its changes there are discarded, as docker's are; they go
+   * with the container); COPY/ADD/WORKDIR write to the image's own filesystem, so their
+   * containers are made from the same layers without VOLUMEs.
+   */
+  async #workImage(s: ImageState, run: boolean): Promise<string> {
+    if (run || !Object.keys(s.config.config?.Volumes ?? {}).length) return this.d.images.ensure(s);
+    const config = structuredClone(s.config);
+    delete config.config!.Volumes;
+    return this.d.images.ensure({ ...s, config });
+  }
+
   /** A container on the current state; removed unless the step failed and forcerm is off. */
   async #inContainer(st: StageState, cmd: string[], env: string[] | undefined, announce: boolean, work: (cid: string) => Promise<boolean>): Promise<ImageState | undefined> {
-    const imageId = await this.d.images.ensure(st.image);
+    // Only RUN announces its container.
+    const imageId = await this.#workImage(st.image, announce);
     const cid = await this.d.work.create(this.#runOptions(imageId, cmd, st, env));
     if (announce) this.#out(` ---> Running in ${short(cid)}\n`);
     let ok = false;
@@ -253,21 +286,31 @@ export class BuildRun {
     const a = parseCopy(inst, lookup, this.d.escape, st.image.config.config?.WorkingDir ?? '/');
     const isAdd = inst.cmd === 'ADD';
     if (a.from !== undefined) return this.#copyFrom(inst, st, a);
-    const plan = await planContextCopy(this.d.ctxDir, a, isAdd);
-    const createdBy = `/bin/sh -c #(nop) ${inst.cmd} ${plan.kind}:${plan.hash} in ${a.dest} `;
-    return this.#cached(st.image, [inst.cmd, plan.hash], async () => {
-      let next!: ImageState;
-      await this.#inContainer(st, ['/bin/sh'], undefined, false, async (cid) => {
-        const owner = await resolveOwner(this.d.work, cid, a.chown);
-        const destIsDir = a.dest.endsWith('/') || (await this.d.work.kind(cid, a.dest))?.kind === 'dir';
-        const placed = await plan.place(destIsDir);
-        const { dir } = await this.d.work.ensureDir(cid, placed.root);
-        await this.d.work.put(cid, dir, packItems(placed.items, owner, a.chmod));
-        next = await this.#commit(st, cid, createdBy);
-        return true;
-      });
-      return next;
+    const plan = await planContextCopy(this.d.ctxDir, a, isAdd, {
+      // Downloads sit next to the context, in berthd's private temp dir.
+      tmpRoot: dirname(this.d.ctxDir),
+      signal: this.d.opts.signal,
+      progress: (current, total) => this.d.emit({ status: 'Downloading', progressDetail: total > 0 ? { current, total } : { current } }),
     });
+    try {
+      if (a.sources.some((s) => /^https?:\/\//i.test(s))) this.#out('\n');
+      const createdBy = `/bin/sh -c #(nop) ${inst.cmd} ${plan.kind}:${plan.hash} in ${a.dest} `;
+      return await this.#cached(st.image, [inst.cmd, plan.hash], async () => {
+        let next!: ImageState;
+        await this.#inContainer(st, ['/bin/sh'], undefined, false, async (cid) => {
+          const owner = await resolveOwner(this.d.work, cid, a.chown);
+          const destIsDir = a.dest.endsWith('/') || (await this.d.work.kind(cid, a.dest))?.kind === 'dir';
+          const placed = await plan.place(destIsDir);
+          const { dir } = await this.d.work.ensureDir(cid, placed.root);
+          await this.d.work.put(cid, dir, packItems(placed.items, owner, a.chmod));
+          next = await this.#commit(st, cid, createdBy);
+          return true;
+        });
+        return next;
+      });
+    } finally {
+      await plan.cleanup();
+    }
   }
 
   async #copyFrom(inst: Instruction, st: StageState, a: ReturnType<typeof parseCopy>): Promise<ImageState> {
@@ -277,8 +320,7 @@ export class BuildRun {
     if (stage) source = this.#results.get(stage.index)!;
     else if (/^\d+$/.test(from)) throw invalidArgument(`COPY --from=${from}: no such build stage before this one`);
     else source = stateOfImage(await this.d.resolveImage(from));
-    const sourceId = await this.d.images.ensure(source);
-    if (a.sources.some((s) => /[*?[]/.test(s))) throw invalidArgument(`COPY --from=${from}: wildcards in sources from another image are not supported by berth's builder`);
+    const sourceId = await this.#workImage(source, false);
     const createdBy = `/bin/sh -c #(nop) COPY --from=${from} ${a.sources.join(' ')} in ${a.dest} `;
     return this.#cached(st.image, ['COPY-FROM', sourceId, JSON.stringify(a)], async () => {
       const src = await this.d.work.create({ image: sourceId, cmd: ['/bin/sh'], env: [] });
@@ -286,24 +328,7 @@ export class BuildRun {
       try {
         await this.#inContainer(st, ['/bin/sh'], undefined, false, async (cid) => {
           const owner = await resolveOwner(this.d.work, cid, a.chown);
-          const many = a.sources.length > 1;
-          const destKind = await this.d.work.kind(cid, a.dest);
-          const destIsDir = a.dest.endsWith('/') || destKind?.kind === 'dir';
-          if (many && !destIsDir) throw invalidArgument('When using COPY with more than one source file, the destination must be a directory and end with a /');
-          for (const s of a.sources) {
-            const path = posix.normalize('/' + s);
-            const srcKind = await this.d.work.kind(src, path);
-            if (!srcKind) throw invalidArgument(`COPY --from=${from}: ${path} not found in the source image`);
-            const top = path === '/' ? '.' : posix.basename(path);
-            const root = destIsDir || srcKind.kind === 'dir' ? a.dest : posix.dirname(a.dest);
-            const fileName = destIsDir ? posix.basename(path) : posix.basename(a.dest);
-            // The destination exists before the source tar starts flowing: the tar is
-            // streamed from a live copy helper and must be consumed as it comes.
-            const { dir } = await this.d.work.ensureDir(cid, root);
-            const got = await this.d.work.get(src, path);
-            await this.d.work.put(cid, dir, retar(got.tar, top, fileName, owner, a.chmod));
-            await got.done;
-          }
+          await copyFromImage({ work: this.d.work, src, cid, args: a, owner });
           next = await this.#commit(st, cid, createdBy);
           return true;
         });

@@ -82,7 +82,7 @@ export async function expandSources(root: string, sources: string[]): Promise<st
   const out: string[] = [];
   let all: string[] | undefined;
   for (const src of sources) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw invalidArgument(`ADD from a URL (${src}) is not supported by berth's builder; download it in a RUN step instead`);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(src)) throw invalidArgument(`${src}: only http and https URLs can be ADD sources (and none can be COPY's); download it in a RUN step instead`);
     const rel = contextPath(src);
     if (!GLOB.test(rel)) {
       const r = await resolveInScope(root, rel);

@@ -7,7 +7,7 @@
  * copied (then it must end with "/" or be one); a source directory's contents (not
  * the directory itself) land in it.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -15,6 +15,7 @@ import { invalidArgument } from '../common/errors.js';
 import type { Instruction } from './dockerfile-parse.js';
 import { expandWord, splitWords, type Lookup } from './shell-words.js';
 import { expandSources, hashItems, itemsOf, packItems, type CopyItem, type Owner } from './copy-source.js';
+import { download, isRemoteUrl, parseChecksum, type Download } from './remote-source.js';
 import type { WorkContainers } from './work-container.js';
 
 export interface CopyArgs {
@@ -23,6 +24,15 @@ export interface CopyArgs {
   chown?: string;
   chmod?: number;
   from?: string;
+  /** ADD --checksum of URL sources. */
+  checksum?: { algo: string; hex: string };
+}
+
+/** Where ADD puts its downloads, and how it reports progress. */
+export interface RemoteOptions {
+  tmpRoot: string;
+  signal?: AbortSignal;
+  progress?: (current: number, total: number) => void;
 }
 
 const GLOB = /[*?[]/;
@@ -31,8 +41,11 @@ export function parseCopy(inst: Instruction, lookup: Lookup, escape: string, wor
   const words = inst.json ? inst.json.map((w) => expandWord(w, lookup, escape)) : splitWords(inst.args, escape).map((w) => expandWord(w, lookup, escape));
   if (words.length < 2) throw invalidArgument(`${inst.cmd} requires at least two arguments, but only ${words.length} provided (line ${inst.line})`);
   for (const f of Object.keys(inst.flags)) {
-    if (!['chown', 'from', 'chmod'].includes(f) || (inst.cmd === 'ADD' && f === 'from')) throw invalidArgument(`unknown flag: --${f} (line ${inst.line})`);
+    if (!['chown', 'from', 'chmod', 'checksum'].includes(f) || (inst.cmd === 'ADD' && f === 'from') || (inst.cmd === 'COPY' && f === 'checksum')) throw invalidArgument(`unknown flag: --${f} (line ${inst.line})`);
   }
+  if (inst.cmd === 'COPY' && words.slice(0, -1).some(isRemoteUrl)) throw invalidArgument(`COPY: a source cannot be a URL; use ADD for downloads (line ${inst.line})`);
+  const checksum = parseChecksum(inst.flags.checksum !== undefined ? expandWord(inst.flags.checksum, lookup, escape) : undefined);
+  if (checksum && !words.slice(0, -1).every(isRemoteUrl)) throw invalidArgument(`ADD --checksum applies to http(s) sources only (line ${inst.line})`);
   let dest = words.at(-1)!;
   const trailing = dest.endsWith('/') || dest.endsWith('/.') || dest === '.';
   dest = posix.normalize(dest.startsWith('/') ? dest : posix.join(workdir || '/', dest));
@@ -48,32 +61,81 @@ export function parseCopy(inst: Instruction, lookup: Lookup, escape: string, wor
     chown: inst.flags.chown !== undefined ? expandWord(inst.flags.chown, lookup, escape) : undefined,
     chmod,
     from: inst.flags.from !== undefined ? expandWord(inst.flags.from, lookup, escape) : undefined,
+    checksum,
   };
 }
 
-/** Context sources, listed and hashed (the cache key) before anything is written. */
-export async function planContextCopy(ctxDir: string, a: CopyArgs, isAdd: boolean): Promise<{ hash: string; kind: string; place: (destIsDir: boolean) => Promise<{ root: string; items: CopyItem[] }> }> {
-  const paths = await expandSources(ctxDir, a.sources);
-  const many = paths.length > 1 || a.sources.some((s) => GLOB.test(s));
-  const perSource: Array<{ rel: string; isDir: boolean }> = [];
-  for (const p of paths) perSource.push({ rel: p, isDir: (await lstat(join(ctxDir, p))).isDirectory() });
-  const place = async (destIsDir: boolean) => {
-    if (many && !destIsDir) throw invalidArgument(`When using ${isAdd ? 'ADD' : 'COPY'} with more than one source file, the destination must be a directory and end with a /`);
-    const dir = destIsDir || perSource.every((s) => s.isDir) ? a.dest.replace(/\/+$/, '') || '/' : posix.dirname(a.dest);
-    const items: CopyItem[] = [];
-    for (const s of perSource) {
-      const base = posix.basename(s.rel) || 'root';
-      const fileName = destIsDir || s.isDir ? base : posix.basename(a.dest);
-      items.push(...(await itemsOf(ctxDir, s.rel, { fileName, dirPrefix: '' }, isAdd)));
-    }
-    return { root: dir, items };
+interface Source {
+  rel: string;
+  isDir: boolean;
+  /** An ADD download (rel is then its URL). */
+  remote?: Download;
+}
+
+export interface ContextCopyPlan {
+  hash: string;
+  kind: string;
+  place: (destIsDir: boolean) => Promise<{ root: string; items: CopyItem[] }>;
+  /** Drops the downloads. */
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * Context sources (and ADD's URLs, downloaded first: their digests are part of the
+ * cache key), listed and hashed before anything is written.
+ */
+export async function planContextCopy(ctxDir: string, a: CopyArgs, isAdd: boolean, remote?: RemoteOptions): Promise<ContextCopyPlan> {
+  const dirs: string[] = [];
+  const cleanup = async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true }).catch(() => {});
   };
-  // The hash covers every source as if copied into a directory: names are the sources'.
-  const all: CopyItem[] = [];
-  for (const s of perSource) all.push(...(await itemsOf(ctxDir, s.rel, { fileName: posix.basename(s.rel), dirPrefix: s.isDir ? s.rel : '' }, isAdd)));
-  const hash = await hashItems(all, JSON.stringify({ dest: a.dest, chown: a.chown, chmod: a.chmod, add: isAdd }));
-  const kind = perSource.length === 1 && !perSource[0]!.isDir ? 'file' : perSource.length === 1 ? 'dir' : 'multi';
-  return { hash, kind, place };
+  try {
+    const perSource: Source[] = [];
+    for (const src of a.sources) {
+      if (isAdd && isRemoteUrl(src)) {
+        if (!remote) throw invalidArgument(`ADD ${src}: downloads are not available here`);
+        const got = await download(src, remote.tmpRoot, { checksum: a.checksum, signal: remote.signal, progress: remote.progress });
+        dirs.push(got.dir);
+        perSource.push({ rel: src, isDir: false, remote: got.file });
+        continue;
+      }
+      for (const p of await expandSources(ctxDir, [src])) perSource.push({ rel: p, isDir: (await lstat(join(ctxDir, p))).isDirectory() });
+    }
+    const many = perSource.length > 1 || a.sources.some((s) => !isRemoteUrl(s) && GLOB.test(s));
+    const place = async (destIsDir: boolean) => {
+      if (many && !destIsDir) throw invalidArgument(`When using ${isAdd ? 'ADD' : 'COPY'} with more than one source file, the destination must be a directory and end with a /`);
+      const dir = destIsDir || perSource.every((s) => s.isDir) ? a.dest.replace(/\/+$/, '') || '/' : posix.dirname(a.dest);
+      const items: CopyItem[] = [];
+      for (const s of perSource) {
+        if (s.remote) {
+          if (destIsDir && !s.remote.fileName) throw invalidArgument(`ADD: cannot determine a file name from ${s.rel}; give a destination file name instead of a directory`);
+          items.push(remoteItem(s.remote, destIsDir ? s.remote.fileName : posix.basename(a.dest)));
+          continue;
+        }
+        const base = posix.basename(s.rel) || 'root';
+        const fileName = destIsDir || s.isDir ? base : posix.basename(a.dest);
+        items.push(...(await itemsOf(ctxDir, s.rel, { fileName, dirPrefix: '' }, isAdd)));
+      }
+      return { root: dir, items };
+    };
+    // The hash covers every source as if copied into a directory: names are the sources'.
+    const all: CopyItem[] = [];
+    for (const s of perSource) {
+      if (s.remote) all.push(remoteItem(s.remote, s.remote.fileName || '__unnamed__'));
+      else all.push(...(await itemsOf(ctxDir, s.rel, { fileName: posix.basename(s.rel), dirPrefix: s.isDir ? s.rel : '' }, isAdd)));
+    }
+    const hash = await hashItems(all, JSON.stringify({ dest: a.dest, chown: a.chown, chmod: a.chmod, add: isAdd }));
+    const kind = perSource.length === 1 && !perSource[0]!.isDir ? 'file' : perSource.length === 1 ? 'dir' : 'multi';
+    return { hash, kind, place, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** A download as docker places it: mode 0600, never unpacked. */
+function remoteItem(d: Download, name: string): CopyItem {
+  return { abs: d.abs, name, type: 'file', mode: 0o600, mtime: d.mtime, size: d.size };
 }
 
 /** --chown=user[:group]: numbers as is, names from the image's /etc/passwd and /etc/group. */

@@ -195,3 +195,134 @@ print(c.containers.run('py:built', remove=True).decode(), end='')
   assert.match(p.stdout, /Successfully tagged py:built/);
   assert.match(p.stdout, /v=42\n$/);
 });
+
+const volumeCount = async () => ok(await d.docker(['volume', 'ls', '-q'])).split('\n').filter(Boolean).length;
+
+test('VOLUME keeps COPY content and drops RUN changes (no volume left behind); ONBUILD triggers run once', { timeout: 60_000 }, async () => {
+  const root = await context('vol', {
+    Dockerfile: `FROM busybox
+RUN mkdir /data && echo before > /data/a
+VOLUME /data
+COPY f /data/f
+RUN echo run > /data/r && echo changed > /data/a && cat /data/f
+ONBUILD RUN echo trig > /trig
+ONBUILD COPY child.txt /child.txt
+`,
+    f: 'copied\n',
+    'child/Dockerfile': 'FROM vbase\nRUN cat /trig /child.txt\n',
+    'child/child.txt': 'from child context\n',
+    'grand/Dockerfile': 'FROM vchild\nRUN true\n',
+    'chain/Dockerfile': 'FROM busybox\nONBUILD ONBUILD RUN true\n',
+  });
+  const vols = await volumeCount();
+  const out = ok(await d.docker(['build', '-t', 'vbase', root]));
+  assert.match(out, /copied/); // the RUN saw the COPY's file in its volume
+  assert.equal(await volumeCount(), vols, 'a build container left an anonymous volume');
+  assert.equal(ok(await d.docker(['run', '--rm', 'vbase', 'sh', '-c', 'cat /data/a /data/f; test ! -e /data/r && echo no-r'])), 'before\ncopied\nno-r\n');
+  assert.equal(ok(await d.docker(['image', 'inspect', 'vbase', '--format', '{{len .Config.OnBuild}}'])).trim(), '2');
+
+  const child = ok(await d.docker(['build', '-t', 'vchild', join(root, 'child')]));
+  assert.match(child, /Step 1\/2 : FROM vbase\n# Executing 2 build triggers\n[\s\S]*---> Running in [\s\S]*Step 2\/2 : RUN cat/, child);
+  assert.match(child, /trig\nfrom child context\n/);
+  assert.equal(ok(await d.docker(['image', 'inspect', 'vchild', '--format', '{{json .Config.OnBuild}}'])).trim(), 'null');
+  const grand = ok(await d.docker(['build', '-t', 'vgrand', join(root, 'grand')]));
+  assert.doesNotMatch(grand, /build trigger/);
+  assert.equal(await volumeCount(), vols);
+
+  const chain = await d.docker(['build', join(root, 'chain')]);
+  assert.equal(chain.code, 1);
+  assert.match(chain.stderr, /Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed/);
+});
+
+test('ADD <url>: redirects followed, named from the URL, mode 0600, Last-Modified mtime, archives not unpacked, --checksum, cache by content', { timeout: 60_000 }, async () => {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  let hello = 'hello over http\n';
+  const archive = gzipSync(await tarOf([{ name: 'inside', body: 'x' }]));
+  const lastMod = 'Wed, 21 Oct 2015 07:28:00 GMT';
+  const server = createServer((req, res) => {
+    if (req.url === '/redirect') res.writeHead(302, { Location: '/files/hello.txt' }).end();
+    else if (req.url === '/files/hello.txt') res.writeHead(200, { 'Last-Modified': lastMod }).end(hello);
+    else if (req.url === '/files/data.tar.gz') res.writeHead(200).end(archive);
+    else if (req.url === '/files/') res.writeHead(200).end('an index\n');
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const sum = (s: string) => createHash('sha256').update(s).digest('hex');
+    const dockerfile = (checksum: string) => `FROM busybox
+ADD ${base}/redirect ${base}/files/data.tar.gz /dl/
+ADD --checksum=sha256:${checksum} ${base}/files/hello.txt /dl/checked.txt
+`;
+    const root = await context('url', { Dockerfile: dockerfile(sum(hello)) });
+    const first = ok(await d.docker(['build', '-t', 'urladd', root]));
+    assert.doesNotMatch(first, /Using cache/);
+    const stat = ok(await d.docker(['run', '--rm', 'urladd', 'stat', '-c', '%a %u %Y %s %n', '/dl/redirect', '/dl/data.tar.gz', '/dl/checked.txt']));
+    const epoch = Date.parse(lastMod) / 1000;
+    assert.equal(stat, `600 0 ${epoch} ${hello.length} /dl/redirect\n600 0 0 ${archive.length} /dl/data.tar.gz\n600 0 ${epoch} ${hello.length} /dl/checked.txt\n`);
+    // Same downloads: cache hits; a changed download misses.
+    assert.equal((ok(await d.docker(['build', root])).match(/Using cache/g) ?? []).length, 2);
+    hello = 'changed\n';
+    await writeFile(join(root, 'Dockerfile'), dockerfile(sum(hello)));
+    const changed = ok(await d.docker(['build', root]));
+    assert.equal((changed.match(/Using cache/g) ?? []).length, 0, changed);
+    await writeFile(join(root, 'Dockerfile'), dockerfile(sum('something else')));
+    const bad = await d.docker(['build', root]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, new RegExp(`has digest sha256:${sum(hello)}, not the expected sha256:${sum('something else')}`));
+    await writeFile(join(root, 'Dockerfile'), `FROM busybox\nADD ${base}/files/ /dl/\n`);
+    assert.match((await d.docker(['build', root])).stderr, /cannot determine a file name/);
+  } finally {
+    server.close();
+  }
+});
+
+test('q=1 sends headers at once and only the id; a failing quiet build reports its log', { timeout: 30_000 }, async () => {
+  const { request } = await import('node:http');
+  const post = (df: string) => tarOf([{ name: 'Dockerfile', body: df }]).then((body) => new Promise<{ headersAt: number; endAt: number; body: string }>((resolve, reject) => {
+    const t0 = Date.now();
+    const req = request({ socketPath: d.socket, method: 'POST', path: '/build?q=1&nocache=1', headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      const headersAt = Date.now() - t0;
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ headersAt, endAt: Date.now() - t0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  }));
+  const slow = await post('FROM busybox\nRUN echo noisy && sleep 2\n');
+  assert.ok(slow.endAt - slow.headersAt >= 1500, `headers at ${slow.headersAt} ms, end at ${slow.endAt} ms`);
+  assert.match(slow.body, /^\{"aux":\{"ID":"(sha256:[0-9a-f]{64})"\}\}\n\{"stream":"\1\\n"\}\n$/);
+  const failed = await post('FROM busybox\nRUN echo noisy && exit 4\n');
+  assert.match(failed.body, /noisy/);
+  assert.match(failed.body, /"errorDetail":\{"code":4,/);
+});
+
+test('COPY --from with globs (Go path.Match on the source image); --network none, --add-host, --build-arg from the client env', { timeout: 45_000 }, async () => {
+  const root = await context('globs', {
+    Dockerfile: `FROM busybox AS src
+RUN mkdir -p /out/sub && echo 1 > /out/a.txt && echo 2 > /out/b.txt && echo 3 > /out/c.log && echo 4 > /out/sub/d.txt && ln -s a.txt /out/link.txt
+FROM busybox
+COPY --from=src /out/*.txt /got/
+COPY --from=src /out/[bc].* /bc/
+COPY --from=0 /out/s?b /subdir/
+`,
+    'none/Dockerfile': 'FROM src\nCOPY --from=src /out/*.none /x/\n',
+    'net/Dockerfile': 'FROM busybox\nARG FROMENV\nARG UNSETARG=dflt\nRUN echo "env=$FROMENV unset=$UNSETARG ifs=$(grep -c : /proc/net/dev) host=$(grep myhost /etc/hosts)"\n',
+  });
+  ok(await d.docker(['build', '-t', 'globbed', root]));
+  assert.equal(ok(await d.docker(['run', '--rm', 'globbed', 'sh', '-c', 'ls /got /bc /subdir; cat /got/link.txt'])), '/bc:\nb.txt\nc.log\n\n/got:\na.txt\nb.txt\nlink.txt\n\n/subdir:\nd.txt\n1\n');
+  ok(await d.docker(['tag', 'globbed', 'src']));
+  const none = await d.docker(['build', join(root, 'none')]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no source files were specified/);
+
+  const { execFile } = await import('node:child_process');
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: d.host, FROMENV: 'fromclient' };
+  delete env.UNSETARG;
+  const args = ['build', '--no-cache', '--network', 'none', '--add-host', 'myhost:10.1.2.3', '--build-arg', 'FROMENV', '--build-arg', 'UNSETARG', join(root, 'net')];
+  const out = await new Promise<string>((resolve, reject) => execFile('docker', args, { env, timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr + stdout)) : resolve(stdout))));
+  assert.match(out, /env=fromclient unset=dflt ifs=1 host=10\.1\.2\.3\s+myhost/);
+  assert.doesNotMatch(out, /not consumed/);
+});

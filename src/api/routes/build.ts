@@ -11,6 +11,9 @@ import { messageOf, startStream } from '../http-util.js';
 import { qBool, qInt, qStr } from '../query.js';
 import { StepFailed, type BuildMessage } from '../../build/index.js';
 
+/** The tail of a quiet build's log kept for its failure report. */
+const QUIET_LOG_LIMIT = 1 << 20;
+
 function jsonParam<T>(q: URLSearchParams, key: string, fallback: T): T {
   const v = qStr(q, key);
   if (v === undefined) return fallback;
@@ -64,13 +67,25 @@ async function build(ctx: Ctx): Promise<void> {
     if (!res.writableFinished) ac.abort();
   });
   let started = false;
+  // q=1: the output is held back (as dockerd does) and sent only if the build fails, but the
+  // headers go at the first message (the context was read and the Dockerfile parsed),
+  // so a long quiet build is not mistaken for a hung daemon.
+  const held: string[] = [];
+  let heldBytes = 0;
   const emit = (m: BuildMessage, always = false) => {
-    if (quiet && 'stream' in m && !always) return;
     if (!started) {
       startStream(res, 200, 'application/json');
       started = true;
     }
-    if (!res.destroyed) res.write(JSON.stringify(m) + '\n');
+    const line = JSON.stringify(m) + '\n';
+    // The aux {"ID"} still goes: clients (berth's CLI, --iidfile) read the id from it.
+    if (quiet && !always && !('aux' in m)) {
+      heldBytes += line.length;
+      held.push(line);
+      while (heldBytes > QUIET_LOG_LIMIT && held.length > 1) heldBytes -= held.shift()!.length;
+      return;
+    }
+    if (!res.destroyed) res.write(line);
   };
   try {
     const id = await builder.build({
@@ -95,6 +110,7 @@ async function build(ctx: Ctx): Promise<void> {
     if (!started) throw err;
     const message = messageOf(err);
     const detail = err instanceof StepFailed ? { code: err.exitCode, message } : { message };
+    if (!res.destroyed && held.length) res.write(held.join(''));
     if (!res.destroyed) res.write(JSON.stringify({ errorDetail: detail, error: message }) + '\n');
   }
   if (!res.writableEnded) {
