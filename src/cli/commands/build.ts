@@ -92,10 +92,10 @@ function buildArgs(list: string[]): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const a of list) {
     const i = a.indexOf('=');
-    // docker: "--build-arg NAME" takes NAME from the environment, and is left out when unset there.
-    if (i < 0) {
-      if (process.env[a] !== undefined) out[a] = process.env[a]!;
-    } else out[a.slice(0, i)] = a.slice(i + 1);
+    // docker: "--build-arg NAME" takes NAME from the environment; unset there, it is
+    // sent as null (declared, no value: the ARG's default applies, no unused warning).
+    if (i < 0) out[a] = process.env[a] ?? null;
+    else out[a.slice(0, i)] = a.slice(i + 1);
   }
   return out;
 }
