@@ -106,6 +106,8 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch;
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
+  if (f.volumesFrom?.length) hc.VolumesFrom = f.volumesFrom;
+  if (f.deviceCgroupRule?.length) hc.DeviceCgroupRules = f.deviceCgroupRule;
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.pid) hc.PidMode = f.pid;
   if (f.uts) hc.UTSMode = f.uts;

@@ -19,6 +19,7 @@ export interface RunFlags {
   oomScoreAdj?: string; logDriver?: string; logOpt?: string[]; workDir?: string; cidfile?: string;
   // Networking (issue 5).
   networkAlias?: string[]; ip?: string; dnsSearch?: string[]; dnsOption?: string[];
+  volumesFrom?: string[]; deviceCgroupRule?: string[]; quiet?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -46,6 +47,7 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--env-file <file>', 'Read in a file of environment variables', collect)
     .option('--expose <port>', 'Expose a port or a range of ports', collect)
     .option('--group-add <group>', 'Add additional groups to join', collect)
+    .option('-q, --quiet', 'Suppress the pull output')
     .option('-h, --hostname <string>', 'Container host name')
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
@@ -81,11 +83,13 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--sysctl <map>', 'Sysctl options', collect)
     .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
     .option('--device <list>', 'Add a host device to the container', collect)
+    .option('--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list', collect)
     .option('-t, --tty', 'Allocate a pseudo-TTY')
     .option('--ulimit <ulimit>', 'Ulimit options', collect)
     .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])')
     .option('--userns <string>', 'User namespace to use')
     .option('--uts <string>', 'UTS namespace to use')
     .option('-v, --volume <list>', 'Bind mount a volume', collect)
+    .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect)
     .option('-w, --workdir <string>', 'Working directory inside the container');
 }

@@ -81,6 +81,9 @@ export class ContainerManager {
       mounts = await resolveMounts(merged.hostConfig, merged.config, this.deps.volumes, async (vol) => {
         journaled.push(vol);
         await writeJsonAtomic(join(dir, CREATING), { volumes: journaled }, 0o600);
+      }, (ref) => {
+        // 400, not 404: the docker CLI answers a 404 from create by pulling the image.
+        try { return this.store.resolve(ref).Mounts; } catch (e) { throw isBerthError(e, 'NOT_FOUND') ? invalidArgument(e.message) : e; }
       });
       const parent = image.chainIds.at(-1);
       await this.deps.snapshots.prepare(id, parent);

@@ -71,10 +71,13 @@ function parseTmpfsOptions(opts: string): string[] {
  * Resolve every mount. `createVolumes` makes the named/anonymous volumes exist;
  * on failure the caller removes the anonymous ones listed in `fresh`.
  */
-export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>): Promise<ResolvedMounts> {
+/** Another container's mounts, for --volumes-from (NOT_FOUND when there is no such container). */
+export type MountsOf = (ref: string) => InspectMount[];
+
+export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>, mountsOf?: MountsOf): Promise<ResolvedMounts> {
   const out: ResolvedMounts = { inspect: [], oci: [], fresh: [], populate: [] };
   try {
-    await collect(out, hc, cfg, volumes, journal);
+    await collect(out, hc, cfg, volumes, journal, mountsOf);
   } catch (err) {
     // Nothing half-created: volumes made for this container go again.
     for (const f of out.fresh) await volumes.remove(f.name, { force: true }, () => false).catch(() => {});
@@ -83,7 +86,7 @@ export async function resolveMounts(hc: HostConfig, cfg: ContainerConfig, volume
   return out;
 }
 
-async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>): Promise<void> {
+async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig, volumes: VolumeService, journal?: (name: string) => Promise<void>, mountsOf?: MountsOf): Promise<void> {
   const targets = new Set<string>();
   const claim = (target: string) => {
     const t = posix.normalize(target);
@@ -156,6 +159,29 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     const merged = [...base.filter((o) => !given.includes(o.replace(/^no/, ''))), ...given];
     if (!merged.some((o) => o.startsWith('mode='))) merged.push('mode=1777');
     out.oci.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: merged });
+  }
+
+  // --volumes-from c[:ro|rw]: c's volumes and binds at the same paths, with c's mode
+  // unless one is given; this container's own mounts win at a shared path (docker's order).
+  for (const spec of hc.VolumesFrom ?? []) {
+    if (typeof spec !== 'string' || !spec) throw invalidArgument(`invalid volumes-from specification: ${JSON.stringify(spec)}`);
+    const m = /^(.+?)(?::(ro|rw|z|Z|ro,z|rw,z|z,ro|z,rw))?$/.exec(spec)!;
+    const mode = m[2] ?? '';
+    if (!mountsOf) throw invalidArgument('--volumes-from is not available here');
+    for (const src of mountsOf(m[1]!)) {
+      if (src.Type !== 'volume' && src.Type !== 'bind') continue;
+      const target = posix.normalize(src.Destination);
+      if (targets.has(target)) continue;
+      claim(target);
+      const readonly = /ro/.test(mode) ? true : /rw/.test(mode) ? false : !src.RW;
+      if (src.Type === 'volume' && src.Name) {
+        await addVolume(src.Name, target, readonly, undefined, true);
+        continue;
+      }
+      const propagation = src.Propagation || 'rprivate';
+      out.inspect.push({ Type: 'bind', Source: src.Source, Destination: target, Mode: readonly ? 'ro' : '', RW: !readonly, Propagation: propagation });
+      out.oci.push({ destination: target, type: 'bind', source: src.Source, options: ['rbind', propagation, readonly ? 'ro' : 'rw'] });
+    }
   }
 
   // The image's VOLUMEs not covered by an explicit mount become anonymous volumes.

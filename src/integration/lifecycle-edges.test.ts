@@ -69,3 +69,30 @@ test('rm -f of a running --rm container succeeds (its own exit path removes it)'
   assert.equal(r.stdout.trim(), id);
   assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404);
 });
+
+test('--volumes-from shares volumes and binds (mode kept or overridden); -q hides the pull; --device-cgroup-rule reaches the container', { timeout: 30000 }, async () => {
+  const host = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/bvf-'));
+  try {
+    await import('node:fs/promises').then((fs) => fs.writeFile(`${host}/f`, 'fromhost\n'));
+    assert.equal((await d.berth(['create', '--name', 'vfdata', '-v', 'vfvol:/data', '-v', `${host}:/hd:ro`, 'busybox', 'true'])).code, 0);
+    const rw = await d.berth(['run', '--rm', '--volumes-from', 'vfdata', 'busybox', 'sh', '-c', 'echo hi > /data/x && cat /data/x /hd/f; touch /hd/y || echo hd-ro']);
+    assert.equal(rw.stdout, 'hi\nfromhost\nhd-ro\n', rw.stderr);
+    const ro = await d.docker(['run', '--rm', '--volumes-from', 'vfdata:ro', 'busybox', 'sh', '-c', 'cat /data/x; touch /data/z || echo data-ro']);
+    assert.equal(ro.stdout, 'hi\ndata-ro\n', ro.stderr);
+    // A missing source container: a 400 (the docker CLI would pull the image on a 404).
+    const missing = await d.docker(['run', '--rm', '--volumes-from', 'nosuchsource', 'busybox', 'true']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /No such container: nosuchsource/);
+    assert.doesNotMatch(missing.stderr, /Unable to find image/);
+    const quiet = await d.berth(['run', '-q', '--rm', 'nosuchimage:q1', 'true']);
+    assert.equal(quiet.code, 125);
+    assert.doesNotMatch(quiet.stderr, /Unable to find image/);
+    const cid = (await d.berth(['create', '--device-cgroup-rule', 'c 42:* rmw', 'busybox', 'true'])).stdout.trim();
+    assert.deepEqual(JSON.parse((await d.docker(['inspect', '-f', '{{json .HostConfig.DeviceCgroupRules}}', cid])).stdout), ['c 42:* rmw']);
+    assert.equal((await d.docker(['rm', cid])).code, 0);
+  } finally {
+    await d.docker(['rm', '-f', 'vfdata']);
+    await d.docker(['volume', 'rm', 'vfvol']);
+    await import('node:fs/promises').then((fs) => fs.rm(host, { recursive: true, force: true }));
+  }
+});

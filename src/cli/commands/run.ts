@@ -13,6 +13,7 @@ import { pullImage, splitReference } from '../progress.js';
 import { referenceError } from './reference-check.js';
 import { monitorTtySize, pumpStreams, setRawTerminal } from '../stdio.js';
 import type { ContainerInspect, CreateResponse } from '../wire.js';
+import { Writable } from 'node:stream';
 
 /** docker derives run's exit status from the text of a start failure. */
 export function startErrorStatus(message: string): number {
@@ -48,11 +49,13 @@ function buildRequest(command: 'run' | 'create', image: string, args: string[], 
   }
 }
 
-async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: string): Promise<string> {
+async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: string, quiet = false): Promise<string> {
+  // -q: docker's "suppress the pull output" (the not-found line and the progress).
+  const pullOut: NodeJS.WritableStream = quiet ? new Writable({ write: (_c, _e, cb) => cb() }) : ctx.err;
   const bad = referenceError(image);
   if (bad) throw new CliError(bad, 1);
   const client = ctx.client();
-  if (pull === 'always') await pullImage(client, image, ctx.err, call.platform);
+  if (pull === 'always') await pullImage(client, image, pullOut, call.platform);
   const create = () => client.json<CreateResponse>('POST', '/containers/create', {
     query: { name: call.name, platform: call.platform },
     body: call.body,
@@ -62,8 +65,8 @@ async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: 
     res = await create();
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404 || !/no such image/i.test(e.message) || pull !== 'missing') throw e;
-    ctx.err.write(`Unable to find image '${splitReference(image).display}' locally\n`);
-    await pullImage(client, image, ctx.err, call.platform);
+    pullOut.write(`Unable to find image '${splitReference(image).display}' locally\n`);
+    await pullImage(client, image, pullOut, call.platform);
     res = await create();
   }
   for (const w of res.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
@@ -111,7 +114,7 @@ async function runContainer(ctx: Ctx, image: string, args: string[], f: RunFlags
   let id: string;
   try {
     checkCidFile(f.cidfile);
-    id = await createContainer(ctx, call, f.pull ?? 'missing', image);
+    id = await createContainer(ctx, call, f.pull ?? 'missing', image, !!f.quiet);
   } catch (e) {
     throw runError(e);
   }
@@ -250,7 +253,7 @@ export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
     .action(act(1, async (image: string, args: string[], f: RunFlags) => {
       const call = buildRequest('create', image, args, f, false);
       checkCidFile(f.cidfile);
-      const id = await createContainer(ctx, call, f.pull ?? 'missing', image);
+      const id = await createContainer(ctx, call, f.pull ?? 'missing', image, !!f.quiet);
       if (f.cidfile) writeFileSync(f.cidfile, id, { flag: 'wx' });
       ctx.out.write(id + '\n');
     }));
