@@ -107,6 +107,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
   if (f.volumesFrom?.length) hc.VolumesFrom = f.volumesFrom;
+  if (f.runtime) hc.Runtime = f.runtime;
   if (f.deviceCgroupRule?.length) hc.DeviceCgroupRules = f.deviceCgroupRule;
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.pid) hc.PidMode = f.pid;

@@ -19,7 +19,7 @@ export interface RunFlags {
   oomScoreAdj?: string; logDriver?: string; logOpt?: string[]; workDir?: string; cidfile?: string;
   // Networking (issue 5).
   networkAlias?: string[]; ip?: string; dnsSearch?: string[]; dnsOption?: string[];
-  volumesFrom?: string[]; deviceCgroupRule?: string[]; quiet?: boolean;
+  volumesFrom?: string[]; deviceCgroupRule?: string[]; quiet?: boolean; runtime?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -91,5 +91,6 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--uts <string>', 'UTS namespace to use')
     .option('-v, --volume <list>', 'Bind mount a volume', collect)
     .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect)
+    .option('--runtime <string>', 'Runtime to use for this container')
     .option('-w, --workdir <string>', 'Working directory inside the container');
 }

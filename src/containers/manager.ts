@@ -65,6 +65,10 @@ export class ContainerManager {
     }
     const image = await this.deps.images.get(req.Image);
     const merged = mergeConfig(req, image.config);
+    // One OCI runtime per berthd (its --runtime): another name is refused, as dockerd
+    // refuses a runtime it has not configured.
+    const rt = merged.hostConfig.Runtime;
+    if (rt && rt !== this.deps.runtime.name) throw invalidArgument(`unknown or invalid runtime name: ${rt}`);
     await resolveDevices(merged.hostConfig.Devices);
     assertNetworksExist(this, { HostConfig: merged.hostConfig, NetworkingConfig: req.NetworkingConfig ?? {}, Config: merged.config }); // networking hook
     const id = newId();

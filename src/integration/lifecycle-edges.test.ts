@@ -70,7 +70,7 @@ test('rm -f of a running --rm container succeeds (its own exit path removes it)'
   assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404);
 });
 
-test('--volumes-from shares volumes and binds (mode kept or overridden); -q hides the pull; --device-cgroup-rule reaches the container', { timeout: 30000 }, async () => {
+test('--volumes-from shares volumes and binds (mode kept or overridden); -q hides the pull; --device-cgroup-rule reaches the container; --runtime checked', { timeout: 30000 }, async () => {
   const host = await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/bvf-'));
   try {
     await import('node:fs/promises').then((fs) => fs.writeFile(`${host}/f`, 'fromhost\n'));
@@ -90,6 +90,11 @@ test('--volumes-from shares volumes and binds (mode kept or overridden); -q hide
     const cid = (await d.berth(['create', '--device-cgroup-rule', 'c 42:* rmw', 'busybox', 'true'])).stdout.trim();
     assert.deepEqual(JSON.parse((await d.docker(['inspect', '-f', '{{json .HostConfig.DeviceCgroupRules}}', cid])).stdout), ['c 42:* rmw']);
     assert.equal((await d.docker(['rm', cid])).code, 0);
+    // --runtime: berthd's own is accepted, another refused in dockerd's words.
+    assert.equal((await d.berth(['run', '--rm', '--runtime', 'runc', 'busybox', 'true'])).code, 0);
+    const rt = await d.docker(['run', '--rm', '--runtime', 'kata', 'busybox', 'true']);
+    assert.equal(rt.code, 125);
+    assert.match(rt.stderr, /unknown or invalid runtime name: kata/);
   } finally {
     await d.docker(['rm', '-f', 'vfdata']);
     await d.docker(['volume', 'rm', 'vfvol']);

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, existsSync, accessSync, readFileSync, readdirSync, renameSync, rmSync, statSync, constants as fsc } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join, delimiter, isAbsolute } from 'node:path';
+import { basename, join, delimiter, isAbsolute } from 'node:path';
 import { BerthError, isErrno, errorMessage } from '../common/errors.js';
 import { writeFileAtomicSync } from '../common/fs.js';
 import { mountAll, unmountAll } from '../mount/mount.js';
@@ -56,7 +56,8 @@ export function specToJson(spec: Spec): string {
 }
 
 export class ConmonRuntime implements Runtime {
-  readonly name = 'runc';
+  /** The OCI runtime's name as clients give it (`--runtime`): its binary's base name. */
+  readonly name: string;
   readonly #layout: Layout;
   readonly #runc: Runc;
   readonly #conmonPath: string;
@@ -70,6 +71,7 @@ export class ConmonRuntime implements Runtime {
     this.#layout = new Layout(opts.execRoot);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#runc = new Runc(resolveBinary(opts.runtimePath ?? 'runc'), this.#layout.runcRoot, this.#timeoutMs);
+    this.name = basename(this.#runc.path);
     this.#conmonPath = resolveBinary(opts.conmonPath ?? 'conmon');
     this.#logLevel = opts.logLevel ?? 'info';
     for (const d of [this.#layout.runcRoot, this.#layout.bundles, this.#layout.exitDir, this.#layout.persistRoot]) {
