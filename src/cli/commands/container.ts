@@ -73,15 +73,18 @@ async function top(ctx: Ctx, name: string, psArgs: string[]): Promise<void> {
 export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
   const client = () => ctx.client();
 
-  parent.command('stop').description('Stop one or more running containers')
+  // stop and restart take the same flags and differ only in the endpoint.
+  const stopLike = (verb: 'stop' | 'restart', description: string) => parent.command(verb).description(description)
     .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>')
     .option('-s, --signal <string>', 'Signal to send to the container')
     .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
     .addOption(new Option('--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)').hideHelp())
     .action(act(1, (names: string[], o: { signal?: string; time?: string; timeout?: string }) => {
       const t = o.timeout !== undefined ? intOpt(o.timeout, '-t, --timeout') : intOpt(o.time, '--time');
-      return forEach(ctx, names, async (n) => { await client().json('POST', `/containers/${enc(n)}/stop`, { query: { t, signal: o.signal } }); return n; });
+      return forEach(ctx, names, async (n) => { await client().json('POST', `/containers/${enc(n)}/${verb}`, { query: { t, signal: o.signal } }); return n; });
     }));
+
+  stopLike('stop', 'Stop one or more running containers');
 
   parent.command('kill').description('Kill one or more running containers')
     .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>')
@@ -89,15 +92,7 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
     .action(act(1, (names: string[], o: { signal?: string }) =>
       forEach(ctx, names, async (n) => { await client().json('POST', `/containers/${enc(n)}/kill`, { query: { signal: o.signal } }); return n; })));
 
-  parent.command('restart').description('Restart one or more containers')
-    .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>')
-    .option('-s, --signal <string>', 'Signal to send to the container')
-    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
-    .addOption(new Option('--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)').hideHelp())
-    .action(act(1, (names: string[], o: { signal?: string; time?: string; timeout?: string }) => {
-      const t = o.timeout !== undefined ? intOpt(o.timeout, '-t, --timeout') : intOpt(o.time, '--time');
-      return forEach(ctx, names, async (n) => { await client().json('POST', `/containers/${enc(n)}/restart`, { query: { t, signal: o.signal } }); return n; });
-    }));
+  stopLike('restart', 'Restart one or more containers');
 
   const rm = parent.command('rm').description('Remove one or more containers')
     .usage('[OPTIONS] CONTAINER [CONTAINER...]').argument('<container...>')
