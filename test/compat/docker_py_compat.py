@@ -8,25 +8,15 @@ import json
 import os
 import tarfile
 import time
-import traceback
 
 import docker
+
+from steps import out, step
 from docker.errors import APIError, ImageNotFound, NotFound
 
-out = {}
 client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=60)
 api = client.api
 PREFIX = "pycompat"
-
-
-def step(name):
-    def wrap(fn):
-        try:
-            out[name] = fn()
-        except Exception as e:  # recorded, the test asserts on it
-            out[name] = {"error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc().splitlines()[-3:]}
-        return fn
-    return wrap
 
 
 def tar_of(files):

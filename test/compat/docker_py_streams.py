@@ -6,23 +6,13 @@ import io
 import json
 import os
 import tarfile
-import traceback
 
 import docker
 
-out = {}
+from steps import out, step
+
 client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=30)
 PREFIX = "pystreams"
-
-
-def step(name):
-    def wrap(fn):
-        try:
-            out[name] = fn()
-        except Exception as e:  # recorded, the test asserts on it
-            out[name] = {"error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc().splitlines()[-3:]}
-        return fn
-    return wrap
 
 
 @step("attach_replay")

@@ -1,0 +1,16 @@
+"""Shared by the docker-py compat scripts: each step runs on its own and records its
+result (or its error) in `out`, so one failure does not hide the next; the script
+prints `out` as one JSON object that the Node test asserts on."""
+import traceback
+
+out = {}
+
+
+def step(name):
+    def wrap(fn):
+        try:
+            out[name] = fn()
+        except Exception as e:  # recorded, the test asserts on it
+            out[name] = {"error": "%s: %s" % (type(e).__name__, e), "trace": traceback.format_exc().splitlines()[-3:]}
+        return fn
+    return wrap
