@@ -10,10 +10,14 @@ import { parseDetachKeys } from './support/detach-keys.js';
 import { readLogs } from './logs/index.js';
 
 const DEFAULT_DETACH = 'ctrl-p,ctrl-q';
+/** dockerd waits up to 2 s for its stream copiers when a container exits. */
+const FLUSH_MS = 2000;
 
 export class AttachHub {
   readonly #m: ContainerManager;
   #pending = new Map<string, Set<ClientSession>>();
+  /** Sessions joined to a running container's stdio, for flushed(). */
+  #live = new Map<string, Set<ClientSession>>();
 
   constructor(m: ContainerManager) {
     this.#m = m;
@@ -30,7 +34,10 @@ export class AttachHub {
       stdinOnce: !!c.Config.StdinOnce,
       detachKeys: keys,
       beforeEnd: () => this.#exitRecorded(c.Id),
-      onClose: () => this.#pending.get(c.Id)?.delete(session),
+      onClose: () => {
+        this.#pending.get(c.Id)?.delete(session);
+        this.#forget(c.Id, session);
+      },
     });
     if (opts.logs) {
       for await (const e of await readLogs(c.LogPath, { stdout: opts.stdout ?? true, stderr: opts.stderr ?? true })) {
@@ -44,7 +51,7 @@ export class AttachHub {
     this.#m.publish(c, 'attach');
     if (c.State.Running) {
       try {
-        session.connect(await this.#m.deps.runtime.attach(c.Id));
+        this.#join(c.Id, session, await this.#m.deps.runtime.attach(c.Id));
       } catch {
         session.end();
       }
@@ -86,11 +93,40 @@ export class AttachHub {
     for (const s of set) {
       if (s.closed) continue;
       try {
-        s.connect(await this.#m.deps.runtime.attach(c.Id));
+        this.#join(c.Id, s, await this.#m.deps.runtime.attach(c.Id));
       } catch {
         s.end();
       }
     }
+  }
+
+  #join(id: string, s: ClientSession, io: Parameters<ClientSession['connect']>[0]): void {
+    s.connect(io);
+    if (s.closed) return;
+    let set = this.#live.get(id);
+    if (!set) this.#live.set(id, (set = new Set()));
+    set.add(s);
+  }
+
+  #forget(id: string, s: ClientSession): void {
+    const set = this.#live.get(id);
+    if (set?.delete(s) && set.size === 0) this.#live.delete(id);
+  }
+
+  /**
+   * Resolves when every client attached to the container has been handed the output up
+   * to the runtime's EOF (conmon closes the attach sockets before it reports the exit),
+   * or after `ms`: a client that stopped reading does not hold the exit back longer.
+   */
+  async flushed(id: string, ms = FLUSH_MS): Promise<void> {
+    const set = this.#live.get(id);
+    if (!set?.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...set].map((s) => s.flushed())),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** The start failed: pending clients see their stream end. */

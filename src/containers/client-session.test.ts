@@ -90,3 +90,29 @@ test('stdin EOF without StdinOnce ends this client only (docker attach returns);
   g.out.end();
   assert.equal(await collect(once), 'stdout:late');
 });
+
+test('flushed: resolves only after the runtime EOF and once the writer took every chunk; a closed client counts as flushed', async () => {
+  const s = new ClientSession({ tty: true, stdin: false, stdout: true, stderr: true, stdinOnce: false, beforeEnd: () => new Promise(() => {}) });
+  await s.flushed(); // not connected: nothing to hand over
+  const f = fakeIo();
+  s.connect(f.io);
+  let done = false;
+  const p = s.flushed().then(() => (done = true));
+  f.out.push({ stream: 'stdout', data: Buffer.from('last words') });
+  f.out.end();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(done, false, 'nobody took the output yet');
+  const it = s.output[Symbol.asyncIterator]();
+  assert.equal(String((await it.next()).value?.data), 'last words');
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(done, false, 'the writer has the chunk but has not asked for more');
+  void it.next(); // the writer asks again: it wrote what it had (the stream itself ends only after beforeEnd)
+  await p;
+
+  const s2 = new ClientSession({ tty: true, stdin: false, stdout: true, stderr: true, stdinOnce: false });
+  const f2 = fakeIo();
+  s2.connect(f2.io);
+  f2.out.push({ stream: 'stdout', data: Buffer.from('unread') });
+  s2.close();
+  await s2.flushed();
+});

@@ -33,6 +33,9 @@ export class ClientSession implements StdioSession {
   #pendingStdin: Buffer[] = [];
   #stdinClosed = false;
   #closed = false;
+  /** Resolves when the runtime's output has ended (EOF) or this client left. */
+  #outputEnded: Promise<void>;
+  #markOutputEnded!: () => void;
   /** Its process waits for start() (exec): no output can precede the response head. */
   readonly gated: boolean;
 
@@ -40,6 +43,7 @@ export class ClientSession implements StdioSession {
     this.#opts = opts;
     this.tty = opts.tty;
     this.gated = !!opts.onStart;
+    this.#outputEnded = new Promise((resolve) => (this.#markOutputEnded = resolve));
     // Only a terminal's input is scanned for the detach keys (docker's copyEscapable): piped,
     // non-TTY stdin is data, and its 0x10 0x11 bytes must reach the process untouched.
     if (opts.tty && opts.detachKeys && opts.detachKeys.length && opts.stdin) this.#scanner = new DetachKeyScanner(opts.detachKeys);
@@ -80,6 +84,7 @@ export class ClientSession implements StdioSession {
     } catch {
       // A broken attach socket ends this client's stream; the process is unaffected.
     }
+    this.#markOutputEnded();
     if (this.#opts.beforeEnd) await this.#opts.beforeEnd().catch(() => {});
     this.#queue.end();
     this.#finish();
@@ -89,6 +94,17 @@ export class ClientSession implements StdioSession {
     if (chunk.stream === 'stdout' && !this.#opts.stdout) return;
     if (chunk.stream === 'stderr' && !this.#opts.stderr) return;
     this.#queue.push(chunk);
+  }
+
+  /**
+   * Resolves once every byte the runtime sent (up to its EOF) was taken by the client's
+   * writer: the exit path waits for this (bounded) before answering waiters, as dockerd
+   * waits for its stream copiers, so `wait` never overtakes the last output.
+   */
+  async flushed(): Promise<void> {
+    if (!this.#io) return;
+    await this.#outputEnded;
+    if (!this.#closed) await this.#queue.idle();
   }
 
   start(): void {
@@ -143,6 +159,7 @@ export class ClientSession implements StdioSession {
     this.start();
     this.#io?.close();
     this.#queue.end();
+    this.#markOutputEnded();
     this.#finish();
   }
 

@@ -16,13 +16,16 @@ import { mark } from './phases.js';
 export class ExitPath {
   readonly #m: ContainerManager;
   readonly #afterExit: (c: ContainerRecord) => Promise<void>;
+  readonly #flushed: (id: string) => Promise<void>;
   /** Exit promises of running containers, for stop and for log followers. */
   #exits = new Map<string, Promise<void>>();
   #rotators = new Map<string, LogRotator>();
 
-  constructor(m: ContainerManager, afterExit: (c: ContainerRecord) => Promise<void>) {
+  /** @param flushed resolves once attached clients have the output up to the exit (bounded) */
+  constructor(m: ContainerManager, afterExit: (c: ContainerRecord) => Promise<void>, flushed: (id: string) => Promise<void>) {
     this.#m = m;
     this.#afterExit = afterExit;
+    this.#flushed = flushed;
   }
 
   /** Resolves when the running container has exited and its exit is recorded. */
@@ -69,6 +72,10 @@ export class ExitPath {
     await this.#m.lock.run(id, async () => {
       if (!c.State.Running && c.State.Status !== 'removing') return;
       mark(id, 'exit seen');
+      // Attached clients get the last output before anyone can learn of the exit (a
+      // wait, an inspect): dockerd, too, waits for its stream copiers before it marks
+      // the container stopped. Usually at once: conmon closes the attach sockets first.
+      await this.#flushed(id);
       const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing';
       c.State = {
         ...c.State,

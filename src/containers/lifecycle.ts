@@ -28,7 +28,7 @@ export class Lifecycle {
     this.m = m;
     this.attach = new AttachHub(m);
     this.restarts = new RestartSupervisor((id) => this.#restartAfterExit(id));
-    this.exits = new ExitPath(m, (c) => this.#armRestart(c));
+    this.exits = new ExitPath(m, (c) => this.#armRestart(c), (id) => this.attach.flushed(id));
   }
 
   /** Resolves when the running container has exited and its exit is recorded. */

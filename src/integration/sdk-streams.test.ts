@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import tar from 'tar-stream';
 import { TestDaemon, REPO, run } from '../testing/daemon.js';
 
@@ -127,5 +128,32 @@ test('a volume with driver_opts type=none,o=bind,device=DIR is that host directo
     assert.equal(await readFile(join(host, 'from-host'), 'utf8'), 'h\n');
   } finally {
     await rm(host, { recursive: true, force: true });
+  }
+});
+
+test('attach, start, wait: the last output of a quick container reaches the attached client before the wait answers (dockerode run)', { timeout: 60000 }, async () => {
+  // dockerode's docker.run attaches, starts, then waits with condition not-running: the
+  // exit must not be visible before the attached client has the output.
+  const post = (path: string, onData?: (s: string) => void) => new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path }, (res) => {
+      let b = '';
+      res.setEncoding('utf8');
+      res.on('data', (x: string) => { b += x; onData?.(b); });
+      res.on('end', () => resolve(b));
+      if (onData) resolve(''); // a stream: the caller goes on once the head is in
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  for (let i = 0; i < 25; i++) {
+    const cr = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['echo', 'from-run'], Tty: true, HostConfig: { AutoRemove: true } });
+    assert.equal(cr.status, 201, cr.body.toString());
+    const id = cr.json().Id as string;
+    let attached = '';
+    await post(`/containers/${id}/attach?stream=1&stdout=1&stderr=1`, (b) => (attached = b));
+    assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+    const waited = JSON.parse(await post(`/containers/${id}/wait?condition=not-running`));
+    assert.equal(waited.StatusCode, 0);
+    assert.equal(attached, 'from-run\r\n', `run ${i}: the wait answered before the attached client had the output`);
   }
 });
