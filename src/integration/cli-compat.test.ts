@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { REPO, TestDaemon, run } from '../testing/daemon.js';
 
 let d: TestDaemon;
@@ -77,5 +78,23 @@ test('piped stdin is data: ctrl-p ctrl-q bytes reach a non-TTY container (docker
   for (const cli of [(a: string[]) => d.berth(a, { input, timeout: 15_000 }), (a: string[]) => d.docker(a, { input, timeout: 15_000 })]) {
     const r = await cli(['run', '-i', '--rm', 'busybox', 'od', '-An', '-tx1']);
     assert.deepEqual([r.code, r.stdout.trim()], [0, '61 10 11 62 0a'], r.stderr);
+  }
+});
+
+test('a large piped stdin arrives whole in run -i and exec -i (docker and berth)', { timeout: 60_000 }, async () => {
+  // conmon reads one stdin packet into 32 KiB: longer packets lost their tail (5 MB in, ~3 MB out).
+  let input = '';
+  for (let i = 0; input.length < 3_000_000; i++) input += `line ${i} ${'x'.repeat(i % 97)}\n`;
+  const sum = createHash('md5').update(input).digest('hex');
+  for (const cli of [(a: string[]) => d.berth(a, { input, timeout: 25_000 }), (a: string[]) => d.docker(a, { input, timeout: 25_000 })]) {
+    const r = await cli(['run', '-i', '--rm', 'busybox', 'md5sum']);
+    assert.deepEqual([r.code, r.stdout.trim().split(/\s+/)[0]], [0, sum], r.stderr);
+  }
+  await b('run', '-d', '--name', 'cc-bigin', 'busybox', 'sleep', '60');
+  try {
+    const r = await d.docker(['exec', '-i', 'cc-bigin', 'md5sum'], { input, timeout: 25_000 });
+    assert.deepEqual([r.code, r.stdout.trim().split(/\s+/)[0]], [0, sum], r.stderr);
+  } finally {
+    await b('rm', '-f', 'cc-bigin');
   }
 });

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConmonRuntime, type ConmonRuntime } from './conmon-runtime.js';
+import { fdPoller } from './conmon/fd-poller.js';
 import { isMountPoint } from '../mount/mount.js';
 import {
   makeBusyboxRootfs, rootfsMounts, testSpec, collect, runToExit, removeCgroupParent, rmTree, CGROUP_PARENT,
@@ -31,6 +32,8 @@ before(async () => {
   execRoot = await mkdtemp('/tmp/brt-');
   rootfs = await makeBusyboxRootfs();
   rt = createConmonRuntime({ execRoot });
+  // The process's attach poller keeps its epoll and eventfd for life: count them in.
+  fdPoller();
   fdsBefore = openFds();
 });
 

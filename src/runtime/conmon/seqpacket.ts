@@ -1,22 +1,24 @@
 /**
  * conmon's attach socket is AF_UNIX SOCK_SEQPACKET, which Node's net module can't
- * open or wrap. This talks to it through libc via koffi: recv runs through koffi's
- * .async (one libuv pool thread per pending recv) so the event loop never blocks.
- *
- * Closing: an fd must not be closed while a recv on it is pending in a worker
- * thread (the number could be reused underneath it). close() shuts the socket down
- * to wake the recv, and the last in-flight call closes the fd.
+ * open or wrap. This talks to it through libc via koffi. Every call is non-blocking
+ * (MSG_DONTWAIT) on the event loop's thread; readiness comes from the process's one
+ * FdPoller, so a thousand quiet attach sessions cost no thread and no open call.
  */
 import { libc, errno, strerror, type LibcFunction } from '../../common/libc.js';
 import { BerthError } from '../../common/errors.js';
 import type { IoSession, StdioChunk } from '../types.js';
+import { fdPoller, EPOLLIN, EPOLLOUT, type PollOwner } from './fd-poller.js';
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
 const SHUT_WR = 1;
-const SHUT_RDWR = 2;
+const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
+const EAGAIN = 11;
+const EINTR = 4;
+/** conmon reads a stdin packet into a 32 KiB buffer (CONN_SOCK_BUF_SIZE): the rest of a longer one would be lost. */
+const STDIN_PACKET_MAX = 32768;
 /** One stream byte + conmon's STDIO_BUF_SIZE. */
 const PACKET_SIZE = 8193;
 /** Stop reading when the consumer is this many packets behind (back-pressure). */
@@ -38,12 +40,6 @@ function f(): Fns {
     };
   }
   return fns;
-}
-
-function callAsync(fn: LibcFunction, ...args: unknown[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    (fn as any).async(...args, (err: unknown, res: number | bigint) => (err ? reject(err) : resolve(Number(res))));
-  });
 }
 
 /** Connect to a SOCK_SEQPACKET unix socket; returns the fd. */
@@ -68,22 +64,30 @@ export function connectSeqpacket(path: string): number {
 }
 
 /** An IoSession over a connected conmon attach socket. */
-export class SeqpacketSession implements IoSession {
-  #fd: number;
-  #inflight = 0;
+export class SeqpacketSession implements IoSession, PollOwner {
+  readonly #fd: number;
+  readonly #token: number;
+  /** The fd is released (closed or at EOF): no more reads or writes. */
   #closed = false;
-  #fdClosed = false;
-  #reading = false;
   #eof = false;
+  /** The interest the poller is armed with (0 after it fired). */
+  #armed = 0;
   #queue: StdioChunk[] = [];
   #waiter: (() => void) | undefined;
-  #sendChain: Promise<void> = Promise.resolve();
+  /** stdin packets not yet taken by the socket (it was full). */
+  #out: Buffer[] = [];
+  #shutdownAfterWrites = false;
+  #flushWaiters: (() => void)[] = [];
+  readonly #buf = Buffer.alloc(PACKET_SIZE);
   readonly output: AsyncIterable<StdioChunk>;
 
   constructor(fd: number) {
     this.#fd = fd;
+    this.#token = fdPoller().add(fd, this);
     this.output = { [Symbol.asyncIterator]: () => this.#iterate() };
-    this.#pump();
+    // Output already waiting (a replay, a fast process) is read at once.
+    this.#read();
+    this.#rearm();
   }
 
   static connect(path: string): SeqpacketSession {
@@ -95,7 +99,7 @@ export class SeqpacketSession implements IoSession {
       for (;;) {
         const chunk = this.#queue.shift();
         if (chunk) {
-          if (this.#queue.length < HIGH_WATER / 2) this.#pump();
+          this.#rearm(); // room again after back-pressure
           yield chunk;
           continue;
         }
@@ -114,70 +118,90 @@ export class SeqpacketSession implements IoSession {
     w?.();
   }
 
-  #pump(): void {
-    if (this.#reading || this.#eof || this.#closed || this.#queue.length >= HIGH_WATER) return;
-    this.#reading = true;
-    this.#inflight++;
-    const buf = Buffer.alloc(PACKET_SIZE);
-    callAsync(f().recv, this.#fd, buf, PACKET_SIZE, 0).then(
-      (n) => this.#onRecv(buf, n),
-      () => this.#onRecv(buf, -1),
-    );
+  onReady(readable: boolean, writable: boolean): void {
+    this.#armed = 0;
+    if (readable) this.#read();
+    if (writable || this.#out.length) this.#send();
+    this.#rearm();
   }
 
-  #onRecv(buf: Buffer, n: number): void {
-    this.#reading = false;
-    this.#release();
-    if (n <= 0 || this.#closed) {
-      // 0 = conmon closed the socket (process exited); <0 = error or our shutdown.
-      this.#eof = true;
-      this.#markClosed();
-      this.#wake();
-      return;
+  /** Read what the socket holds, up to the back-pressure mark. */
+  #read(): void {
+    const { recv } = f();
+    let got = false;
+    while (!this.#closed && this.#queue.length < HIGH_WATER) {
+      const n = Number(recv(this.#fd, this.#buf, PACKET_SIZE, MSG_DONTWAIT));
+      if (n < 0) {
+        const e = errno();
+        if (e === EAGAIN) break;
+        if (e === EINTR) continue;
+      }
+      if (n <= 0) {
+        // 0: conmon closed the socket (the process ended); <0: the socket broke.
+        this.#eof = true;
+        this.#release();
+        got = true;
+        break;
+      }
+      const stream = this.#buf[0];
+      if (n > 1 && (stream === 2 || stream === 3)) {
+        this.#queue.push({ stream: stream === 3 ? 'stderr' : 'stdout', data: Buffer.from(this.#buf.subarray(1, n)) });
+        got = true;
+      }
     }
-    const stream = buf[0];
-    if (n > 1 && (stream === 2 || stream === 3)) {
-      this.#queue.push({ stream: stream === 3 ? 'stderr' : 'stdout', data: Buffer.from(buf.subarray(1, n)) });
-      this.#wake();
-    }
-    this.#pump();
+    if (got) this.#wake();
   }
 
-  #release(): void {
-    this.#inflight--;
-    if (this.#closed && this.#inflight === 0 && !this.#fdClosed) {
-      this.#fdClosed = true;
-      f().close(this.#fd);
+  /** Hand queued stdin packets to the socket until it is full. */
+  #send(): void {
+    const { send, shutdown } = f();
+    while (this.#out.length && !this.#closed) {
+      const b = this.#out[0]!;
+      const n = Number(send(this.#fd, b, b.length, MSG_DONTWAIT | MSG_NOSIGNAL));
+      if (n < 0) {
+        const e = errno();
+        if (e === EAGAIN) return; // re-armed for EPOLLOUT
+        if (e === EINTR) continue;
+        this.#out.length = 0; // peer gone: stdin is no longer wanted
+        break;
+      }
+      this.#out.shift();
     }
+    if (this.#out.length === 0) {
+      if (this.#shutdownAfterWrites && !this.#closed) {
+        this.#shutdownAfterWrites = false;
+        shutdown(this.#fd, SHUT_WR);
+      }
+      const ws = this.#flushWaiters;
+      this.#flushWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  #rearm(): void {
+    if (this.#closed) return;
+    let interest = 0;
+    if (!this.#eof && this.#queue.length < HIGH_WATER) interest |= EPOLLIN;
+    if (this.#out.length) interest |= EPOLLOUT;
+    if (interest === this.#armed || interest === 0) return;
+    this.#armed = interest;
+    fdPoller().arm(this.#token, interest);
   }
 
   write(data: Buffer): void {
     if (this.#closed || data.length === 0) return;
-    const copy = Buffer.from(data);
-    this.#sendChain = this.#sendChain.then(async () => {
-      let off = 0;
-      while (off < copy.length && !this.#closed) {
-        this.#inflight++;
-        let n: number;
-        try {
-          n = await callAsync(f().send, this.#fd, copy.subarray(off), copy.length - off, MSG_NOSIGNAL);
-        } catch {
-          n = -1;
-        } finally {
-          this.#release();
-        }
-        if (n <= 0) return; // peer gone: stdin is no longer wanted
-        off += n;
-      }
-    });
+    for (let off = 0; off < data.length; off += STDIN_PACKET_MAX) {
+      this.#out.push(Buffer.from(data.subarray(off, off + STDIN_PACKET_MAX)));
+    }
+    if (this.#out.length === 1 || !(this.#armed & EPOLLOUT)) this.#send();
+    this.#rearm();
   }
 
   closeStdin(): void {
     if (this.#closed) return;
     // After queued writes, so EOF never overtakes data.
-    this.#sendChain = this.#sendChain.then(() => {
-      if (!this.#closed) f().shutdown(this.#fd, SHUT_WR);
-    });
+    this.#shutdownAfterWrites = true;
+    if (this.#out.length === 0) this.#send();
   }
 
   /** Detach: drop unread output and release the socket. */
@@ -185,20 +209,25 @@ export class SeqpacketSession implements IoSession {
     if (this.#closed) return;
     this.#eof = true;
     this.#queue.length = 0;
-    f().shutdown(this.#fd, SHUT_RDWR); // wakes a pending recv (it returns 0)
-    this.#markClosed();
+    this.#release();
     this.#wake();
   }
 
-  /** No new calls start; the fd is closed now or by the last in-flight call. */
-  #markClosed(): void {
+  /** Stop watching and close the fd; queued output stays for the consumer. */
+  #release(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#inflight++;
-    this.#release();
+    this.#out.length = 0;
+    fdPoller().remove(this.#token);
+    f().close(this.#fd);
+    const ws = this.#flushWaiters;
+    this.#flushWaiters = [];
+    for (const w of ws) w();
   }
 
   /** Resolves when every queued write has been handed to the socket. */
   flush(): Promise<void> {
-    return this.#sendChain;
+    if (this.#out.length === 0 || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#flushWaiters.push(resolve));
   }
 }
