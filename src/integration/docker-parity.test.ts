@@ -49,10 +49,11 @@ test('logs --since/--until at the exact stamp of a line keep it; one nanosecond 
 
 test('GET /events since/until select the event stamped at that very nanosecond', { timeout: 20_000 }, async () => {
   const t0 = BigInt(Date.now() - 1000) * 1_000_000n;
-  for (const n of ['dp-ev1', 'dp-ev2', 'dp-ev3']) await b('create', '--name', n, 'busybox', 'true');
+  // Labelled: the window also holds the creates of the tests before this one.
+  for (const n of ['dp-ev1', 'dp-ev2', 'dp-ev3']) await b('create', '--name', n, '--label', 'dp-ev=1', 'busybox', 'true');
   const t1 = BigInt(Date.now() + 1000) * 1_000_000n;
   const events = async (since: bigint, until: bigint) => {
-    const filters = encodeURIComponent(JSON.stringify({ event: ['create'] }));
+    const filters = encodeURIComponent(JSON.stringify({ event: ['create'], label: ['dp-ev=1'] }));
     const text = (await d.api('GET', `/events?since=${unix(since)}&until=${unix(until)}&filters=${filters}`)).body.toString();
     // timeNano read as text: JSON.parse would round it to a double.
     return text.trim().split('\n').filter(Boolean).map((l) => ({ name: JSON.parse(l).Actor.Attributes.name as string, ns: BigInt(/"timeNano":(\d+)/.exec(l)![1]!) }));
