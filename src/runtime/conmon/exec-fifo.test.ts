@@ -6,8 +6,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createConmonRuntime, type ConmonRuntime } from '../conmon-runtime.js';
+import { startViaExecFifo } from './exec-fifo.js';
 import { makeBusyboxRootfs, rootfsMounts, testSpec, removeCgroupParent, rmTree } from '../test-support.js';
 
 const root = process.getuid?.() === 0;
@@ -72,4 +74,24 @@ test('the process runs: its exit code is recorded after a FIFO start', T, async 
   await rt.start(id);
   assert.equal((await rt.waitExit(id)).exitCode, 7);
   await rt.delete(id);
+});
+
+test('a quick process whose byte is still unread when the liveness poll finds it dead counts as started', { timeout: 10_000 }, async () => {
+  // The race a loaded berthd lost: init wrote its byte, exec'd, ended; the 100 ms poll ran
+  // before the loop read the FIFO and answered "already dead" for a container that ran.
+  const dir = await mkdtemp('/tmp/brf-race-');
+  const fifo = join(dir, 'exec.fifo');
+  try {
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `printf 0 > ${fifo}`], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 100)); // the writer now blocks in open(2)
+    // Go on from the loop's check phase, so that its next step is the timers, not the poll.
+    await new Promise((r) => setImmediate(r));
+    const started = startViaExecFifo(fifo, writer.pid!, 5_000);
+    const until = Date.now() + 250;
+    while (Date.now() < until) { /* a busy loop: the poll's timer comes due before the FIFO is read */ }
+    assert.equal(await started, true);
+  } finally {
+    await rmTree(dir);
+  }
 });

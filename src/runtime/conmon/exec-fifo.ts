@@ -12,7 +12,7 @@
  * no thread ever blocks on it; runc's own fallback, a liveness check of the init
  * process every 100 ms, covers an init that died before it could write.
  */
-import { openSync, closeSync, unlinkSync, readFileSync, constants as fsc } from 'node:fs';
+import { openSync, closeSync, unlinkSync, readFileSync, readSync, constants as fsc } from 'node:fs';
 import { Socket } from 'node:net';
 import { BerthError, isErrno } from '../../common/errors.js';
 
@@ -52,6 +52,13 @@ export async function startViaExecFifo(fifo: string, initPid: number, timeoutMs:
     closeSync(fd);
     throw new BerthError('INTERNAL', `start: cannot watch ${fifo}: ${(err as Error).message}`);
   }
+  const pendingByte = (): boolean => {
+    try {
+      return readSync(fd, Buffer.alloc(1), 0, 1, null) > 0;
+    } catch {
+      return false; // EAGAIN: nothing was written
+    }
+  };
   return new Promise<boolean>((resolve, reject) => {
     let got = 0;
     const deadline = Date.now() + timeoutMs;
@@ -64,7 +71,13 @@ export async function startViaExecFifo(fifo: string, initPid: number, timeoutMs:
     // An init that died before writing never closes a write end we saw: poll it, as runc does.
     const timer = setInterval(() => {
       if (got > 0) return;
-      if (initDead(initPid)) done(new BerthError('INTERNAL', 'container process is already dead'));
+      if (initDead(initPid)) {
+        // A quick process may have exec'd and ended already, its byte still unread: timers
+        // run before the loop polls the FIFO (a loaded berthd answered "already dead" for a
+        // container whose output had been printed). Look in the FIFO before concluding.
+        if (pendingByte()) done();
+        else done(new BerthError('INTERNAL', 'container process is already dead'));
+      }
       else if (Date.now() > deadline) done(new BerthError('UNAVAILABLE', `start: container init (pid ${initPid}) did not take the start signal within ${timeoutMs} ms`));
     }, POLL_MS);
     timer.unref();
