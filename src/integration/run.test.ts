@@ -99,13 +99,16 @@ test('errors: unknown image 404, running container rm without -f 409, bad body 4
 });
 
 test('berthd killed with SIGKILL: containers keep running and are re-adopted', async () => {
-  const c = await d.api('POST', '/containers/create?name=survivor', { Image: 'busybox', Cmd: ['sh', '-c', 'sleep 2; exit 7'] });
+  // It ends only when told (an exec after the re-adoption): a slow relaunch on a loaded
+  // machine must not outlive a fixed sleep.
+  const c = await d.api('POST', '/containers/create?name=survivor', { Image: 'busybox', Cmd: ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 7'] });
   assert.equal(c.status, 201);
   assert.equal((await d.api('POST', '/containers/survivor/start')).status, 204);
   await d.kill('SIGKILL');
   await d.launch();
   const st = await d.api('GET', '/containers/survivor/json');
   assert.equal(st.json().State.Running, true);
+  assert.equal((await d.docker(['exec', 'survivor', 'touch', '/tmp/go'])).code, 0);
   const w = await d.api('POST', '/containers/survivor/wait');
   assert.equal(w.json().StatusCode, 7);
   assert.equal((await d.api('GET', '/containers/survivor/json')).json().State.ExitCode, 7);
