@@ -163,7 +163,14 @@ export function monitorTtySize(client: Client, path: string, opts: { redraw?: bo
       if (!want) return true;
       const [wh, ww] = want;
       want = undefined;
-      return client.json('POST', path, { query: { h: wh, w: ww } }).then(() => true, () => false);
+      const ok = await client.json('POST', path, { query: { h: wh, w: ww } }).then(() => true, () => false);
+      // The terminal may have changed again while this was on its way (`stty rows R cols C`
+      // is two resizes): end on the size it has now, whatever the events said.
+      // Read from the terminal itself: the cached size waits for a SIGWINCH.
+      const [columns, rows] = process.stdout.getWindowSize?.() ?? [process.stdout.columns, process.stdout.rows];
+      if (ok && !stopped && !want && rows && columns && (rows !== wh || columns !== ww)) want = [rows, columns];
+      if (want) void resize(...want);
+      return ok;
     });
     chain = run;
     return run;
