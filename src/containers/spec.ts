@@ -10,10 +10,12 @@ import type { Spec, Mount } from '../oci/runtime-spec.js';
 import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
 import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveDevices } from './devices.js';
+import { containerCgroupsPath } from '../cgroups/index.js';
 import { resolveUser } from './support/user.js';
 import { mkdirAllInRoot } from './support/in-root.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
 import { writeFileAtomic } from '../common/fs.js';
+import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
@@ -46,7 +48,7 @@ function primaryEndpoint(c: ContainerRecord) {
 }
 
 export function containerHostname(c: ContainerRecord): string {
-  if (c.HostConfig.NetworkMode === 'host' && !c.Config.Hostname) return hostHostname();
+  if ((c.HostConfig.NetworkMode === 'host' || c.HostConfig.UTSMode === 'host') && !c.Config.Hostname) return hostHostname();
   return c.Config.Hostname || c.Id.slice(0, 12);
 }
 
@@ -56,7 +58,9 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
   const info = await host();
   const user = await resolveUser(rootfs, c.Config.User ?? '', hc.GroupAdd ?? []);
   const hostname = containerHostname(c);
-  const env = [...(c.Config.Env ?? [])];
+  // Legacy links' variables come before the container's own env, which overrides them (dockerd's order).
+  const own = new Set((c.Config.Env ?? []).map((e) => e.split('=')[0]));
+  const env = [...linkEnv(legacyLinks(m, c)).filter((e) => !own.has(e.split('=')[0])), ...(c.Config.Env ?? [])];
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.unshift(`HOSTNAME=${hostname}`);
   if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
@@ -66,7 +70,9 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     env,
     cwd: c.Config.WorkingDir || '/',
     user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-    hostname,
+    // The host's UTS namespace keeps the host's name: only one asked for explicitly goes to
+    // the spec (where it conflicts, as with dockerd).
+    hostname: hc.UTSMode === 'host' ? c.Config.Hostname || undefined : hostname,
     domainname: c.Config.Domainname || undefined,
     terminal: !!c.Config.Tty,
     consoleSize: hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
@@ -87,7 +93,8 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     hostHardLimits: info.hardLimits,
     init: hc.Init ? m.deps.initPath : undefined,
     resources: hc,
-    cgroupsPath: `/berth/${c.Id}`,
+    // --cgroup-parent (checked at create), else /berth.
+    cgroupsPath: containerCgroupsPath(c.Id, hc.CgroupParent),
     sysctls: hc.Sysctls ?? undefined,
     oomScoreAdj: hc.OomScoreAdj || undefined,
     hostBoundingCaps: info.boundingCaps,
@@ -96,6 +103,8 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     deviceCgroupRules: hc.DeviceCgroupRules ?? undefined,
     maskedPaths: hc.MaskedPaths ?? undefined,
     readonlyPaths: hc.ReadonlyPaths ?? undefined,
+    // --annotation: handed to the OCI runtime as is, as dockerd does.
+    annotations: hc.Annotations && Object.keys(hc.Annotations).length ? { ...hc.Annotations } : undefined,
   };
 }
 
@@ -113,6 +122,9 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
   } else {
     // Networking hook: the container's own address in /etc/hosts, host-gateway = its gateway.
     hosts = renderHosts({ hostname, domainname: c.Config.Domainname, extraHosts: hc.ExtraHosts ?? [], ipv6: false, ip: primaryEndpoint(c)?.IPAddress, hostGatewayIp: primaryEndpoint(c)?.Gateway });
+    // Legacy links (default bridge): one line per linked container, after the container's own.
+    const links = linkHostsLines(legacyLinks(m, c));
+    if (links.length) hosts += links.join('\n') + '\n';
   }
   // Networking hook: on a user-defined network the embedded DNS (at the gateway) is the nameserver.
   const resolv = renderResolvConf(m.deps.hostResolvConf ?? (await readHostResolvConf()), { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embeddedDns: embeddedDnsOf(c) });

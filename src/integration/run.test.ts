@@ -3,6 +3,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { TestDaemon } from '../testing/daemon.js';
 
 let d: TestDaemon;
@@ -112,4 +113,18 @@ test('berthd killed with SIGKILL: containers keep running and are re-adopted', a
   const w = await d.api('POST', '/containers/survivor/wait');
   assert.equal(w.json().StatusCode, 7);
   assert.equal((await d.api('GET', '/containers/survivor/json')).json().State.ExitCode, 7);
+});
+
+test('--domainname reaches the kernel; --uts host keeps the host name; -h with --uts host conflicts', async () => {
+  const dn = await d.docker(['run', '--rm', '--hostname', 'h1', '--domainname', 'example.org', 'busybox', 'sh', '-c', 'hostname; cat /proc/sys/kernel/domainname']);
+  assert.equal(dn.code, 0, dn.stderr);
+  assert.deepEqual(dn.stdout.trim().split('\n'), ['h1', 'example.org']);
+  const uts = await d.docker(['run', '--rm', '--uts', 'host', 'busybox', 'hostname']);
+  assert.equal(uts.code, 0, uts.stderr);
+  assert.equal(uts.stdout.trim(), hostname());
+  const both = await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], Hostname: 'x', HostConfig: { UTSMode: 'host' } });
+  const start = both.status === 201 ? await d.api('POST', `/containers/${both.json().Id}/start`) : both;
+  assert.equal(start.status, 400);
+  assert.match(start.body.toString(), /conflicting options: hostname and the host UTS namespace/);
+  if (both.status === 201) await d.api('DELETE', `/containers/${both.json().Id}?force=1`);
 });

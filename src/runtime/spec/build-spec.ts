@@ -202,6 +202,9 @@ export function buildSpecWithWarnings(input: SpecInput): BuiltSpec {
   const linux = spec.linux!;
   if (input.cgroupsPath) linux.cgroupsPath = input.cgroupsPath;
   if (input.sysctls && Object.keys(input.sysctls).length) linux.sysctl = { ...input.sysctls };
+  // runc 1.1 ignores the spec's domainname; the kernel.domainname sysctl sets the same
+  // thing in the container's own UTS namespace (dockerd sets it this way too).
+  if (spec.domainname && linux.sysctl?.['kernel.domainname'] === undefined) linux.sysctl = { ...linux.sysctl, 'kernel.domainname': spec.domainname };
 
   const devices: LinuxDevice[] = [];
   if (privileged) devices.push(...(input.hostDevices ?? []).map((d) => ({ ...d })));
