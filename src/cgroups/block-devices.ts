@@ -27,6 +27,8 @@ export function resolveThrottle(list: ThrottleInput[] | null | undefined, flag: 
 }
 
 export interface ThrottleHostConfig {
+  /** --blkio-weight-device: kept only on hosts that have weight_device (else dropped with docker's warning at create). */
+  BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
   BlkioDeviceReadBps?: ThrottleInput[] | null;
   BlkioDeviceWriteBps?: ThrottleInput[] | null;
   BlkioDeviceReadIOps?: ThrottleInput[] | null;
@@ -41,7 +43,9 @@ export function addThrottleDevices(spec: Spec, hc: ThrottleHostConfig): void {
     throttleReadIOPSDevice: resolveThrottle(hc.BlkioDeviceReadIOps, '--device-read-iops'),
     throttleWriteIOPSDevice: resolveThrottle(hc.BlkioDeviceWriteIOps, '--device-write-iops'),
   };
-  const set = Object.entries(fields).filter(([, v]) => v.length);
+  const set: Array<[string, object[]]> = Object.entries(fields).filter(([, v]) => v.length);
+  const weights = resolveThrottle((hc.BlkioWeightDevice ?? []).map((d) => ({ Path: d?.Path as string, Rate: d?.Weight as number })), '--blkio-weight-device');
+  if (weights.length) set.push(['weightDevice', weights.map(({ major, minor, rate }) => ({ major, minor, weight: rate }))]);
   if (!set.length) return;
   const linux = (spec.linux ??= {});
   const res = (linux.resources ??= {});

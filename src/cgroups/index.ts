@@ -5,3 +5,5 @@ export { hostCgroupInfo, readHostCgroupInfo, type HostCgroupInfo } from './host.
 export { parseCpuList } from './read.js';
 export { resolveThrottle, addThrottleDevices, type ThrottleDevice, type ThrottleInput } from './block-devices.js';
 export { readNetDev, type NetDevCounters } from './net-dev.js';
+export { containerCgroupsPath, cgroupParentProblem, DEFAULT_CGROUP_PARENT } from './parent.js';
+export { realtimeSupported, realtimeBudget, realtimeProblem, type RealtimeBudget } from './realtime.js';

@@ -3,7 +3,7 @@
  * commander sees it: `=true` drops the value, `=false` drops the flag (or picks its --no- form).
  */
 const NEGATABLE = new Set(['sig-proxy', 'human', 'trunc', 'stdin']);
-const BOOLS = new Set(['oom-kill-disable', 'rm', 'detach', 'interactive', 'tty', 'init', 'privileged', 'read-only', 'all', 'quiet', 'no-trunc', 'force', 'digests', 'size', 'latest', 'follow', 'timestamps', 'publish-all', 'sig-proxy', 'human', 'no-stdin', 'attach', 'volumes']);
+const BOOLS = new Set(['oom-kill-disable', 'rm', 'detach', 'interactive', 'tty', 'init', 'privileged', 'read-only', 'all', 'quiet', 'no-trunc', 'force', 'digests', 'size', 'latest', 'follow', 'timestamps', 'publish-all', 'sig-proxy', 'human', 'no-stdin', 'attach', 'volumes', 'disable-content-trust', 'use-api-socket']);
 export function rewriteBoolFlags(args: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {

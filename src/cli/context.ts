@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { Client, resolveHost } from './client.js';
+import { FlagError } from './errors.js';
 import type { WaitResponse } from './wire.js';
 
 export interface Ctx {
@@ -23,6 +24,17 @@ export function makeContext(program: Command): Ctx {
 
 export const enc = encodeURIComponent;
 export const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * docker's FilterOpt for `flag` ("-f, --filter" or "--filter"): "name=value" with the name
+ * lower-cased and both trimmed; an empty value is ignored; no "=" is a flag error (exit 125).
+ */
+export const filterArg = (flag: string) => (v: string, prev: string[] = []): string[] => {
+  if (v === '') return prev;
+  const i = v.indexOf('=');
+  if (i < 0) throw new FlagError(v, flag, 'bad format of filter (expected name=value)');
+  return [...prev, `${v.slice(0, i).trim().toLowerCase()}=${v.slice(i + 1).trim()}`];
+};
 
 /**
  * POST /containers/{id}/wait, issued before start. Resolves `ready` when the daemon has
@@ -55,7 +67,12 @@ export function filtersJSON(list: string[] | undefined): string | undefined {
 
 /** Reads y/N from stdin for prune confirmations. */
 export async function confirm(ctx: Ctx, message: string): Promise<boolean> {
-  ctx.out.write(`${message}\nAre you sure you want to continue? [y/N] `);
+  return ask(ctx, `${message}\nAre you sure you want to continue?`);
+}
+
+/** docker's prompt.Confirm: the question as given, then " [y/N] "; only y or yes (any case) agree. */
+export async function ask(ctx: Ctx, question: string): Promise<boolean> {
+  ctx.out.write(`${question} [y/N] `);
   const input = process.stdin;
   return new Promise((resolve) => {
     let buf = '';

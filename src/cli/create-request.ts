@@ -8,6 +8,7 @@ import { FlagError, CliError } from './errors.js';
 import { applyResourceFlags, healthcheckFromFlags, type ResourceFlags } from './commands/update-flags.js';
 import type { RunFlags } from './run-flags.js';
 import { parseSecurityOpts } from './security-opts.js';
+import { applyPlatformFlags, windowsOnlyFlagError } from './platform-flags.js';
 import { parseBytes, parseCpus, parseDevice, parseEnv, parseIntFlag, parseMount, parsePublish, parseRestart, parseUlimit, parseVolume, readKVFile } from './flag-values.js';
 
 function kvMap(list: string[]): Record<string, string> {
@@ -22,18 +23,39 @@ function kvMap(list: string[]): Record<string, string> {
 
 /** --network-alias/--ip go on the endpoint of the --network named (docker keys it by that name). */
 function endpointsConfig(f: RunFlags): NonNullable<CreateContainerRequest['NetworkingConfig']>['EndpointsConfig'] {
-  if (!f.networkAlias?.length && !f.ip) return {};
   const mode = f.network ?? 'default';
-  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new CliError(`conflicting options: --network-alias and --ip need a bridge network, not --network ${mode}`, 125);
+  // docker: on a user-defined network --link is an endpoint option (a name alias); on the bridge a legacy link (HostConfig.Links).
+  const userNet = !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
+  const links = userNet && f.link?.length ? f.link : undefined;
+  if (f.macAddress !== undefined && !isMac(f.macAddress.trim())) throw new CliError(`${f.macAddress} is not a valid mac address`, 125);
+  if (!f.networkAlias?.length && !f.ip && !f.ip6 && !f.linkLocalIp?.length && !f.macAddress && !links) return {};
+  if (f.networkAlias?.length || f.ip) {
+    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new CliError(`conflicting options: --network-alias and --ip need a bridge network, not --network ${mode}`, 125);
+  }
   if (f.ip && !/^\d{1,3}(\.\d{1,3}){3}$/.test(f.ip)) throw new FlagError(f.ip, '--ip', `invalid IPv4 address: ${f.ip}`);
-  return { [mode]: { ...(f.networkAlias?.length ? { Aliases: f.networkAlias } : {}), ...(f.ip ? { IPAMConfig: { IPv4Address: f.ip } } : {}) } };
+  // --ip6 and --link-local-ip go to berthd as docker sends them; berthd (IPv4-only) refuses them in dockerd's words.
+  const ipam = { ...(f.ip ? { IPv4Address: f.ip } : {}), ...(f.ip6 ? { IPv6Address: f.ip6 } : {}), ...(f.linkLocalIp?.length ? { LinkLocalIPs: f.linkLocalIp } : {}) };
+  return {
+    [mode]: {
+      ...(f.networkAlias?.length ? { Aliases: f.networkAlias } : {}), ...(links ? { Links: links } : {}),
+      ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}), ...(f.macAddress ? { MacAddress: f.macAddress.trim() } : {}),
+    },
+  };
 }
 
-export interface CreateCall { body: CreateContainerRequest; name?: string; platform?: string }
+/** A 48-bit MAC as Go's net.ParseMAC takes it (aa:bb:cc:dd:ee:ff, aa-bb-…, aabb.ccdd.eeff). */
+function isMac(s: string): boolean {
+  return /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i.test(s) || /^[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}$/i.test(s);
+}
+
+export interface CreateCall { body: CreateContainerRequest; name?: string; platform?: string; /** --use-api-socket (run.ts adds the mount). */ useApiSocket?: boolean }
 
 /** The create request for `run`/`create IMAGE [COMMAND] [ARG...]`. */
 export function buildCreateRequest(image: string, args: string[], f: RunFlags, env: NodeJS.ProcessEnv = process.env, detach = false): CreateCall {
   const hc: HostConfig = {};
+  // docker's CLI refuses its Windows-only flags before anything else.
+  const windowsOnly = windowsOnlyFlagError(f);
+  if (windowsOnly) throw windowsOnly;
   const attach = new Set(f.attach ?? []);
   for (const a of attach) if (!['stdin', 'stdout', 'stderr'].includes(a.toLowerCase())) throw new CliError(`invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`, 125);
   const attachStdin = !detach && (f.interactive === true || attach.has('stdin'));
@@ -102,6 +124,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.readOnly) hc.ReadonlyRootfs = true;
   if (f.init) hc.Init = true;
   if (f.addHost?.length) hc.ExtraHosts = f.addHost;
+  if (f.link?.length) hc.Links = f.link;
   if (f.dns?.length) hc.Dns = f.dns;
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch;
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
@@ -146,5 +169,6 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   applyResourceFlags(f as ResourceFlags, hc);
   const health = healthcheckFromFlags(f as ResourceFlags);
   if (health) body.Healthcheck = health;
-  return { body, name: f.name, platform: f.platform };
+  applyPlatformFlags(f, hc);
+  return { body, name: f.name, platform: f.platform, ...(f.useApiSocket ? { useApiSocket: true } : {}) };
 }

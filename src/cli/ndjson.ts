@@ -3,6 +3,11 @@
  * as chunks arrive; blank lines are skipped.
  */
 export async function* ndjson<T>(body: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+  for await (const line of ndjsonLines(body)) yield JSON.parse(line) as T;
+}
+
+/** The same split, unparsed: for callers that need a number's exact digits (nanosecond times). */
+export async function* ndjsonLines(body: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
   let buf = '';
   for await (const chunk of body) {
     buf += chunk.toString();
@@ -10,8 +15,8 @@ export async function* ndjson<T>(body: AsyncIterable<Buffer | string>): AsyncGen
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
-      if (line) yield JSON.parse(line) as T;
+      if (line) yield line;
     }
   }
-  if (buf.trim()) yield JSON.parse(buf) as T;
+  if (buf.trim()) yield buf.trim();
 }

@@ -7,6 +7,7 @@
  */
 import { Command } from 'commander';
 import type { Act, Ctx } from './context.js';
+import { DOCKER_HELP } from './help.js';
 
 type Register = (program: Command, ctx: Ctx, act: Act) => Promise<void>;
 
@@ -38,8 +39,9 @@ export const GROUPS: ReadonlyArray<readonly [names: readonly string[], register:
   // Networking (issue 5).
   [['network'], async (p, ctx, act) => (await import('./commands/network.js')).registerNetwork(p, ctx, act)],
   [['port'], async (p, ctx, act) => (await import('./commands/port.js')).registerPort(p, ctx, act)],
-  [['system'], async (p, ctx, act) => (await import('./commands/system-df.js')).registerSystemDf(p, ctx, act)],
+  [['system'], registerSystemGroup],
   [['build'], async (p, ctx, act) => { (await import('./commands/build.js')).registerBuild(p, ctx, act); }],
+  [['builder'], async (p, ctx, act) => { (await import('./commands/builder.js')).registerBuilder(p, ctx, act); }],
 ];
 
 async function registerContainerGroup(program: Command, ctx: Ctx, act: Act): Promise<void> {
@@ -63,9 +65,22 @@ async function registerContainerGroup(program: Command, ctx: Ctx, act: Act): Pro
   port.registerPort(group, ctx, act);
 }
 
+/** docker's `system` group: df, events, info, prune (events and info are the top-level ones). */
+async function registerSystemGroup(program: Command, ctx: Ctx, act: Act): Promise<void> {
+  const [df, events, system, prune] = await Promise.all([
+    import('./commands/system-df.js'), import('./commands/events.js'), import('./commands/system.js'), import('./commands/system-prune.js'),
+  ]);
+  df.registerSystemDf(program, ctx, act);
+  const group = program.commands.find((c) => c.name() === 'system')!;
+  events.registerEvents(group, ctx, act);
+  system.registerInfo(group, ctx, act);
+  prune.registerSystemPrune(group, ctx, act);
+}
+
 async function registerImageGroup(program: Command, ctx: Ctx, act: Act): Promise<void> {
-  const [image, archive, prune, system] = await Promise.all([
+  const [image, archive, prune, system, build] = await Promise.all([
     import('./commands/image.js'), import('./commands/archive.js'), import('./commands/image-prune.js'), import('./commands/system.js'),
+    import('./commands/build.js'),
   ]);
   const group = program.command('image').description('Manage images').usage('COMMAND');
   image.registerImage(group, ctx, act, true);
@@ -75,6 +90,7 @@ async function registerImageGroup(program: Command, ctx: Ctx, act: Act): Promise
     .usage('[OPTIONS] IMAGE [IMAGE...]').argument('<image...>')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(1, (names: string[], o: { format?: string }) => system.inspect(ctx, names, o, 'image')));
+  build.registerBuild(group, ctx, act);
 }
 
 /** selectCommand's answers besides a command word (neither can be one). */
@@ -104,7 +120,7 @@ export const ROOT_HELP = (program: Command) => {
     return `  ${name.padEnd(11)} ${c?.description() ?? ''}\n`;
   };
   const common = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'import', 'info', 'version'].filter((n) => program.commands.some((c) => c.name() === n));
-  const mgmt = ['container', 'image', 'network', 'system', 'volume'];
+  const mgmt = ['builder', 'container', 'image', 'network', 'system', 'volume'];
   const rest = program.commands.map((c) => c.name()).filter((n) => !common.includes(n) && !mgmt.includes(n) && n !== 'help').sort();
   return `
 Usage:  berth [OPTIONS] COMMAND
@@ -146,6 +162,8 @@ export async function buildProgram(o: ProgramOptions): Promise<Command> {
     .exitOverride()
     .configureOutput({ outputError: () => { /* printed in docker's words by main() */ } });
   program.addHelpText('beforeAll', '');
+  // Every subcommand's --help in docker's layout (run/create set their own flag order).
+  program.configureHelp(DOCKER_HELP);
   const ctx = o.ctx(program);
   const act: Act = (code, fn) => async (...args) => {
     try {

@@ -4,8 +4,10 @@
  */
 import type { Command } from 'commander';
 import { addResourceFlags } from './commands/update-flags.js';
+import { addPlatformFlags, type PlatformFlags } from './platform-flags.js';
 
-export interface RunFlags {
+// --cgroup-parent, --annotation, --gpus, --use-api-socket and the rest docker's daemon answers: platform-flags.ts.
+export interface RunFlags extends PlatformFlags {
   detach?: boolean; interactive?: boolean; tty?: boolean; rm?: boolean; name?: string;
   env?: string[]; envFile?: string[]; workdir?: string; user?: string; hostname?: string; domainname?: string;
   entrypoint?: string; label?: string[]; labelFile?: string[]; volume?: string[]; mount?: string[]; tmpfs?: string[]; device?: string[];
@@ -19,6 +21,7 @@ export interface RunFlags {
   oomScoreAdj?: string; logDriver?: string; logOpt?: string[]; workDir?: string; cidfile?: string;
   // Networking (issue 5).
   networkAlias?: string[]; ip?: string; dnsSearch?: string[]; dnsOption?: string[];
+  link?: string[]; macAddress?: string; ip6?: string; linkLocalIp?: string[];
   volumesFrom?: string[]; deviceCgroupRule?: string[]; quiet?: boolean; runtime?: string;
 }
 
@@ -27,7 +30,7 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** Registers docker's container-config flags on `run` and `create`. */
 export function addContainerFlags(cmd: Command): Command {
   // Resource and health-check flags of issue 3 live in commands/update-flags.ts.
-  return addResourceFlags(cmd)
+  return addPlatformFlags(addResourceFlags(cmd))
     .option('-a, --attach <stream>', 'Attach to STDIN, STDOUT or STDERR', collect)
     .option('--add-host <host:ip>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--cap-add <cap>', 'Add Linux capabilities', collect)
@@ -64,6 +67,10 @@ export function addContainerFlags(cmd: Command): Command {
     .option('--network <network>', 'Connect a container to a network')
     .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
     .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)')
+    .option('--link <list>', 'Add link to another container', collect)
+    .option('--link-local-ip <list>', 'Container IPv4/IPv6 link-local addresses', collect)
+    .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)")
     .option('--pid <string>', 'PID namespace to use')
     .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')

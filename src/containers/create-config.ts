@@ -8,6 +8,7 @@ import { parseLogOpts } from './logs/index.js';
 // Host-dependent resource checks (cpuset, ulimits, devices) live with update's (issue 3).
 import { validateResources } from './update-validate.js';
 import { checkDns, checkMountDestinations, checkNames, checkNoNul, checkSysctls } from './support/create-checks.js';
+import { checkPlatformFields, checkVolumeDriver } from './support/platform-checks.js';
 import type { ContainerConfig, CreateContainerRequest, HostConfig } from '../oci/docker-config.js';
 import type { ImageConfigFile } from '../oci/image-spec.js';
 
@@ -76,6 +77,8 @@ export function validateHostConfig(hc: HostConfig): void {
     throw invalidArgument(`logger: no log driver named '${lc.Type}' is registered (berth has json-file and none)`);
   }
   if (lc?.Config && lc.Type !== 'none') parseLogOpts(lc.Config);
+  // Isolation, Windows-only QoS, cgroup parent, real-time CPU, storage opts, GPUs: dockerd's answers.
+  checkPlatformFields(hc);
   // Resource limits against this host, before anything is created (issue 3).
   validateResources(hc);
   // Values that runc would refuse only at start, or that berth writes into /etc files.
@@ -127,12 +130,16 @@ export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile)
   if (reqConfig.StopTimeout !== undefined) config.StopTimeout = reqConfig.StopTimeout;
   if (reqConfig.Healthcheck || ic.Healthcheck) config.Healthcheck = reqConfig.Healthcheck ?? ic.Healthcheck;
   if (reqConfig.NetworkDisabled) config.NetworkDisabled = true;
+  // API < 1.44's container-wide MAC: network-hooks gives it to the primary endpoint.
+  if (reqConfig.MacAddress) config.MacAddress = reqConfig.MacAddress;
   if (!config.Env!.some((e) => e.startsWith('PATH='))) {
     config.Env!.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   }
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw invalidArgument(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
   }
+  // After the image's volumes are merged in: those are created with the driver too.
+  checkVolumeDriver(hostConfig, config.Volumes ?? {});
   const hc: HostConfig = {
     NetworkMode: 'default',
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },

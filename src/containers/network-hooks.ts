@@ -7,6 +7,8 @@ import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import type { AttachRequest } from '../network/types.js';
 import { failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
+import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingHosts } from './network-request.js';
+import { parseMac } from './support/link-env.js';
 
 
 /** The networks a container joins at start, primary first; none for host/none/container: modes. */
@@ -17,9 +19,13 @@ export function requestedNetworks(c: ContainerRecord): AttachRequest[] {
   const eps = c.NetworkingConfig?.EndpointsConfig ?? {};
   const req = (name: string): AttachRequest => {
     const e = eps[name] ?? (name === 'bridge' ? eps.default : undefined);
-    return { network: name, aliases: e?.Aliases ?? undefined, ip: e?.IPAMConfig?.IPv4Address || undefined };
+    const mac = e?.MacAddress ? parseMac(e.MacAddress) : undefined;
+    return { network: name, aliases: e?.Aliases ?? undefined, ip: e?.IPAMConfig?.IPv4Address || undefined, links: e?.Links ?? undefined, ...(mac ? { mac } : {}) };
   };
   const out = [req(primary)];
+  // API < 1.44 sends the MAC container-wide (Config.MacAddress): it is the primary's.
+  const wide = primaryMac(c.HostConfig, c.NetworkingConfig ?? {}, c.Config);
+  if (wide && !out[0]!.mac) out[0]!.mac = parseMac(wide);
   for (const name of Object.keys(eps)) if (name !== primary && !(primary === 'bridge' && name === 'default')) out.push(req(name));
   return out;
 }
@@ -43,6 +49,8 @@ export async function networkUp(m: ContainerManager, c: ContainerRecord): Promis
     // The embedded DNS forwards this container's other names to its --dns servers.
     dns: c.HostConfig.Dns ?? undefined,
   });
+  // Containers linked to this one (legacy links) see its new address.
+  await refreshLinkingHosts(m, c);
 }
 
 /** Release everything networkUp made; safe to call twice and after a crash. */
@@ -53,12 +61,23 @@ export async function networkDown(m: ContainerManager, c: ContainerRecord): Prom
 
 /** Does the network named by the create request exist? (NOT_FOUND like dockerd otherwise.) */
 export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord, 'HostConfig' | 'NetworkingConfig' | 'Config'>): void {
+  // Links, MAC addresses, IPv6/link-local requests: dockerd's 400s before anything is made.
+  checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config);
   const net = m.deps.network;
   if (!net) return;
   for (const a of requestedNetworks(c as ContainerRecord)) net.get(a.network);
 }
 
-export interface NetworkConnectRequest { network: string; aliases?: string[]; ip?: string }
+export interface NetworkConnectRequest {
+  network: string;
+  aliases?: string[];
+  ip?: string;
+  links?: string[];
+  mac?: string;
+  /** Refused (berth is IPv4-only) but carried so the refusal is dockerd-shaped, not silence. */
+  ip6?: string;
+  linkLocalIPs?: string[];
+}
 
 function sharedNamespaceMode(c: ContainerRecord): boolean {
   const mode = c.HostConfig.NetworkMode || 'default';
@@ -75,16 +94,22 @@ export async function connectNetwork(m: ContainerManager, ref: string, r: Networ
   if (!net) throw unavailable('networking is not available in this berthd');
   const c = m.get(ref);
   const n = net.get(r.network);
+  checkEndpointSettings(n.Name, { MacAddress: r.mac, Links: r.links, IPAMConfig: { IPv6Address: r.ip6, LinkLocalIPs: r.linkLocalIPs } });
+  if (r.links?.length && n.Name === 'bridge') throw invalidArgument('links are only supported for user-defined networks');
+  const mac = r.mac ? parseMac(r.mac) : undefined;
   await m.lock.run(c.Id, async () => {
     if (sharedNamespaceMode(c)) throw invalidArgument(`container ${c.Name} uses --network ${c.HostConfig.NetworkMode}: it shares a network namespace and cannot be connected to other networks`);
     if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name} (driver ${n.Driver}): only bridge networks can be connected`);
     const eps = (c.NetworkingConfig.EndpointsConfig ??= {});
-    if (c.State.Running && c.Network) await net.connect(c.Id, { network: n.Name, aliases: r.aliases, ip: r.ip });
+    if (c.State.Running && c.Network) await net.connect(c.Id, { network: n.Name, aliases: r.aliases, ip: r.ip, links: r.links, mac });
     // Stopped: dockerd keeps the first config and answers success for a duplicate.
     // docker-compose 1.x disconnects then reconnects the --network of every container
     // it creates (to set aliases), so the primary network must be re-connectable.
     else if (eps[n.Name]) return;
-    eps[n.Name] = { ...(r.aliases?.length ? { Aliases: [...r.aliases] } : {}), ...(r.ip ? { IPAMConfig: { IPv4Address: r.ip } } : {}), NetworkID: n.Id };
+    eps[n.Name] = {
+      ...(r.aliases?.length ? { Aliases: [...r.aliases] } : {}), ...(r.ip ? { IPAMConfig: { IPv4Address: r.ip } } : {}),
+      ...(r.links?.length ? { Links: [...r.links] } : {}), ...(mac ? { MacAddress: mac } : {}), NetworkID: n.Id,
+    };
     await m.store.save(c);
   });
 }

@@ -19,7 +19,10 @@ import { statsSamples, type StatsJSON, type StatsOptions } from './stats.js';
 import { updateContainer, type UpdateConfig } from './update.js';
 import { HealthMonitor } from './health.js';
 import { dropUnsupported } from './update-validate.js';
+import { dropPlatformFields } from './support/platform-checks.js';
+import { containerCgroupsPath } from '../cgroups/index.js';
 import { connectNetwork, disconnectNetwork, type NetworkConnectRequest } from './network-hooks.js';
+import { inspectLinks } from './network-request.js';
 import type {
   AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
 } from './types.js';
@@ -76,8 +79,10 @@ export class Containers implements ContainerService {
   async create(req: CreateContainerRequest, name?: string) {
     // Limits this host cannot enforce are dropped with dockerd's warnings (issue 3).
     const { req: accepted, warnings } = dropUnsupported(req);
-    const r = await this.#m.create(accepted, name);
-    return { Id: r.Id, Warnings: [...r.Warnings, ...warnings] };
+    // Windows-only fields (CpuPercent, CpuCount): dropped with dockerd's warning.
+    const { req: kept, warnings: platform } = dropPlatformFields(accepted);
+    const r = await this.#m.create(kept, name);
+    return { Id: r.Id, Warnings: [...r.Warnings, ...warnings, ...platform] };
   }
 
   start(ref: string): Promise<void> {
@@ -119,7 +124,9 @@ export class Containers implements ContainerService {
   async inspect(ref: string): Promise<ContainerRecord & { ExecIDs: string[] | null }> {
     const c = await this.#m.inspect(ref);
     const ids = this.#exec.idsOf(c.Id);
-    return { ...c, ExecIDs: ids.length ? ids : null };
+    // Legacy links shown as dockerd's link index has them: "/target:/linker/alias".
+    const links = c.HostConfig.Links?.length ? { HostConfig: { ...c.HostConfig, Links: inspectLinks(this.#m, c) } } : {};
+    return { ...c, ...links, ExecIDs: ids.length ? ids : null };
   }
 
   async logs(ref: string, opts: LogOptions, signal?: AbortSignal): Promise<AsyncIterable<LogEntry>> {
@@ -153,7 +160,7 @@ export class Containers implements ContainerService {
     const c = this.#m.get(ref);
     if (c.State.Restarting && !c.State.Running) throw conflict(`Container ${c.Id} is restarting, wait until the container is running`);
     if (!c.State.Running) throw invalidArgument(`Container ${c.Id} is not running`);
-    return top(await cgroupPids(`/berth/${c.Id}`), psArgs);
+    return top(await cgroupPids(containerCgroupsPath(c.Id, c.HostConfig.CgroupParent)), psArgs);
   }
 
   rename(ref: string, newName: string): Promise<void> {

@@ -4,7 +4,7 @@
  * from cpu_stats against precpu_stats. Only file reads: nothing is spawned per sample.
  */
 import { readFile } from 'node:fs/promises';
-import { CgroupDir, hostCgroupInfo, readCgroupStats, readNetDev, type CgroupStats, type NetDevCounters } from '../cgroups/index.js';
+import { CgroupDir, containerCgroupsPath, hostCgroupInfo, readCgroupStats, readNetDev, type CgroupStats, type NetDevCounters } from '../cgroups/index.js';
 import type { ContainerRecord } from './types.js';
 import { ZERO_TIME, nowRFC3339Nano } from './rules.js';
 
@@ -69,7 +69,7 @@ export function zeroStats(c: ContainerRecord): StatsJSON {
 export async function sampleStats(c: ContainerRecord, prev?: StatsJSON): Promise<StatsJSON> {
   if (!c.State.Running) return zeroStats(c);
   const host = hostCgroupInfo();
-  const dir = new CgroupDir(host.layout, `/berth/${c.Id}`);
+  const dir = new CgroupDir(host.layout, containerCgroupsPath(c.Id, c.HostConfig.CgroupParent));
   const [cg, sys, nets] = await Promise.all([readCgroupStats(dir), readSystemCpu(), readNetDev(c.State.Pid)]);
   const out: StatsJSON = {
     name: '/' + c.Name,

@@ -195,7 +195,7 @@ export interface ContainerService {
   /** Optional so test fakes need not implement them. docker stats (issue 3): one sample, two a second apart, or a sample a second until aborted. */
   stats?(ref: string, opts: { stream: boolean; oneShot?: boolean }, signal?: AbortSignal): Promise<AsyncIterable<object>>;
   /** docker network connect/disconnect (issue 5): live when running, recorded for the next start either way. */
-  connectNetwork?(ref: string, r: { network: string; aliases?: string[]; ip?: string }): Promise<void>;
+  connectNetwork?(ref: string, r: { network: string; aliases?: string[]; ip?: string; links?: string[]; mac?: string; ip6?: string; linkLocalIPs?: string[] }): Promise<void>;
   disconnectNetwork?(ref: string, network: string): Promise<void>;
   /** docker update (issue 3): resources and restart policy; live when running. */
   update?(ref: string, cfg: Record<string, unknown>): Promise<{ Warnings: string[] }>;

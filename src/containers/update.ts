@@ -5,7 +5,7 @@
  * write puts the old limits back and leaves the record unchanged.
  */
 import { conflict, errorMessage, invalidArgument } from '../common/errors.js';
-import { CgroupDir, hostCgroupInfo, writeCgroupLimits, type CgroupLimits } from '../cgroups/index.js';
+import { CgroupDir, containerCgroupsPath, hostCgroupInfo, writeCgroupLimits, type CgroupLimits } from '../cgroups/index.js';
 import type { HostConfig, RestartPolicy } from '../oci/docker-config.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
@@ -109,7 +109,7 @@ export async function updateContainer(m: ContainerManager, ref: string, u: Updat
     const next = mergeUpdate(c, u);
     // Nothing runs during a restart back-off: the next start applies the new limits.
     if (c.State.Running) {
-      const dir = new CgroupDir(hostCgroupInfo().layout, `/berth/${c.Id}`);
+      const dir = new CgroupDir(hostCgroupInfo().layout, containerCgroupsPath(c.Id, c.HostConfig.CgroupParent));
       const before = limitsOf(c.HostConfig);
       const diff = changed(before, limitsOf(next));
       try {

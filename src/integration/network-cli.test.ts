@@ -86,3 +86,23 @@ test('run --network/--network-alias/--ip, connect/disconnect, port', async () =>
   await berth(['rm', '-f', 'srv', 'cli2']);
   await berth(['network', 'rm', NET]);
 });
+
+test('network prune: label! keeps the labelled networks (docker system prune --filter label!=...), destroy events for the rest', async () => {
+  const t0 = Date.now() / 1000 - 0.001;
+  const keep = `pk-${tag}`;
+  const drop = `pd-${tag}`;
+  assert.equal((await d.docker(['network', 'create', '--label', 'keep=1', keep])).code, 0);
+  assert.equal((await d.docker(['network', 'create', drop])).code, 0);
+  try {
+    const r = await d.docker(['system', 'prune', '-f', '--filter', 'label!=keep']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Deleted Networks:\\n${drop}\\n`));
+    const left = (await d.docker(['network', 'ls', '--format', '{{.Name}}'])).stdout.split('\n');
+    assert.ok(left.includes(keep) && !left.includes(drop), left.join(' '));
+    const ev = await d.docker(['events', '--since', String(t0), '--until', String(Date.now() / 1000), '--filter', 'type=network', '--filter', 'event=destroy', '--format', '{{.Actor.Attributes.name}}']);
+    assert.equal(ev.stdout.trim(), drop);
+    assert.equal(JSON.parse((await d.docker(['network', 'inspect', keep])).stdout)[0].EnableIPv4, true);
+  } finally {
+    await d.docker(['network', 'rm', keep, drop]).catch(() => {});
+  }
+});

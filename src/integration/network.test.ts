@@ -194,3 +194,25 @@ test('50 run/rm cycles leave no veth, netns or nft element behind', async () => 
   }
   assert.deepEqual(after, before);
 });
+
+test('a veth name still taken (the last namespace not yet destroyed) does not fail the start: another name is used', async () => {
+  const id = (await ok(['create', 'busybox', 'sleep', '30'])).trim();
+  const net = JSON.parse(await ok(['network', 'inspect', 'bridge']))[0].Id as string;
+  // What the kernel leaves for a moment after a stop: a link with the name this endpoint wants.
+  const taken = `veth${createHash('sha256').update(id + net).digest('hex').slice(0, 7)}`;
+  sh('ip', ['link', 'add', taken, 'type', 'veth', 'peer', 'name', `bt-tk-${tag}`]);
+  try {
+    await ok(['start', id]);
+    const ip = JSON.parse(await ok(['inspect', id]))[0].NetworkSettings.IPAddress as string;
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.match(await ok(['exec', id, 'ip', '-4', 'addr', 'show', 'eth0']), new RegExp(ip.replaceAll('.', '\\.')));
+    // The renamed veth was saved: a disconnect deletes it (and its peer) at once.
+    const before = sh('ip', ['-o', 'link', 'show', 'type', 'veth']).split('\n').filter(Boolean).length;
+    await ok(['network', 'disconnect', 'bridge', id]);
+    const after = sh('ip', ['-o', 'link', 'show', 'type', 'veth']).split('\n').filter(Boolean).length;
+    assert.equal(after, before - 1, 'the disconnect removed the veth it made');
+  } finally {
+    sh('ip', ['link', 'del', taken]);
+    await ok(['rm', '-f', id]);
+  }
+});

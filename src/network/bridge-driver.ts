@@ -6,12 +6,15 @@
 import { openSync, closeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { Netlink } from './netlink.js';
+import { randomBytes } from 'node:crypto';
+import { Netlink, NetlinkError } from './netlink.js';
 import { macFor } from './ipam.js';
 import { inNetns } from './netns.js';
 import { nftRunSync } from './nft-lib.js';
 import { nft, tableScript, portsScript, deleteTable, type NftNetwork, type NftPort } from './nft.js';
 import type { EndpointState, NetworkDriver, NetworkRecord } from './types.js';
+
+const EEXIST = 17;
 
 export interface BridgeDriverOptions {
   table: string;
@@ -66,7 +69,19 @@ export class BridgeDriver implements NetworkDriver {
     if (!master) await this.ensure(n);
     const fd = openSync(sandboxKey, 'r');
     try {
-      this.#host.createVeth({ hostName: ep.hostVeth, masterIndex: master || this.#host.linkIndex(n.bridge), peerName: ep.ifName, peerNsFd: fd, peerMac: ep.MacAddress });
+      for (let attempt = 0; ; attempt++) {
+        try {
+          this.#host.createVeth({ hostName: ep.hostVeth, masterIndex: master || this.#host.linkIndex(n.bridge), peerName: ep.ifName, peerNsFd: fd, peerMac: ep.MacAddress });
+          break;
+        } catch (err) {
+          // The name is taken: by this container's last veth, which goes only when the kernel
+          // gets round to destroying its old namespace (asynchronously: a stop and an
+          // immediate start met it), or by another endpoint's hash. Another name; the caller
+          // saves the endpoint again.
+          if (!(err instanceof NetlinkError && err.errno === EEXIST) || attempt >= 4) throw err;
+          ep.hostVeth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
+        }
+      }
     } finally {
       closeSync(fd);
     }

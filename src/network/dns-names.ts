@@ -65,12 +65,37 @@ export function lookup(view: NameView, asker: Asker, rawName: string): string[] 
     const suffix = '.' + net.Name.toLowerCase();
     if (name.endsWith(suffix) && name.length > suffix.length) search.unshift({ net, short: name.slice(0, -suffix.length) });
   }
+  // The asker's own links come first (docker: a link alias shadows a container name).
   for (const { net, short } of search) {
-    const ips: string[] = [];
-    for (const { ep } of endpointsOn(view, net.Id)) {
-      if ((ep.DNSNames ?? []).some((d) => d.toLowerCase() === short) || (ep.Aliases ?? []).some((a) => a.toLowerCase() === short)) ips.push(ep.IPAddress);
-    }
+    const target = linkAlias(asker.sandbox, net.Id, short);
+    const ips = target === undefined ? [] : namedOn(view, net, target);
     if (ips.length) return ips;
+  }
+  for (const { net, short } of search) {
+    const ips = namedOn(view, net, short);
+    if (ips.length) return ips;
+  }
+  return undefined;
+}
+
+/** Addresses of the endpoints on `net` with this name, alias or short id. */
+function namedOn(view: NameView, net: NetworkRecord, short: string): string[] {
+  const ips: string[] = [];
+  for (const { ep } of endpointsOn(view, net.Id)) {
+    if ((ep.DNSNames ?? []).some((d) => d.toLowerCase() === short) || (ep.Aliases ?? []).some((a) => a.toLowerCase() === short)) ips.push(ep.IPAddress);
+  }
+  return ips;
+}
+
+/** The container name a link of the asker's endpoint on that network maps `alias` to ("name:alias", or "name" = both). */
+function linkAlias(sb: SandboxState, networkId: string, alias: string): string | undefined {
+  const ep = Object.values(sb.Networks).find((e) => e.NetworkID === networkId);
+  // Later links win, as they overwrite earlier ones in docker's alias map.
+  for (const l of [...(ep?.Links ?? [])].reverse()) {
+    const i = l.indexOf(':');
+    const name = (i < 0 ? l : l.slice(0, i)).replace(/^\//, '');
+    const a = i < 0 ? name : l.slice(i + 1).replace(/^.*\//, '');
+    if (a.toLowerCase() === alias) return name.toLowerCase();
   }
   return undefined;
 }

@@ -26,7 +26,8 @@ export function newEndpoint(o: { containerId: string; network: NetworkRecord; at
   const aliases = n.Name === 'bridge' ? null : [...(a.aliases ?? [])];
   return {
     NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: cfg.Gateway, IPAddress: ip, IPPrefixLen: subnet.prefix,
-    MacAddress: macFor(ip), Aliases: aliases, DNSNames: null, IPAMConfig: a.ip ? { IPv4Address: a.ip } : null,
+    MacAddress: a.mac || macFor(ip), Aliases: aliases, DNSNames: null, IPAMConfig: a.ip ? { IPv4Address: a.ip } : null,
+    ...(a.links?.length && n.Name !== 'bridge' ? { Links: [...a.links] } : {}),
     ifName: `eth${o.ifIndex}`, hostVeth: `veth${createHash('sha256').update(o.containerId + n.Id).digest('hex').slice(0, 7)}`,
   };
 }

@@ -226,13 +226,15 @@ export class LocalNetworkService implements NetworkService {
     });
   }
 
-  async prune(filters: { label?: string[]; until?: string[] } = {}): Promise<string[]> {
-    const out: string[] = [];
+  async prune(filters: { label?: string[]; 'label!'?: string[]; until?: string[] } = {}): Promise<NetworkRecord[]> {
+    const out: NetworkRecord[] = [];
     const until = filters.until?.[0] ? Date.parse(filters.until[0]) || Number(filters.until[0]) * 1000 : undefined;
     for (const n of this.list({ label: filters.label })) {
       if (PREDEFINED.has(n.Name) || this.endpointsOf(n.Id).length) continue;
       if (until !== undefined && Date.parse(n.Created) >= until) continue;
-      await this.remove(n.Id).then(() => out.push(n.Name), () => {});
+      // label!: a network carrying any of these labels (key, or key=value) is kept.
+      if ((filters['label!'] ?? []).some((l) => matchesFilters(n, { label: [l] }, () => 0))) continue;
+      await this.remove(n.Id).then(() => out.push(n), () => {});
     }
     return out;
   }
@@ -283,7 +285,9 @@ export class LocalNetworkService implements NetworkService {
         // Done here, while the thread is in the new netns: no process, no second switch.
         if (dnsNet) sb.resolver = this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway);
       });
+      const names = Object.values(sb.Networks).map((ep) => ep.hostVeth).join();
       for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
+      if (Object.values(sb.Networks).map((ep) => ep.hostVeth).join() !== names) await this.#save(); // a veth renamed on a clash
       await this.#driver.publish(sb.nft);
       await this.#checkForward().catch(() => {});
       return sb;
@@ -325,7 +329,9 @@ export class LocalNetworkService implements NetworkService {
     });
     try {
       await this.#save();
+      const veth = ep.hostVeth;
       await this.#driver.attach(sb.SandboxKey, n, ep);
+      if (ep.hostVeth !== veth) await this.#save(); // renamed on a clash
       // A container whose 127.0.0.11 led nowhere (its user networks all left) gets it back.
       if (this.#sandboxDns.follow(sb, (name) => this.get(name))) await this.#save();
     } catch (err) {

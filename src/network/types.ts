@@ -34,6 +34,8 @@ export interface EndpointState {
   Aliases: string[] | null;
   DNSNames: string[] | null;
   IPAMConfig: { IPv4Address?: string } | null;
+  /** Links on a user-defined network ("name:alias"): names only this container resolves (docker's EndpointSettings.Links). */
+  Links?: string[] | null;
   /** Interface name inside the container and host end of the veth. */
   ifName: string;
   hostVeth: string;
@@ -60,7 +62,15 @@ export interface SandboxState {
   resolver?: string;
 }
 
-export interface AttachRequest { network: string; aliases?: string[]; ip?: string }
+export interface AttachRequest {
+  network: string;
+  aliases?: string[];
+  ip?: string;
+  /** "name[:alias]": on a user-defined network, alias resolves to name for this container only. */
+  links?: string[];
+  /** The interface's MAC address (lower-case, colons); derived from the IP when absent. */
+  mac?: string;
+}
 
 export interface SandboxRequest {
   containerId: string;
@@ -110,7 +120,8 @@ export interface NetworkService {
   /** By full id, unique id prefix or name; NOT_FOUND "network x not found". */
   get(ref: string): NetworkRecord;
   remove(ref: string): Promise<void>;
-  prune(filters?: { label?: string[]; until?: string[] }): Promise<string[]>;
+  /** Unused custom networks matching label (and none of label!), created before until; the removed ones. */
+  prune(filters?: { label?: string[]; 'label!'?: string[]; until?: string[] }): Promise<NetworkRecord[]>;
   /** Container ids and names attached to a network (for inspect's Containers). */
   endpointsOf(networkId: string): Array<{ sandbox: SandboxState; ep: EndpointState }>;
 

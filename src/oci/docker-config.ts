@@ -118,10 +118,27 @@ export interface HostConfig {
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;
   ConsoleSize?: [number, number] | null;
+  // Passed to the OCI runtime as spec annotations (docker --annotation).
+  Annotations?: Record<string, string> | null;
+  // Windows-only resources: dockerd on Linux warns about or refuses them.
+  CpuCount?: number;
+  CpuPercent?: number;
+  IOMaximumIOps?: number;
+  IOMaximumBandwidth?: number;
+  // --gpus: no device driver here, so any request is refused in dockerd's words.
+  DeviceRequests?: DeviceRequest[] | null;
+}
+
+export interface DeviceRequest {
+  Driver?: string;
+  Count?: number;
+  DeviceIDs?: string[] | null;
+  Capabilities?: string[][] | null;
+  Options?: Record<string, string> | null;
 }
 
 export interface EndpointSettings {
-  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
   Links?: string[] | null;
   Aliases?: string[] | null;
   NetworkID?: string;

@@ -96,7 +96,7 @@ async function start(ctx: Ctx): Promise<void> {
 }
 
 async function remove(ctx: Ctx): Promise<void> {
-  if (qBool(ctx.query, 'link')) throw invalidArgument('legacy links are not supported by berth');
+  if (qBool(ctx.query, 'link')) throw invalidArgument('removing a legacy link (rm --link) is not supported by berth: re-create the linking container without that --link');
   await ctx.deps.containers.remove(ctx.params.id!, { force: qBool(ctx.query, 'force'), volumes: qBool(ctx.query, 'v') });
   sendEmpty(ctx.res, 204);
 }

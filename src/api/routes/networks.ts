@@ -1,9 +1,11 @@
 /** Network endpoints, docker's JSON shapes. Thin: decode, one service call, encode. */
 import type { Ctx, Router } from '../router.js';
-import { notFound, unavailable } from '../../common/errors.js';
+import { invalidArgument, notFound, unavailable } from '../../common/errors.js';
+import { parseTimestamp } from '../../images/index.js';
 import { readJson, sendEmpty, sendJson } from '../http-util.js';
 import { checkFilterKeys, qFilters } from '../query.js';
 import { networkWire } from '../wire/network.js';
+import { checkShape, ENDPOINT } from '../wire/create-body.js';
 import type { CreateNetworkOptions, NetworkService } from '../../network/types.js';
 
 function svc(ctx: Ctx): NetworkService {
@@ -36,14 +38,24 @@ async function create(ctx: Ctx): Promise<void> {
   sendJson(ctx.res, 201, r);
 }
 
-interface ConnectBody { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null; Force?: boolean }
+interface ConnectBody {
+  Container?: string;
+  EndpointConfig?: { Aliases?: string[] | null; Links?: string[] | null; MacAddress?: string; IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null } | null;
+  Force?: boolean;
+}
 
 async function connect(ctx: Ctx): Promise<void> {
   const b = await readJson<ConnectBody>(ctx.req, {});
   const c = await ctx.deps.containers.inspect(b.Container ?? '');
   const s = svc(ctx);
   const n = s.get(ctx.params.id!);
-  const req = { network: n.Name, aliases: b.EndpointConfig?.Aliases ?? undefined, ip: b.EndpointConfig?.IPAMConfig?.IPv4Address || undefined };
+  checkShape(b.EndpointConfig, ENDPOINT, 'EndpointConfig');
+  const e = b.EndpointConfig;
+  const req = {
+    network: n.Name, aliases: e?.Aliases ?? undefined, ip: e?.IPAMConfig?.IPv4Address || undefined,
+    // Links and MAC are wired; IPv6 and link-local addresses are refused by the service, not dropped.
+    links: e?.Links ?? undefined, mac: e?.MacAddress || undefined, ip6: e?.IPAMConfig?.IPv6Address || undefined, linkLocalIPs: e?.IPAMConfig?.LinkLocalIPs ?? undefined,
+  };
   // Through the containers service when it can: a stopped container gets it at its next start.
   if (ctx.deps.containers.connectNetwork) await ctx.deps.containers.connectNetwork(c.Id, req);
   else await s.connect(c.Id, req);
@@ -67,8 +79,14 @@ export function registerNetworks(r: Router): void {
   r.add('POST', '/networks/create', create);
   r.add('POST', '/networks/prune', async (ctx) => {
     const f = qFilters(ctx.query);
-    checkFilterKeys(f, ['label', 'until']);
-    sendJson(ctx.res, 200, { NetworksDeleted: await svc(ctx).prune(f) });
+    checkFilterKeys(f, ['label', 'label!', 'until']);
+    // docker sends until as the user typed it ("24h", unix seconds, a date): one instant here,
+    // or a duration would read as no limit and prune networks created a second ago.
+    if ((f.until?.length ?? 0) > 1) throw invalidArgument('more than one until filter specified');
+    if (f.until?.length) f.until = [new Date(parseTimestamp(f.until[0]!)).toISOString()];
+    const removed = await svc(ctx).prune(f);
+    for (const n of removed) ctx.deps.events.publish('network', 'destroy', n.Id, { name: n.Name, type: n.Driver });
+    sendJson(ctx.res, 200, { NetworksDeleted: removed.map((n) => n.Name) });
   });
   r.add('GET', '/networks/{id}', inspect);
   r.add('POST', '/networks/{id}/connect', connect);

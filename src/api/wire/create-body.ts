@@ -59,11 +59,12 @@ const HOST_CONFIG: Shape = {
     MemorySwappiness: 'int', OomKillDisable: 'bool', PidsLimit: 'int', Init: 'bool', CpuCount: 'int', CpuPercent: 'int',
     Ulimits: { arr: { obj: { Name: 'string', Soft: 'int', Hard: 'int' } } },
     Mounts: { arr: MOUNT }, MaskedPaths: 'strings', ReadonlyPaths: 'strings',
-    DeviceRequests: { arr: 'any' }, IOMaximumIOps: 'int', IOMaximumBandwidth: 'int',
+    DeviceRequests: { arr: { obj: { Driver: 'string', Count: 'int', DeviceIDs: 'strings', Capabilities: { arr: 'strings' }, Options: 'map' } } }, IOMaximumIOps: 'int', IOMaximumBandwidth: 'int',
   },
 };
 
-const ENDPOINT: Shape = {
+/** docker's EndpointSettings (create's EndpointsConfig values, connect's EndpointConfig). */
+export const ENDPOINT: Shape = {
   obj: {
     IPAMConfig: { obj: { IPv4Address: 'string', IPv6Address: 'string', LinkLocalIPs: 'strings' } },
     Links: 'strings', Aliases: 'strings', MacAddress: 'string', DriverOpts: 'map', NetworkID: 'string', EndpointID: 'string',

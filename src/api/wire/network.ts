@@ -21,7 +21,7 @@ export function networkModeOf(c: ContainerRecord): string {
 function endpointWire(ep: EndpointState): WireEndpoint {
   return {
     ...emptyEndpoint(), IPAMConfig: ep.IPAMConfig, Aliases: ep.Aliases, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID,
-    Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, MacAddress: ep.MacAddress, DNSNames: ep.DNSNames,
+    Gateway: ep.Gateway, IPAddress: ep.IPAddress, IPPrefixLen: ep.IPPrefixLen, MacAddress: ep.MacAddress, DNSNames: ep.DNSNames, Links: ep.Links ?? null,
   };
 }
 
@@ -46,7 +46,7 @@ export function networksOf(c: ContainerRecord): Record<string, WireEndpoint> {
     return out;
   }
   const name = mode === 'default' ? 'bridge' : mode;
-  out[name] = { ...emptyEndpoint(), ...(c.NetworkingConfig.EndpointsConfig?.[name] ?? {}) } as WireEndpoint;
+  out[name] = { ...emptyEndpoint(), ...(c.NetworkingConfig.EndpointsConfig?.[name] ?? (mode === 'default' ? c.NetworkingConfig.EndpointsConfig?.default : undefined) ?? {}) } as WireEndpoint;
   for (const [n, e] of Object.entries(c.NetworkingConfig.EndpointsConfig ?? {})) if (!(n in out) && n !== 'default') out[n] = { ...emptyEndpoint(), ...e } as WireEndpoint;
   return out;
 }
@@ -88,7 +88,8 @@ export function summaryPorts(c: ContainerRecord): Array<{ IP?: string; PrivatePo
 /** GET /networks/{id}'s JSON. */
 export function networkWire(n: NetworkRecord, containers: Array<{ sandbox: SandboxState; ep: EndpointState }> | undefined): Record<string, unknown> {
   const { bridge: _bridge, ...rest } = n;
-  const out: Record<string, unknown> = { ...rest, ConfigFrom: { Network: '' }, ConfigOnly: false };
+  // EnableIPv4 (API 1.48, shown by docker 28's `network ls --format {{.IPv4}}`): bridge networks have it.
+  const out: Record<string, unknown> = { ...rest, EnableIPv4: n.Driver === 'bridge', ConfigFrom: { Network: '' }, ConfigOnly: false };
   if (containers) {
     const m: Record<string, unknown> = {};
     for (const { sandbox, ep } of containers) {

@@ -4,7 +4,7 @@
  */
 import { type Command, Option } from 'commander';
 import { ApiError } from '../client.js';
-import { type Act, type Ctx, enc, confirm, filtersJSON, collect } from '../context.js';
+import { type Act, type Ctx, enc, confirm, filtersJSON, filterArg } from '../context.js';
 import { CliError } from '../errors.js';
 import { humanSize, parseTimestamp } from '../format/human.js';
 import { tabwrite } from '../format/tabwriter.js';
@@ -153,12 +153,12 @@ export function registerContainer(parent: Command, ctx: Ctx, act: Act): void {
 export function registerContainerPrune(group: Command, ctx: Ctx, act: Act): void {
   group.command('prune').description('Remove all stopped containers').usage('[OPTIONS]')
     .option('-f, --force', 'Do not prompt for confirmation')
-    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', filterArg('--filter'))
     .action(act(1, async (o: { force?: boolean; filter?: string[] }) => {
       if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.'))) return;
       const r = await ctx.client().json<{ ContainersDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/containers/prune', { query: { filters: filtersJSON(o.filter) } });
       const del = r.ContainersDeleted ?? [];
       if (del.length) ctx.out.write('Deleted Containers:\n' + del.map((d) => d + '\n').join('') + '\n');
-      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`);
     }));
 }

@@ -4,10 +4,10 @@
  * take docker's timestamps and durations; --until ends the stream.
  */
 import type { Command } from 'commander';
-import { type Act, type Ctx, collect, filtersJSON } from '../context.js';
+import { type Act, type Ctx, filtersJSON, filterArg } from '../context.js';
 import { parseTimestamp } from '../format/human.js';
 import { formatEach } from '../format/table.js';
-import { ndjson } from '../ndjson.js';
+import { ndjsonLines } from '../ndjson.js';
 
 interface EventsOpts { since?: string; until?: string; filter?: string[]; format?: string }
 
@@ -15,21 +15,31 @@ interface EventMessage {
   Type: string; Action: string; Actor: { ID: string; Attributes?: Record<string, string> }; time: number; timeNano: number;
 }
 
-/** Go's "2006-01-02T15:04:05.000000000Z07:00" in local time, from unix nanoseconds. */
-export function eventTime(timeNano: number): string {
-  const ms = Math.floor(timeNano / 1e6);
+/**
+ * Go's "2006-01-02T15:04:05.000000000Z07:00" in local time, from unix nanoseconds. A double
+ * holds them only to ~256 ns, so the nanoseconds come from `exact` (the wire digits) when given.
+ */
+export function eventTime(timeNano: number, exact?: string): string {
+  // The digits must be this event's own time (not something else that matched).
+  if (exact && /^\d{10,}$/.test(exact) && Math.abs(Number(exact) - timeNano) < 1024) {
+    const n = BigInt(exact);
+    return eventTimeParts(Number(n / 1_000_000n), String(n % 1_000_000_000n).padStart(9, '0'));
+  }
+  return eventTimeParts(Math.floor(timeNano / 1e6), String(Math.round(timeNano % 1e9)).padStart(9, '0'));
+}
+
+function eventTimeParts(ms: number, ns: string): string {
   const d = new Date(ms);
   const off = -d.getTimezoneOffset();
   const local = new Date(ms + off * 60_000);
-  const ns = String(Math.round(timeNano % 1e9)).padStart(9, '0');
   const base = local.toISOString().slice(0, 19);
   const tz = off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${String(Math.floor(Math.abs(off) / 60)).padStart(2, '0')}:${String(Math.abs(off) % 60).padStart(2, '0')}`;
   return `${base}.${ns}${tz}`;
 }
 
-export function eventLine(ev: EventMessage): string {
+export function eventLine(ev: EventMessage, exactNano?: string): string {
   const attrs = Object.entries(ev.Actor.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
-  return `${eventTime(ev.timeNano)} ${ev.Type} ${ev.Action} ${ev.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
+  return `${eventTime(ev.timeNano, exactNano)} ${ev.Type} ${ev.Action} ${ev.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}\n`;
 }
 
 async function events(ctx: Ctx, o: EventsOpts): Promise<void> {
@@ -40,15 +50,16 @@ async function events(ctx: Ctx, o: EventsOpts): Promise<void> {
       filters: filtersJSON(o.filter),
     },
   });
-  for await (const ev of ndjson<EventMessage>(res)) {
-    ctx.out.write(o.format ? formatEach(o.format, [ev], { strict: false }) : eventLine(ev));
+  for await (const line of ndjsonLines(res)) {
+    const ev = JSON.parse(line) as EventMessage;
+    ctx.out.write(o.format ? formatEach(o.format, [ev], { strict: false }) : eventLine(ev, /"timeNano":\s*(\d+)/.exec(line)?.[1]));
   }
 }
 
 export function registerEvents(program: Command, ctx: Ctx, act: Act): Command {
   return program.command('events').description('Get real time events from the server')
     .usage('[OPTIONS]')
-    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', filterArg('-f, --filter'))
     .option('--format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
     .option('--since <string>', 'Show all events created since timestamp')
     .option('--until <string>', 'Stream events until this timestamp')

@@ -1,13 +1,13 @@
 /** `image prune [-a] [-f] [--filter k=v]`: dangling (or all unused) images, docker's output. */
 import type { Command } from 'commander';
-import { type Act, type Ctx, collect, confirm, filtersJSON } from '../context.js';
+import { type Act, type Ctx, confirm, filtersJSON, filterArg } from '../context.js';
 import { humanSize } from '../format/human.js';
 
 export function registerImagePrune(group: Command, ctx: Ctx, act: Act): void {
   group.command('prune').description('Remove unused images').usage('[OPTIONS]')
     .option('-a, --all', 'Remove all unused images, not just dangling ones')
     .option('-f, --force', 'Do not prompt for confirmation')
-    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', filterArg('--filter'))
     .action(act(1, async (o: { all?: boolean; force?: boolean; filter?: string[] }) => {
       const warning = o.all
         ? 'WARNING! This will remove all images without at least one container associated to them.'

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { createReadStream, existsSync } from 'node:fs';
 import { ApiError } from '../client.js';
-import { type Act, type Ctx, collect, enc, filtersJSON } from '../context.js';
+import { type Act, type Ctx, collect, enc, filtersJSON, filterArg } from '../context.js';
 import { CliError } from '../errors.js';
 import { ago, ellipsis, goTimeString, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
@@ -35,11 +35,11 @@ export function imageRows(images: ImageSummary[], trunc: boolean, now = Date.now
       Digest: digest,
       ID: trunc ? shortImageId(img.Id) : img.Id,
       Repository: repo,
-      SharedSize: img.SharedSize === undefined || img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
+      // Shared, unique and virtual sizes use go-units' default 4 significant digits (Size has 3).
+      SharedSize: img.SharedSize === undefined || img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize, 4),
       Size: humanSize(img.Size ?? 0),
       Tag: tag,
-      UniqueSize: img.SharedSize === undefined || img.SharedSize < 0 ? 'N/A' : humanSize((img.Size ?? 0) - img.SharedSize),
-      // docker shows VirtualSize with go-units' default 4 significant digits (Size has 3).
+      UniqueSize: img.SharedSize === undefined || img.SharedSize < 0 ? 'N/A' : humanSize((img.Size ?? 0) - img.SharedSize, 4),
       VirtualSize: humanSize(img.VirtualSize ?? img.Size ?? 0, 4),
     });
     const digests = new Map<string, string>();
@@ -81,13 +81,14 @@ export function historyRows(items: HistoryItem[], trunc: boolean, human: boolean
   return items.map((h) => {
     const createdAt = new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const createdBy = h.CreatedBy.replace(/\t/g, ' ');
+    // Keys in Go's map order (sorted): what `--format json` prints.
     return {
-      ID: trunc && h.Id !== '<missing>' ? shortImageId(h.Id) : h.Id,
-      CreatedSince: human ? ago(h.Created, now) : createdAt,
+      Comment: h.Comment ?? '',
       CreatedAt: createdAt,
       CreatedBy: trunc ? ellipsis(createdBy, 45) : createdBy,
+      CreatedSince: human ? ago(h.Created, now) : createdAt,
+      ID: trunc && h.Id !== '<missing>' ? shortImageId(h.Id) : h.Id,
       Size: human ? humanSize(h.Size) : String(h.Size),
-      Comment: h.Comment ?? '',
     };
   });
 }
@@ -98,7 +99,7 @@ export function registerImage(parent: Command, ctx: Ctx, act: Act, inGroup: bool
     .usage('[OPTIONS] [REPOSITORY[:TAG]]').argument('[repository]')
     .option('-a, --all', 'Show all images (default hides intermediate images)')
     .option('--digests', 'Show digests')
-    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', filterArg('-f, --filter'))
     .option('--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
     .option('--no-trunc', "Don't truncate output")
     .option('-q, --quiet', 'Only show image IDs')
@@ -150,7 +151,9 @@ export function registerImage(parent: Command, ctx: Ctx, act: Act, inGroup: bool
       const items = await client().json<HistoryItem[]>('GET', `/images/${enc(name)}/history`);
       const rows = historyRows(items, o.trunc !== false, o.human !== false);
       const format = o.quiet ? '{{.ID}}' : o.format;
-      ctx.out.write(formatRows(format, rows, { defaultTable: HISTORY_TABLE, headers: HISTORY_HEADERS }));
+      // --human=false shows the raw date under docker's "CREATED AT" heading.
+      const headers = o.human !== false ? HISTORY_HEADERS : { ...HISTORY_HEADERS, CreatedSince: 'CREATED AT' };
+      ctx.out.write(formatRows(format, rows, { defaultTable: HISTORY_TABLE, headers }));
     }));
 
   parent.command('import').description('Import the contents from a tarball to create a filesystem image')

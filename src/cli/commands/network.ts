@@ -4,31 +4,33 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../client.js';
-import { type Act, type Ctx, collect, confirm, enc, filtersJSON } from '../context.js';
+import { type Act, type Ctx, collect, confirm, enc, filtersJSON, filterArg } from '../context.js';
 import { CliError } from '../errors.js';
-import { goTimeString } from '../format/human.js';
+import { goTimeOf } from '../format/human.js';
 import { formatRows } from '../format/table.js';
 import { inspect } from './system.js';
 
 interface WireNetwork {
-  Id: string; Name: string; Created?: string; Scope?: string; Driver?: string; EnableIPv6?: boolean;
+  Id: string; Name: string; Created?: string; Scope?: string; Driver?: string; EnableIPv4?: boolean; EnableIPv6?: boolean;
   Internal?: boolean; Attachable?: boolean; Ingress?: boolean; Labels?: Record<string, string> | null;
 }
 
-const HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
+const HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv4: 'IPV4', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
 const TABLE = 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
 
 function row(n: WireNetwork, noTrunc: boolean): Record<string, unknown> {
   const labels = n.Labels ?? {};
+  // Keys in Go's map order (sorted): what `--format json` prints.
   const r: Record<string, unknown> = {
-    ID: noTrunc ? n.Id : n.Id.slice(0, 12),
-    Name: n.Name,
+    CreatedAt: n.Created ? goTimeOf(n.Created) : '',
     Driver: n.Driver ?? '',
-    Scope: n.Scope ?? 'local',
+    ID: noTrunc ? n.Id : n.Id.slice(0, 12),
+    IPv4: String(!!n.EnableIPv4),
     IPv6: String(!!n.EnableIPv6),
     Internal: String(!!n.Internal),
     Labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','),
-    CreatedAt: n.Created ? goTimeString(Date.parse(n.Created) / 1000) : '',
+    Name: n.Name,
+    Scope: n.Scope ?? 'local',
   };
   Object.defineProperty(r, 'Label', { value: (k: string) => labels[k] ?? '', enumerable: false });
   return r;
@@ -70,15 +72,15 @@ export function registerNetwork(program: Command, ctx: Ctx, act: Act): void {
     .option('--attachable', 'Enable manual container attachment')
     .option('--aux-address <map>', 'Auxiliary IPv4 or IPv6 addresses used by Network driver', collect)
     .option('-d, --driver <string>', 'Driver to manage the Network', 'bridge')
-    .option('--gateway <ip>', 'IPv4 or IPv6 Gateway for the master subnet', collect)
+    .option('--gateway <strings>', 'IPv4 or IPv6 Gateway for the master subnet', collect)
     .option('--internal', 'Restrict external access to the network')
-    .option('--ip-range <range>', 'Allocate container ip from a sub-range', collect)
+    .option('--ip-range <strings>', 'Allocate container ip from a sub-range', collect)
     .option('--ipam-driver <string>', 'IP Address Management Driver', 'default')
     .option('--ipam-opt <map>', 'Set IPAM driver specific options', collect)
     .option('--ipv6', 'Enable or disable IPv6 networking')
     .option('--label <list>', 'Set metadata on a network', collect)
     .option('-o, --opt <map>', 'Set driver specific options', collect)
-    .option('--subnet <cidr>', 'Subnet in CIDR format that represents a network segment', collect)
+    .option('--subnet <strings>', 'Subnet in CIDR format that represents a network segment', collect)
     .action(act(1, async (name: string, o: CreateFlags) => {
       if (o.auxAddress?.length) throw new CliError('--aux-address is not supported by berth', 1);
       const r = await client().json<{ Id: string; Warning?: string }>('POST', '/networks/create', {
@@ -93,7 +95,7 @@ export function registerNetwork(program: Command, ctx: Ctx, act: Act): void {
     }));
 
   net.command('ls').aliases(['list']).description('List networks')
-    .option('-f, --filter <filter>', 'Provide filter values (e.g. "driver=bridge")', collect)
+    .option('-f, --filter <filter>', 'Provide filter values (e.g. "driver=bridge")', filterArg('-f, --filter'))
     .option('--format <string>', 'Format output using a custom template')
     .option('--no-trunc', 'Do not truncate the output')
     .option('-q, --quiet', 'Only display network IDs')
@@ -129,7 +131,7 @@ export function registerNetwork(program: Command, ctx: Ctx, act: Act): void {
     }));
 
   net.command('prune').description('Remove all unused networks')
-    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', filterArg('--filter'))
     .option('-f, --force', 'Do not prompt for confirmation')
     .action(act(1, async (o: { filter?: string[]; force?: boolean }) => {
       if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.'))) return;
@@ -146,13 +148,16 @@ export function registerNetwork(program: Command, ctx: Ctx, act: Act): void {
     .option('--ip6 <string>', 'IPv6 address (e.g., "2001:db8::33")')
     .option('--link <list>', 'Add link to another container', collect)
     .option('--link-local-ip <strings>', 'Add a link-local address for the container', collect)
-    .action(act(1, async (network: string, container: string, o: { alias?: string[]; ip?: string; ip6?: string; link?: string[]; driverOpt?: string[] }) => {
-      if (o.ip6) throw new CliError('--ip6: IPv6 networks are not supported by berth', 1);
-      if (o.link?.length) throw new CliError('--link is not supported by berth: use a user-defined network and container names', 1);
+    .action(act(1, async (network: string, container: string, o: { alias?: string[]; ip?: string; ip6?: string; link?: string[]; linkLocalIp?: string[]; driverOpt?: string[] }) => {
+      // --ip6 and --link-local-ip are sent as docker sends them: berthd refuses them (IPv4 only) in dockerd's words.
+      const ipam = { ...(o.ip ? { IPv4Address: o.ip } : {}), ...(o.ip6 ? { IPv6Address: o.ip6 } : {}), ...(o.linkLocalIp?.length ? { LinkLocalIPs: o.linkLocalIp } : {}) };
       await client().json('POST', `/networks/${enc(network)}/connect`, {
         body: {
           Container: container,
-          EndpointConfig: { Aliases: o.alias ?? [], ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}), DriverOpts: kvMap(o.driverOpt, '--driver-opt') },
+          EndpointConfig: {
+            Aliases: o.alias ?? [], ...(o.link?.length ? { Links: o.link } : {}), ...(Object.keys(ipam).length ? { IPAMConfig: ipam } : {}),
+            DriverOpts: kvMap(o.driverOpt, '--driver-opt'),
+          },
         },
       });
     }));

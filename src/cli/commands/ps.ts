@@ -3,7 +3,7 @@
  * (columns, truncation, "Up 3 seconds"-style status from the daemon, "5 seconds ago").
  */
 import type { Command } from 'commander';
-import { type Act, type Ctx, collect, filtersJSON } from '../context.js';
+import { type Act, type Ctx, filtersJSON, filterArg } from '../context.js';
 import { ago, ellipsis, goTimeString, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
 import type { ContainerSummary, PortSummary } from '../wire.js';
@@ -83,7 +83,7 @@ async function ps(ctx: Ctx, o: PsOpts): Promise<void> {
 export function registerPs(cmd: Command, ctx: Ctx, act: Act): Command {
   return cmd.description('List containers').usage('[OPTIONS]')
     .option('-a, --all', 'Show all containers (default shows just running)')
-    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', filterArg('-f, --filter'))
     .option('--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
     .option('-n, --last <int>', 'Show n last created containers (includes all states)')
     .option('-l, --latest', 'Show the latest created container (includes all states)')

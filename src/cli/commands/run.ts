@@ -10,6 +10,7 @@ import { type Act, type Ctx, enc, beginWait } from '../context.js';
 import { CliError, ExitStatus, FlagError, withHelp } from '../errors.js';
 import { addContainerFlags, buildCreateRequest, type CreateCall, type RunFlags } from '../opts.js';
 import { pullImage, splitReference } from '../progress.js';
+import { prepareApiSocket } from '../api-socket.js';
 import { referenceError } from './reference-check.js';
 import { monitorTtySize, pumpStreams, setRawTerminal } from '../stdio.js';
 import type { ContainerInspect, CreateResponse } from '../wire.js';
@@ -55,6 +56,8 @@ async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: 
   const bad = referenceError(image);
   if (bad) throw new CliError(bad, 1);
   const client = ctx.client();
+  // --use-api-socket: berthd's socket mounted in, credentials copied in after create.
+  const apiSocket = call.useApiSocket ? prepareApiSocket(client, call.body) : undefined;
   if (pull === 'always') await pullImage(client, image, pullOut, call.platform);
   const create = () => client.json<CreateResponse>('POST', '/containers/create', {
     query: { name: call.name, platform: call.platform },
@@ -69,6 +72,7 @@ async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: 
     await pullImage(client, image, pullOut, call.platform);
     res = await create();
   }
+  if (apiSocket) res.Warnings = [...(res.Warnings ?? []), ...(await apiSocket.inject(res.Id))];
   for (const w of res.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
   return res.Id;
 }
@@ -285,6 +289,8 @@ export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
     .argument('<container>')
     .option('--no-stdin', 'Do not attach STDIN')
     .option('--no-sig-proxy', 'Do not proxy all received signals to the process')
+    // docker's bool flag: --sig-proxy[=true] as well as --sig-proxy=false.
+    .option('--sig-proxy', 'Proxy all received signals to the process (default true)')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .action(act(1, (name: string, o: { stdin?: boolean; detachKeys?: string; sigProxy?: boolean }) => attachContainer(ctx, name, o)));
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Act, Ctx } from '../context.js';
 import { ago, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
+import { tabwrite } from '../format/tabwriter.js';
 import type { ContainerSummary, ImageSummary, Volume } from '../wire.js';
 import { IMAGE_HEADERS, imageRows } from './image.js';
 
@@ -28,11 +29,13 @@ export function dfSummary(r: DfResponse): Array<Record<string, string | number |
   const cFree = containers.filter((c) => !isActive(c.State)).reduce((s, c) => s + (c.SizeRw ?? 0), 0);
   const vSize = volumes.reduce((s, v) => s + Math.max(0, v.UsageData?.Size ?? 0), 0);
   const vFree = volumes.filter((v) => (v.UsageData?.RefCount ?? 0) === 0).reduce((s, v) => s + Math.max(0, v.UsageData?.Size ?? 0), 0);
+  // Go's map order (sorted keys) and string values: what `--format json` prints.
+  const row = (Type: string, total: number, active: number, Size: string, Reclaimable: string) => ({ Active: String(active), Reclaimable, Size, TotalCount: String(total), Type });
   return [
-    { Type: 'Images', TotalCount: images.length, Active: images.filter((i) => (i.Containers ?? 0) > 0).length, Size: humanSize(layers, 4), Reclaimable: withPercent(Math.max(0, layers - usedByContainers), layers) },
-    { Type: 'Containers', TotalCount: containers.length, Active: containers.filter((c) => isActive(c.State)).length, Size: humanSize(cSize, 4), Reclaimable: withPercent(cFree, cSize) },
-    { Type: 'Local Volumes', TotalCount: volumes.length, Active: volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length, Size: humanSize(vSize, 4), Reclaimable: withPercent(vFree, vSize) },
-    { Type: 'Build Cache', TotalCount: 0, Active: 0, Size: '0B', Reclaimable: '0B' },
+    row('Images', images.length, images.filter((i) => (i.Containers ?? 0) > 0).length, humanSize(layers, 4), withPercent(Math.max(0, layers - usedByContainers), layers)),
+    row('Containers', containers.length, containers.filter((c) => isActive(c.State)).length, humanSize(cSize, 4), withPercent(cFree, cSize)),
+    row('Local Volumes', volumes.length, volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length, humanSize(vSize, 4), withPercent(vFree, vSize)),
+    row('Build Cache', 0, 0, '0B', '0B'),
   ];
 }
 
@@ -42,7 +45,9 @@ const SUMMARY_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', S
 function verbose(r: DfResponse): string {
   const now = Date.now();
   let out = 'Images space usage:\n\n';
-  out += formatRows(undefined, imageRows(r.Images ?? [], true, now), {
+  // One row per image, under its first tag only (docker's df, unlike `images`).
+  const firstTag = (r.Images ?? []).map((i) => ({ ...i, RepoTags: i.RepoTags?.slice(0, 1) ?? [], RepoDigests: [] }));
+  out += formatRows(undefined, imageRows(firstTag, true, now), {
     defaultTable: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}', headers: IMAGE_HEADERS,
   }) || 'REPOSITORY   TAG   IMAGE ID   CREATED   SIZE   SHARED SIZE   UNIQUE SIZE   CONTAINERS\n';
   out += '\nContainers space usage:\n\n';
@@ -55,16 +60,16 @@ function verbose(r: DfResponse): string {
   out += formatRows(undefined, (r.Containers ?? []).map(crow), { defaultTable: cTable, headers: cHeaders })
     || 'CONTAINER ID   IMAGE   COMMAND   LOCAL VOLUMES   SIZE   CREATED   STATUS   NAMES\n';
   out += '\nLocal Volumes space usage:\n\n';
-  const vrow = (v: Volume & { UsageData?: { Size: number; RefCount: number } }) => ({ Name: v.Name, Links: String(v.UsageData?.RefCount ?? 0), Size: (v.UsageData?.Size ?? -1) < 0 ? 'N/A' : humanSize(v.UsageData!.Size) });
+  const vrow = (v: Volume & { UsageData?: { Size: number; RefCount: number } }) => ({ Name: v.Name, Links: String(v.UsageData?.RefCount ?? 0), Size: (v.UsageData?.Size ?? -1) < 0 ? 'N/A' : humanSize(v.UsageData!.Size, 4) });
   out += formatRows(undefined, (r.Volumes ?? []).map(vrow), { defaultTable: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' } })
     || 'VOLUME NAME   LINKS   SIZE\n';
-  out += '\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE   CREATED   LAST USED   USAGE   SHARED\n';
+  out += '\nBuild cache usage: 0B\n\n' + tabwrite('CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n');
   return out;
 }
 
 export function registerSystemDf(program: Command, ctx: Ctx, act: Act): void {
   const system = program.commands.find((c) => c.name() === 'system') ?? program.command('system').description('Manage berth').usage('COMMAND');
-  system.command('df').description('Show docker disk usage')
+  system.command('df').description('Show berth disk usage').usage('[OPTIONS]')
     .option('--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template")
     .option('-v, --verbose', 'Show detailed information on space usage')
     .action(act(1, async (o: { format?: string; verbose?: boolean }) => {

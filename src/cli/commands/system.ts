@@ -213,7 +213,12 @@ export function registerSystem(program: Command, ctx: Ctx, act: Act): void {
   program.command('version').description('Show the berth version information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(1, (o: { format?: string }) => version(ctx, o)));
-  program.command('info').description('Display system-wide information').usage('[OPTIONS]')
+  registerInfo(program, ctx, act);
+}
+
+/** `info`, also declared as `system info`. */
+export function registerInfo(parent: Command, ctx: Ctx, act: Act): void {
+  parent.command('info').description('Display system-wide information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(1, (o: { format?: string }) => info(ctx, o)));
 }

@@ -3,9 +3,9 @@
  */
 import type { Command } from 'commander';
 import { ApiError } from '../client.js';
-import { type Act, type Ctx, collect, confirm, enc, filtersJSON } from '../context.js';
+import { type Act, type Ctx, collect, confirm, enc, filtersJSON, filterArg } from '../context.js';
 import { CliError } from '../errors.js';
-import { goTimeString, humanSize } from '../format/human.js';
+import { goTimeOf, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
 import type { Volume } from '../wire.js';
 import { inspect } from './system.js';
@@ -24,11 +24,11 @@ function volumeRow(v: Volume): Record<string, unknown> {
     Mountpoint: v.Mountpoint ?? '',
     Name: v.Name,
     Scope: v.Scope ?? 'local',
-    Size: v.UsageData && v.UsageData.Size !== undefined && v.UsageData.Size >= 0 ? humanSize(v.UsageData.Size) : 'N/A',
+    Size: v.UsageData && v.UsageData.Size !== undefined && v.UsageData.Size >= 0 ? humanSize(v.UsageData.Size, 4) : 'N/A',
     Status: 'N/A',
   };
   // {{.CreatedAt}} works, but docker's volume rows have no such field in {{json .}}.
-  Object.defineProperty(row, 'CreatedAt', { value: v.CreatedAt ? goTimeString(Date.parse(v.CreatedAt) / 1000) : '', enumerable: false });
+  Object.defineProperty(row, 'CreatedAt', { value: v.CreatedAt ? goTimeOf(v.CreatedAt) : '', enumerable: false });
   Object.defineProperty(row, 'Label', { value: (k: string) => labels[k] ?? '', enumerable: false });
   return row;
 }
@@ -60,7 +60,7 @@ export function registerVolume(program: Command, ctx: Ctx, act: Act): void {
     }));
 
   vol.command('ls').alias('list').description('List volumes').usage('[OPTIONS]')
-    .option('-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', collect)
+    .option('-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', filterArg('-f, --filter'))
     .option('--format <string>', 'Format output using a custom template')
     .option('-q, --quiet', 'Only display volume names')
     .action(act(1, async (o: { filter?: string[]; format?: string; quiet?: boolean }) => {
@@ -95,15 +95,16 @@ export function registerVolume(program: Command, ctx: Ctx, act: Act): void {
 
   vol.command('prune').description('Remove unused local volumes').usage('[OPTIONS]')
     .option('-a, --all', 'Remove all unused volumes, not just anonymous ones')
-    .option('--filter <filter>', 'Provide filter values (e.g. "label=<label>")', collect)
+    .option('--filter <filter>', 'Provide filter values (e.g. "label=<label>")', filterArg('--filter'))
     .option('-f, --force', 'Do not prompt for confirmation')
     .action(act(1, async (o: { all?: boolean; filter?: string[]; force?: boolean }) => {
+      if (o.all && o.filter?.some((f) => f.startsWith('all='))) throw new CliError('conflicting options: cannot specify both --all and --filter all=1', 1);
       const warning = o.all ? 'WARNING! This will remove all local volumes not used by at least one container.' : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
       if (!o.force && !(await confirm(ctx, warning))) return;
       const filters = [...(o.filter ?? []), ...(o.all ? ['all=true'] : [])];
       const r = await client().json<{ VolumesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/volumes/prune', { query: { filters: filtersJSON(filters) } });
       const del = r.VolumesDeleted ?? [];
       if (del.length) ctx.out.write('Deleted Volumes:\n' + del.map((d) => d + '\n').join('') + '\n');
-      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`);
     }));
 }

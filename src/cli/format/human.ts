@@ -79,13 +79,24 @@ export function ellipsis(s: string, n: number): string {
   return rs.slice(0, n - 1).join('') + '…';
 }
 
+/**
+ * Go's time.Time.String() of an RFC 3339 API time (networks', volumes' Created): the
+ * fraction the daemon sent is kept, trailing zeros trimmed ("05:31:36.377 +0000 UTC").
+ */
+export function goTimeOf(rfc3339: string): string {
+  const t = Date.parse(rfc3339);
+  if (Number.isNaN(t)) return '';
+  const frac = (/T\d\d:\d\d:\d\d\.(\d+)/.exec(rfc3339)?.[1] ?? '').replace(/0+$/, '');
+  return goTimeString(Math.floor(t / 1000), frac);
+}
+
 /** Go's time.Time.String() layout for CreatedAt columns: "2006-01-02 15:04:05 -0700 MST". */
-export function goTimeString(unixSeconds: number): string {
+export function goTimeString(unixSeconds: number, fraction = ''): string {
   const d = new Date(unixSeconds * 1000);
   const p = (n: number) => String(n).padStart(2, '0');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
   const zone = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
   const name = off === 0 ? 'UTC' : (Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')?.value ?? zone);
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone} ${name}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}${fraction ? '.' + fraction : ''} ${zone} ${name}`;
 }

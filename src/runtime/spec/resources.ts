@@ -8,7 +8,7 @@ import { BerthError } from '../../common/errors.js';
 
 export type ResourceInput = Pick<HostConfig,
   'Memory' | 'MemoryReservation' | 'MemorySwap' | 'MemorySwappiness' | 'NanoCpus' | 'CpuShares' |
-  'CpuQuota' | 'CpuPeriod' | 'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight' | 'OomKillDisable'>;
+  'CpuQuota' | 'CpuPeriod' | 'CpuRealtimePeriod' | 'CpuRealtimeRuntime' | 'CpusetCpus' | 'CpusetMems' | 'PidsLimit' | 'BlkioWeight' | 'OomKillDisable'>;
 
 const CFS_PERIOD = 100_000;
 
@@ -53,6 +53,9 @@ export function buildResources(r: ResourceInput | undefined, opts: { swapSupport
   if (r.CpuShares && r.CpuShares > 0) cpu.shares = r.CpuShares;
   if (r.CpuQuota && r.CpuQuota > 0) cpu.quota = r.CpuQuota;
   if (r.CpuPeriod && r.CpuPeriod > 0) cpu.period = r.CpuPeriod;
+  // Checked against the kernel and the parent's real-time budget at create (containers/support/platform-checks).
+  if (r.CpuRealtimePeriod && r.CpuRealtimePeriod > 0) cpu.realtimePeriod = r.CpuRealtimePeriod;
+  if (r.CpuRealtimeRuntime && r.CpuRealtimeRuntime > 0) cpu.realtimeRuntime = r.CpuRealtimeRuntime;
   if (r.CpusetCpus) cpu.cpus = r.CpusetCpus;
   if (r.CpusetMems) cpu.mems = r.CpusetMems;
   if (Object.keys(cpu).length) out.cpu = cpu;
