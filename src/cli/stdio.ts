@@ -157,13 +157,22 @@ export function monitorTtySize(client: Client, path: string, opts: { redraw?: bo
   // be applied out of order and leave the container at a stale size.
   let chain: Promise<unknown> = Promise.resolve();
   let want: [number, number] | undefined;
+  /** The first sends have their own retries (the process may not exist yet). */
+  let initialPhase = true;
   const resize = (h: number, w: number): Promise<boolean> => {
     want = [h, w];
     const run = chain.then(async () => {
       if (!want) return true;
       const [wh, ww] = want;
       want = undefined;
-      const ok = await client.json('POST', path, { query: { h: wh, w: ww } }).then(() => true, () => false);
+      const post = () => client.json('POST', path, { query: { h: wh, w: ww } }).then(() => true, () => false);
+      // A failed request (a lost connection, a busy daemon) is tried again, briefly: a lost
+      // resize would leave the process at a stale size until the terminal changes again.
+      let ok = await post();
+      for (let i = 1; !ok && !stopped && !initialPhase && i <= 2; i++) {
+        await new Promise((r) => setTimeout(r, 50 * i));
+        ok = await post();
+      }
       // The terminal may have changed again while this was on its way (`stty rows R cols C`
       // is two resizes): end on the size it has now, whatever the events said.
       // Read from the terminal itself: the cached size waits for a SIGWINCH.
@@ -172,7 +181,8 @@ export function monitorTtySize(client: Client, path: string, opts: { redraw?: bo
       if (want) void resize(...want);
       return ok;
     });
-    chain = run;
+    // A failed step must not stop every later resize.
+    chain = run.catch(() => false);
     return run;
   };
   const send = () => {
@@ -183,9 +193,13 @@ export function monitorTtySize(client: Client, path: string, opts: { redraw?: bo
   // The first resize can come before the process has started (an exec starts only once we
   // hold the stream): retry a few times, as docker's CLI does, rather than keep 0x0.
   const initial = async () => {
-    for (let i = 0; i <= 10 && !stopped; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, i * 10));
-      if (await send()) return;
+    try {
+      for (let i = 0; i <= 10 && !stopped; i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, i * 10));
+        if (await send()) return;
+      }
+    } finally {
+      initialPhase = false;
     }
   };
   // Reattaching to a shell shows nothing until it redraws; a size change makes the kernel
