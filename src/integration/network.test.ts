@@ -206,11 +206,14 @@ test('a veth name still taken (the last namespace not yet destroyed) does not fa
     const ip = JSON.parse(await ok(['inspect', id]))[0].NetworkSettings.IPAddress as string;
     assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
     assert.match(await ok(['exec', id, 'ip', '-4', 'addr', 'show', 'eth0']), new RegExp(ip.replaceAll('.', '\\.')));
-    // The renamed veth was saved: a disconnect deletes it (and its peer) at once.
-    const before = sh('ip', ['-o', 'link', 'show', 'type', 'veth']).split('\n').filter(Boolean).length;
+    // The renamed veth was saved: a disconnect deletes it (and its peer) at once. Found by
+    // the host-side index eth0 points at (other tests make veths meanwhile).
+    const hostIndex = (await ok(['exec', id, 'cat', '/sys/class/net/eth0/iflink'])).trim();
+    const hostVeth = () => sh('ip', ['-o', 'link', 'show', 'type', 'veth']).split('\n').find((l) => l.startsWith(`${hostIndex}: `));
+    const name = hostVeth()?.split(': ')[1]?.split('@')[0];
+    assert.ok(name && name !== taken, `the container's host veth: ${name}`);
     await ok(['network', 'disconnect', 'bridge', id]);
-    const after = sh('ip', ['-o', 'link', 'show', 'type', 'veth']).split('\n').filter(Boolean).length;
-    assert.equal(after, before - 1, 'the disconnect removed the veth it made');
+    assert.equal(hostVeth(), undefined, 'the disconnect removed the veth it made');
   } finally {
     sh('ip', ['link', 'del', taken]);
     await ok(['rm', '-f', id]);
