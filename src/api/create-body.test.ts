@@ -69,6 +69,12 @@ describe('create body types', () => {
     assert.deepEqual(b, { Cmd: ['echo'], Entrypoint: ['/bin/sh'], Healthcheck: { Test: ['NONE'] } });
   });
 
+  it('null or zero health check durations are dropped, as Go omits them (docker-py sends nulls)', () => {
+    const b: Record<string, unknown> = { Healthcheck: { Test: ['NONE'], Interval: null, Timeout: 0, StartPeriod: null, Retries: null, StartInterval: 5 } };
+    normalizeStrSlices(b);
+    assert.deepEqual(b, { Healthcheck: { Test: ['NONE'], StartInterval: 5 } });
+  });
+
   describe('through the API', () => {
     let h: Harness;
     before(async () => { h = await startHarness(); });

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { StdioSession } from '../containers/types.js';
 import { invalidArgument } from '../common/errors.js';
+import { fdPoller } from '../common/fd-poller.js';
 import { frame, streamContentType } from './frames.js';
 
 /** Node's own listeners on a server socket (lib/_http_server.js); stable names since Node 12. */
@@ -174,6 +175,8 @@ export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOpt
   socket.on('data', onData);
   socket.on('end', onEnd);
   socket.on('close', onClose);
+  const stopWatch = watchHangUp(socket);
+  socket.on('close', stopWatch);
   socket.on('error', () => { /* 'close' follows and releases the session */ });
   socket.resume();
 
@@ -201,6 +204,30 @@ export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOpt
       if (!clientGone) socket.end();
     }
   })();
+}
+
+/**
+ * A client's EOF is only a half-close (the docker CLI closes its writing side at once when
+ * it sends no stdin) and the output goes on; Node reports a client that is gone altogether
+ * only when a write fails, so a client that left a quiet container would hold its socket and
+ * the container's attach socket until the next output. A unix socket whose peer closed both
+ * ways reads as EPOLLHUP: watch for that and let the client go at once.
+ */
+function watchHangUp(socket: Socket): () => void {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return () => {};
+  let token: number | undefined;
+  const stop = () => {
+    if (token !== undefined) fdPoller().remove(token);
+    token = undefined;
+  };
+  try {
+    token = fdPoller().add(fd, { onReady: () => { stop(); socket.destroy(); } });
+    fdPoller().arm(token, 0); // no events asked: EPOLLHUP and EPOLLERR are reported regardless
+  } catch {
+    stop();
+  }
+  return stop;
 }
 
 /** dockerd reports an exec that failed to start inside the already-hijacked stream. */

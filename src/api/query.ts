@@ -100,3 +100,14 @@ export function checkFilterKeys(filters: Record<string, string[]>, allowed: read
     if (!allowed.includes(k)) throw invalidArgument(`invalid filter '${k}'`);
   }
 }
+
+/**
+ * An `until` filter in unix seconds beyond int64 (dockerd's ParseInt refuses it: 400) or
+ * beyond a JS Date's ±8.64e15 ms (a RangeError, a 500, or "prune everything").
+ */
+export function checkUntilFilter(filters: Record<string, string[]>): void {
+  for (const v of filters['until'] ?? []) {
+    const m = /^(\d+)(\.\d+)?$/.exec(v);
+    if (m && (BigInt(m[1]!) > 9223372036854775807n || Number(m[1]) * 1000 > 8.64e15)) throw invalidArgument(`invalid filter 'until=${v}': the timestamp is out of range`);
+  }
+}

@@ -54,6 +54,8 @@ export interface ImagePuller {
 export interface ImagePusher {
   push(name: string, opts: { tag?: string; auth?: string; signal?: AbortSignal }): AsyncIterable<PullProgress & { aux?: Record<string, unknown> }>;
   login(serverAddress: string, auth: string | undefined, signal?: AbortSignal): Promise<void>;
+  /** GET /distribution/{name}/json: the registry's descriptor and platforms, no pull. */
+  distributionInspect(name: string, auth: string | undefined, signal?: AbortSignal): Promise<{ Descriptor: { mediaType: string; digest: string; size: number }; Platforms: object[] }>;
 }
 
 export interface ApiDeps {

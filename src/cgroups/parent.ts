@@ -23,6 +23,11 @@ export function cgroupParentProblem(parent: string): string | undefined {
   if (parent.includes(':')) return "it contains ':' (the systemd driver's slice syntax; berth uses cgroupfs paths)";
   const parts = parent.split('/').filter((s) => s !== '');
   if (parts.some((s) => s === '..')) return "it contains '..': the cgroup must stay under the cgroup root";
+  // Every container's cgroup ends in its 64-hex id (berth's and dockerd's alike): a parent
+  // inside one would nest this container in that one's cgroup, where stop, kill, rm and
+  // update of the other container reach it too (a force rm killed it, measured).
+  const inside = parts.find((s) => /^[0-9a-f]{64}$/i.test(s));
+  if (inside) return `it is inside container ${inside.slice(0, 12)}'s cgroup: choose a parent no container's cgroup contains`;
   return undefined;
 }
 

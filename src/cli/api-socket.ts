@@ -5,7 +5,7 @@
  * credentials are copied after create into /run/secrets/docker/config.json, with
  * DOCKER_CONFIG pointing there, unless the container sets DOCKER_CONFIG itself.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import tar from 'tar-stream';
 import type { Client } from './client.js';
@@ -15,12 +15,16 @@ import type { CreateContainerRequest } from './wire.js';
 
 const SOCKET_IN_CONTAINER = '/var/run/docker.sock';
 const CONFIG_IN_CONTAINER = '/run/secrets/docker/config.json';
+/** Far above any real CLI config (docker's are a few KiB). */
+const MAX_CONFIG = 16 << 20;
 
 type Auths = Record<string, { auth?: string; identitytoken?: string }>;
 
 function authsOf(text: string, where: string): Auths {
   let v: unknown;
-  try { v = JSON.parse(text); } catch (e) { throw new CliError(`resolving credentials failed: failed to read credentials from ${where}: ${(e as Error).message}`, 1); }
+  // Not the parser's message: Node quotes the text's first bytes, and a config.json
+  // symlinked to another file (/etc/shadow) would print them.
+  try { v = JSON.parse(text); } catch { throw new CliError(`resolving credentials failed: failed to read credentials from ${where}: it is not valid JSON`, 1); }
   const auths = v && typeof v === 'object' ? (v as { auths?: unknown }).auths : undefined;
   if (!auths || typeof auths !== 'object') return {};
   const out: Auths = {};
@@ -39,7 +43,17 @@ export function readApiSocketCredentials(env: NodeJS.ProcessEnv = process.env): 
   const fromEnv = env.DOCKER_AUTH_CONFIG ? authsOf(env.DOCKER_AUTH_CONFIG, 'DOCKER_AUTH_CONFIG') : {};
   if (Object.keys(fromEnv).length) return fromEnv;
   let text: string;
-  try { text = readFileSync(join(configDir(), 'config.json'), 'utf8'); } catch { return {}; }
+  const file = join(configDir(), 'config.json');
+  // A config.json of gigabytes, or a symlink to /dev/zero or a FIFO, must not be read at all.
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new CliError(`resolving credentials failed: ${file} is not a regular file`, 1);
+    if (st.size > MAX_CONFIG) throw new CliError(`resolving credentials failed: ${file} is larger than ${MAX_CONFIG} bytes`, 1);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    return {};
+  }
+  try { text = readFileSync(file, 'utf8'); } catch { return {}; }
   return authsOf(text, join(configDir(), 'config.json'));
 }
 

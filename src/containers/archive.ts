@@ -18,6 +18,7 @@ import { BerthError, invalidArgument } from '../common/errors.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { helperGet, helperJson, startHelper, type HelperJob, type PathStat } from './archive-run.js';
+import { decompress } from '../diff/index.js';
 
 export interface CopyOut {
   stat: PathStat;
@@ -91,12 +92,14 @@ export class ContainerArchive {
   }
 
   /** PUT /containers/{id}/archive: extract a tar into the directory at path. */
-  copyIn(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+  copyIn(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
     checkPath(path);
     return this.#withView(ref, true, async (base, c) => {
       if (c.HostConfig.ReadonlyRootfs && !bindsOf(c).some((b) => !b.readonly && under(path, b.destination))) {
         throw invalidArgument(`container rootfs is marked read-only; copy into a writable volume instead`);
       }
+      // dockerd accepts a compressed tar here too (gzip, zstd): clients send .tar.gz as is.
+      const tar = (await decompress(input)).stream;
       const run = startHelper({ ...base, op: 'put', path, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID, user: c.Config.User ?? '' }, { stdin: true });
       const stdin = run.child.stdin!;
       stdin.on('error', () => { /* the helper stopped reading: its exit status says why */ });

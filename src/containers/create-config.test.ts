@@ -50,3 +50,13 @@ test('bad resource values are refused before anything is created', () => {
 test('mergeEnv keeps order and lets later keys win', () => {
   assert.deepEqual(mergeEnv(['A=1', 'B=2'], ['B=3', 'C']), ['A=1', 'B=3', 'C']);
 });
+
+test('namespace modes: dockerd\'s values pass, anything else is refused at create', () => {
+  for (const hc of [{ IpcMode: 'shareable' }, { IpcMode: 'none' }, { IpcMode: 'container:abc' }, { PidMode: 'host' }, { PidMode: 'container:abc' }, { UTSMode: 'host' }]) {
+    assert.doesNotThrow(() => validateHostConfig(hc), JSON.stringify(hc));
+  }
+  assert.throws(() => validateHostConfig({ IpcMode: 'foo' }), /invalid IPC mode: foo/);
+  assert.throws(() => validateHostConfig({ IpcMode: 'container:' }), /invalid IPC mode/);
+  assert.throws(() => validateHostConfig({ PidMode: 'private' }), /invalid PID mode: private/);
+  assert.throws(() => validateHostConfig({ UTSMode: 'container:x' }), /invalid UTS mode/);
+});

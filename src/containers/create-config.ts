@@ -85,6 +85,7 @@ export function validateHostConfig(hc: HostConfig): void {
   checkDns(hc);
   checkSysctls(hc);
   checkMountDestinations(hc);
+  checkNamespaceModes(hc);
   const nm = hc.NetworkMode ?? '';
   // Networking hook: user-defined network names are checked against the network service at create.
   if (nm && !['default', 'none', 'host', 'bridge'].includes(nm) && !nm.startsWith('container:') && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(nm)) {
@@ -148,4 +149,15 @@ export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile)
   };
   if (!hc.NetworkMode) hc.NetworkMode = 'default';
   return { config, hostConfig: hc, path: argv[0]!, args: argv.slice(1) };
+}
+
+/** dockerd's accepted namespace modes; anything else would be silently run private. */
+function checkNamespaceModes(hc: HostConfig): void {
+  const joins = (m: string) => m.startsWith('container:') && m.length > 'container:'.length;
+  const ipc = hc.IpcMode ?? '';
+  if (ipc && !['private', 'none', 'shareable', 'host'].includes(ipc) && !joins(ipc)) throw invalidArgument(`invalid IPC mode: ${ipc}`);
+  const pid = hc.PidMode ?? '';
+  if (pid && pid !== 'host' && !joins(pid)) throw invalidArgument(`invalid PID mode: ${pid}`);
+  const uts = hc.UTSMode ?? '';
+  if (uts && uts !== 'host') throw invalidArgument(`invalid UTS mode: ${uts}`);
 }

@@ -90,6 +90,9 @@ export class ExecManager {
     const launch = async (gate?: Promise<void>): Promise<ExecHandle> => {
       const input = await specInput(this.#m, c, rootfs);
       input.args = cfg.Cmd;
+      // docker runs an exec as the command itself: the container's init (tini) is PID 1
+      // already, and a second one under it only warns that it is not a subreaper.
+      input.init = undefined;
       input.env = mergeEnv(input.env, cfg.Env ?? []);
       if (cfg.WorkingDir) input.cwd = cfg.WorkingDir;
       if (cfg.User) {

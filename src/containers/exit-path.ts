@@ -98,7 +98,9 @@ export class ExitPath {
       })();
       await Promise.all([saved, released]);
       if (st.oomKilled) this.#m.publish(c, 'oom');
-      this.#m.publish(c, 'die', { exitCode: String(st.exitCode) });
+      // dockerd's die carries how long the process ran, in whole seconds.
+      const ran = Math.max(0, Math.floor((st.finishedAt.getTime() - Date.parse(c.State.StartedAt)) / 1000));
+      this.#m.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: String(Number.isFinite(ran) ? ran : 0) });
       this.#m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
       if (autoRemove) await this.#m.destroy(c, true).catch(() => {});
     });

@@ -170,6 +170,7 @@ export class HealthMonitor {
     try {
       const input = await specInput(this.#m, c, this.#m.rootfsDir(c.Id));
       input.args = plan.cmd;
+      input.init = undefined; // probes run bare, like execs (the container's init is PID 1)
       input.terminal = false;
       const process = buildSpecWithWarnings(input).spec.process!;
       this.#m.publish(c, `exec_start: ${cmdText}`, { execID: execId });

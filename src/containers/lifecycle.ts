@@ -153,8 +153,8 @@ export class Lifecycle {
       c.RestartCount++;
       c.State.Restarting = true;
       try {
+        // dockerd's policy restart is die, then start: `restart` is `docker restart`'s alone.
         await this.#startLocked(c);
-        this.m.publish(c, 'restart');
       } catch {
         c.State.Restarting = false;
         await this.m.store.save(c).catch(() => {});

@@ -26,6 +26,8 @@ interface ParsedBind {
   kind: 'bind' | 'volume';
   /** `:nocopy`: a volume is not filled from the image. */
   nocopy: boolean;
+  /** The mode as written (`rw`, `ro,z`, …): dockerd's inspect shows it as is. */
+  mode: string;
 }
 
 export function parseBind(spec: string): ParsedBind {
@@ -44,11 +46,11 @@ export function parseBind(spec: string): ParsedBind {
     else if (['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(m)) propagation = m;
     else throw invalidArgument(`invalid volume specification: '${spec}': invalid mode: ${m}`);
   }
-  if (source.startsWith('/')) return { source, target, readonly, propagation, kind: 'bind', nocopy };
+  if (source.startsWith('/')) return { source, target, readonly, propagation, kind: 'bind', nocopy, mode };
   if (!VOLUME_NAME_RE.test(source)) {
     throw invalidArgument(`invalid volume specification: '${spec}': "${source}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   }
-  return { source, target, readonly, propagation, kind: 'volume', nocopy };
+  return { source, target, readonly, propagation, kind: 'volume', nocopy, mode };
 }
 
 export interface ResolvedMounts {
@@ -95,7 +97,7 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     return t;
   };
 
-  const addVolume = async (name: string | undefined, target: string, readonly: boolean, labels?: Record<string, string>, nocopy = false) => {
+  const addVolume = async (name: string | undefined, target: string, readonly: boolean, labels?: Record<string, string>, nocopy = false, mode?: string) => {
     let existed = false;
     if (name) {
       try { await volumes.get(name); existed = true; } catch { existed = false; }
@@ -108,7 +110,7 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     if (!existed) out.fresh.push({ name: v.Name, target, mountpoint: v.Mountpoint });
     const plain = v.Options?.['type'] === undefined && v.Options?.['device'] === undefined;
     if (!nocopy && plain) out.populate.push({ name: v.Name, target, mountpoint: v.Mountpoint });
-    out.inspect.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: target, Driver: 'local', Mode: readonly ? 'ro' : 'z', RW: !readonly, Propagation: '' });
+    out.inspect.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: target, Driver: 'local', Mode: mode || (readonly ? 'ro' : 'z'), RW: !readonly, Propagation: '' });
     // A volume with driver options (type=none,o=bind / tmpfs / …) mounts what they name.
     out.oci.push(volumeOciMount(v, target, readonly));
   };
@@ -117,12 +119,12 @@ async function collect(out: ResolvedMounts, hc: HostConfig, cfg: ContainerConfig
     const b = parseBind(spec);
     const target = claim(b.target);
     if (b.kind === 'volume') {
-      await addVolume(b.source, target, b.readonly, undefined, b.nocopy);
+      await addVolume(b.source, target, b.readonly, undefined, b.nocopy, b.mode);
       continue;
     }
     // docker's -v creates a missing host directory; --mount (below) refuses it.
     await stat(b.source).catch(async () => mkdir(b.source, { recursive: true, mode: 0o755 }));
-    out.inspect.push({ Type: 'bind', Source: b.source, Destination: target, Mode: b.readonly ? 'ro' : '', RW: !b.readonly, Propagation: b.propagation });
+    out.inspect.push({ Type: 'bind', Source: b.source, Destination: target, Mode: b.mode, RW: !b.readonly, Propagation: b.propagation });
     out.oci.push({ destination: target, type: 'bind', source: b.source, options: ['rbind', b.propagation, b.readonly ? 'ro' : 'rw'] });
   }
 

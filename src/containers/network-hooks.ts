@@ -9,6 +9,9 @@ import type { AttachRequest } from '../network/types.js';
 import { failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
 import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingHosts } from './network-request.js';
 import { parseMac } from './support/link-env.js';
+import { readHostResolvConf, renderResolvConf } from './support/etc-files.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 
 /** The networks a container joins at start, primary first; none for host/none/container: modes. */
@@ -101,7 +104,13 @@ export async function connectNetwork(m: ContainerManager, ref: string, r: Networ
     if (sharedNamespaceMode(c)) throw invalidArgument(`container ${c.Name} uses --network ${c.HostConfig.NetworkMode}: it shares a network namespace and cannot be connected to other networks`);
     if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name} (driver ${n.Driver}): only bridge networks can be connected`);
     const eps = (c.NetworkingConfig.EndpointsConfig ??= {});
-    if (c.State.Running && c.Network) await net.connect(c.Id, { network: n.Name, aliases: r.aliases, ip: r.ip, links: r.links, mac });
+    if (c.State.Running && c.Network) {
+      const hadDns = !!c.Network.resolver;
+      await net.connect(c.Id, { network: n.Name, aliases: r.aliases, ip: r.ip, links: r.links, mac });
+      // First user network of a default-bridge container: its resolv.conf now names the embedded DNS.
+      const sb = net.sandbox(c.Id) ?? c.Network;
+      if (!hadDns && sb?.resolver) await rewriteResolvConf(m, c, sb.resolver);
+    }
     // Stopped: dockerd keeps the first config and answers success for a duplicate.
     // docker-compose 1.x disconnects then reconnects the --network of every container
     // it creates (to set aliases), so the primary network must be re-connectable.
@@ -131,4 +140,11 @@ export async function disconnectNetwork(m: ContainerManager, ref: string, networ
     delete eps[n.Name];
     await m.store.save(c);
   });
+}
+
+/** resolv.conf of a running container, rendered again in place (the file is bind-mounted). */
+async function rewriteResolvConf(m: ContainerManager, c: ContainerRecord, embeddedDns: string): Promise<void> {
+  const hc = c.HostConfig;
+  const text = renderResolvConf(m.deps.hostResolvConf ?? (await readHostResolvConf()), { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embeddedDns });
+  await writeFile(join(m.store.dir(c.Id), 'resolv.conf'), text);
 }

@@ -29,6 +29,8 @@ export function checkEndpointSettings(network: string, ep: EndpointSettings | nu
     const mac = parseMac(ep.MacAddress);
     if (!mac) throw invalidArgument(`${where}: invalid MAC address ${ep.MacAddress}`);
     // The kernel refuses a multicast address on an interface, only at start: say so now.
+    // The kernel refuses the all-zero address too (EADDRNOTAVAIL at start): a 400 now.
+    if (mac === '00:00:00:00:00:00') throw invalidArgument(`${where}: invalid MAC address ${ep.MacAddress}: the all-zero address cannot be an interface's`);
     if (parseInt(mac.slice(0, 2), 16) & 1) throw invalidArgument(`${where}: invalid MAC address ${ep.MacAddress}: a multicast address cannot be an interface's; clear the lowest bit of the first byte`);
   }
   const v6 = ep.IPAMConfig?.IPv6Address;

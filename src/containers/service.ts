@@ -23,6 +23,7 @@ import { dropPlatformFields } from './support/platform-checks.js';
 import { containerCgroupsPath } from '../cgroups/index.js';
 import { connectNetwork, disconnectNetwork, type NetworkConnectRequest } from './network-hooks.js';
 import { inspectLinks } from './network-request.js';
+import { removeLink } from './link-remove.js';
 import type {
   AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
 } from './types.js';
@@ -165,6 +166,11 @@ export class Containers implements ContainerService {
 
   rename(ref: string, newName: string): Promise<void> {
     return this.#m.rename(ref, newName);
+  }
+
+  /** docker rm --link PARENT/ALIAS: drop that legacy link from the parent. */
+  removeLink(name: string): Promise<void> {
+    return removeLink(this.#m, name);
   }
 
   prune(filters?: { label?: string[]; labelNot?: string[]; until?: string[] }) {

@@ -16,6 +16,8 @@ import { mkdirAllInRoot } from './support/in-root.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
 import { writeFileAtomic } from '../common/fs.js';
 import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
+import { checkExecSize } from './support/exec-size.js';
+import { joinSharedNamespaces } from './shared-namespaces.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
@@ -38,9 +40,10 @@ function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<
 /** The embedded DNS server's address for a container whose primary network is user-defined. */
 function embeddedDnsOf(c: ContainerRecord): string | undefined {
   const nets = c.Network ? Object.entries(c.Network.Networks) : [];
-  const first = nets[0];
+  // Any user network (not only the primary) gives the embedded DNS, as with dockerd.
+  const user = nets.find(([name]) => name !== 'bridge');
   // 127.0.0.11 when network/ redirected it inside the netns, like docker; else the gateway.
-  return first && first[0] !== 'bridge' ? (c.Network?.resolver ?? first[1].Gateway) : undefined;
+  return user ? (c.Network?.resolver ?? user[1].Gateway) : undefined;
 }
 
 function primaryEndpoint(c: ContainerRecord) {
@@ -64,6 +67,8 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
   if (!env.some((e) => e.startsWith('HOSTNAME='))) env.unshift(`HOSTNAME=${hostname}`);
   if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
+  // Before runc: an env it could never exec (or would take minutes to set) is the request's fault.
+  checkExecSize([c.Path, ...c.Args], env, hc.Ulimits);
   if (hc.Init && !m.deps.initPath) throw invalidArgument('--init is not available: no static init binary (install Debian\'s tini) was found');
   return {
     args: [c.Path, ...c.Args],
@@ -155,5 +160,7 @@ export async function prepareContainerSpec(m: ContainerManager, c: ContainerReco
     c.Config.WorkingDir ? mkdirAllInRoot(rootfs, c.Config.WorkingDir) : undefined,
   ]);
   input.mounts = [...etc, ...c.OciMounts];
-  return buildSpecWithWarnings(input).spec;
+  const spec = buildSpecWithWarnings(input).spec;
+  joinSharedNamespaces(m, c, spec);
+  return spec;
 }

@@ -182,6 +182,8 @@ export interface ContainerService {
   resize(ref: string, height: number, width: number): Promise<void>;
   top(ref: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }>;
   rename(ref: string, newName: string): Promise<void>;
+  /** docker rm --link PARENT/ALIAS: drop that legacy link from the parent (both containers stay). */
+  removeLink(name: string): Promise<void>;
   prune(filters?: { label?: string[]; labelNot?: string[]; until?: string[] }): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;

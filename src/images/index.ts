@@ -4,3 +4,4 @@ export { parseReference, parseTagReference, familiarString, familiarName, normal
 export { chainIds } from './layers.js';
 export { parseTimestamp } from './prune.js';
 export { openImportUrl } from './import-url.js';
+export { checkImagePlatform } from './platform-match.js';

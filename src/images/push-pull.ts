@@ -13,12 +13,15 @@ import { Puller, type PullOptions } from './pull.js';
 import { Pusher, type PushOptions } from './push.js';
 import { DistributionCache } from './push-cache.js';
 import type { ProgressMessage } from './pull-progress.js';
+import { distributionInspect, type DistributionInspect } from './distribution-inspect.js';
 
 export interface ImageDistribution {
   pull(ref: string, opts: PullOptions): AsyncIterable<ProgressMessage>;
   push(name: string, opts: PushOptions): AsyncIterable<ProgressMessage>;
   /** Check credentials against a registry (docker's POST /auth). */
   login(serverAddress: string, auth: string | undefined, signal?: AbortSignal): Promise<void>;
+  /** The registry's descriptor and platforms for a reference (GET /distribution/{name}/json). */
+  distributionInspect(name: string, auth: string | undefined, signal?: AbortSignal): Promise<DistributionInspect>;
 }
 
 export interface DistributionOptions {
@@ -41,6 +44,7 @@ export function withDistribution<T extends LocalImageService>(images: T, o: Dist
     pull: (ref, opts) => puller.pull(ref, opts),
     push: (name, opts) => pusher.push(name, opts),
     login: (server, auth, signal) => loginCheck(registry, server, auth, signal),
+    distributionInspect: (name, auth, signal) => distributionInspect(registry, name, auth, signal),
   };
   // The methods are added to the instance itself: its private state stays reachable.
   return Object.assign(images, dist);

@@ -5,12 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
-import { freeOctet, startMachine, sweepStale, type Machine } from '../testing/netns.js';
+import { freeOctet, ownerTag, startMachine, sweepStale, type Machine } from '../testing/netns.js';
 
 let d: TestDaemon;
-const tag = randomBytes(3).toString('hex');
+const tag = ownerTag(); // the owner's pid: a suite beside this one does not sweep it
 const EXT = `bt-ext-${tag}`;
 const HVETH = `bx${tag}`;
 sweepStale('bt-ext', 'bx');

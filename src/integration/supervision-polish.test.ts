@@ -174,3 +174,17 @@ test('top with ps options: docker top c aux, -o pid,comm', async () => {
   assert.notEqual(bad.code, 0);
   await d.docker(['rm', '-f', 'top1']);
 });
+
+test('a restart-policy restart is die then start, as in dockerd (restart is docker restart\'s event); die carries execDuration', { timeout: 30000 }, async () => {
+  const since = Date.now() / 1000 - 0.001;
+  const r = await d.docker(['run', '-d', '--name', 'rp-ev', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3']);
+  assert.equal(r.code, 0, r.stderr);
+  await until('the policy gave up', async () => { const s = (await inspect('rp-ev')).State; return !s.Running && !s.Restarting && (await inspect('rp-ev')).RestartCount === 2; });
+  const ev = await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent(JSON.stringify({ container: ['rp-ev'] }))}`);
+  const list = ev.body.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(list.map((e) => e.Action), ['create', 'start', 'die', 'start', 'die', 'start', 'die']);
+  const die = list.find((e) => e.Action === 'die');
+  assert.equal(die.Actor.Attributes.exitCode, '3');
+  assert.match(die.Actor.Attributes.execDuration, /^\d+$/);
+  await d.docker(['rm', '-f', 'rp-ev']);
+});

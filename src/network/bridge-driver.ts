@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Netlink, NetlinkError } from './netlink.js';
+import { invalidArgument } from '../common/errors.js';
 import { macFor } from './ipam.js';
 import { inNetns } from './netns.js';
 import { nftRunSync } from './nft-lib.js';
@@ -20,6 +21,18 @@ export interface BridgeDriverOptions {
   table: string;
   /** Everything the table holds, read from the service's state when rewritten. */
   tableState(): { nets: NftNetwork[]; ports: NftPort[] };
+}
+
+/**
+ * The network's MTU option (`com.docker.network.driver.mtu`, compose's driver_opts),
+ * or undefined for the kernel's default; a value no link could take is refused.
+ */
+export function networkMtu(n: Pick<NetworkRecord, 'Options'>): number | undefined {
+  const v = n.Options?.['com.docker.network.driver.mtu'];
+  if (v === undefined || v === '') return undefined;
+  const mtu = Number(v);
+  if (!/^[0-9]+$/.test(v) || mtu < 68 || mtu > 65535) throw invalidArgument(`invalid MTU ${JSON.stringify(v)} in com.docker.network.driver.mtu: use a number from 68 to 65535`);
+  return mtu;
 }
 
 export class BridgeDriver implements NetworkDriver {
@@ -47,7 +60,7 @@ export class BridgeDriver implements NetworkDriver {
     const mac = macFor(cfg.Gateway);
     let idx = this.#host.linkIndex(n.bridge);
     if (idx) this.#host.setMac(idx, mac);
-    else idx = this.#host.createBridge(n.bridge, mac);
+    else idx = this.#host.createBridge(n.bridge, mac, networkMtu(n));
     this.#host.addAddress(idx, cfg.Gateway, prefix);
     this.#host.setUp(idx);
     // Routing between the bridge and the host's networks, and DNAT of 127.0.0.1.
@@ -71,7 +84,7 @@ export class BridgeDriver implements NetworkDriver {
     try {
       for (let attempt = 0; ; attempt++) {
         try {
-          this.#host.createVeth({ hostName: ep.hostVeth, masterIndex: master || this.#host.linkIndex(n.bridge), peerName: ep.ifName, peerNsFd: fd, peerMac: ep.MacAddress });
+          this.#host.createVeth({ hostName: ep.hostVeth, masterIndex: master || this.#host.linkIndex(n.bridge), peerName: ep.ifName, peerNsFd: fd, peerMac: ep.MacAddress, mtu: networkMtu(n) });
           break;
         } catch (err) {
           // The name is taken: by this container's last veth, which goes only when the kernel

@@ -32,6 +32,7 @@ const NLM_F_CREATE = 0x400;
 
 const IFLA_ADDRESS = 1;
 const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
@@ -156,9 +157,10 @@ export class Netlink {
     }
   }
 
-  createBridge(name: string, mac?: string): number {
+  createBridge(name: string, mac?: string, mtu?: number): number {
     const attrs = [strAttr(IFLA_IFNAME, name), attr(IFLA_LINKINFO, strAttr(IFLA_INFO_KIND, 'bridge'))];
     if (mac) attrs.push(attr(IFLA_ADDRESS, macBytes(mac)));
+    if (mtu) attrs.push(u32Attr(IFLA_MTU, mtu));
     this.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(0, true), ...attrs], `create bridge ${name}`);
     return this.linkIndex(name);
   }
@@ -168,10 +170,12 @@ export class Netlink {
    * peer created directly inside the target namespace with its name and MAC. The
    * peer is brought up afterwards from inside (IFF_UP on the peer here fails ENOTCONN).
    */
-  createVeth(o: { hostName: string; masterIndex: number; peerName: string; peerNsFd: number; peerMac: string }): void {
-    const peer = Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, o.peerName), u32Attr(IFLA_NET_NS_FD, o.peerNsFd), attr(IFLA_ADDRESS, macBytes(o.peerMac))]);
+  createVeth(o: { hostName: string; masterIndex: number; peerName: string; peerNsFd: number; peerMac: string; mtu?: number }): void {
+    // Both ends get the network's MTU (com.docker.network.driver.mtu), as with dockerd.
+    const mtu = o.mtu ? [u32Attr(IFLA_MTU, o.mtu)] : [];
+    const peer = Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, o.peerName), u32Attr(IFLA_NET_NS_FD, o.peerNsFd), attr(IFLA_ADDRESS, macBytes(o.peerMac)), ...mtu]);
     const linkinfo = attr(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'veth'), attr(IFLA_INFO_DATA, attr(VETH_INFO_PEER, peer))]);
-    this.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(0, true), strAttr(IFLA_IFNAME, o.hostName), u32Attr(IFLA_MASTER, o.masterIndex), linkinfo], `create veth ${o.hostName}`);
+    this.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(0, true), strAttr(IFLA_IFNAME, o.hostName), u32Attr(IFLA_MASTER, o.masterIndex), ...mtu, linkinfo], `create veth ${o.hostName}`);
   }
 
   /** Set a link's MAC address (a bridge with a set address keeps it as ports come and go). */

@@ -37,6 +37,17 @@ export class SandboxDns {
   }
 
   /**
+   * A connect to a user network of a container that had no embedded DNS (it started on
+   * the default bridge): dockerd starts the resolver then, so 127.0.0.11 is redirected
+   * to that network's gateway from now on. Returns whether the sandbox changed.
+   */
+  join(sb: DnsSandbox, network: NetworkRecord, gateway: string): boolean {
+    if (sb.resolver || !hasEmbeddedDns(network)) return false;
+    sb.resolver = inNetns(sb.SandboxKey, () => this.install(sb, network, gateway));
+    return true;
+  }
+
+  /**
    * After a connect or disconnect: if the network 127.0.0.11 leads to is no longer
    * attached, point it at another attached user network. Returns whether it moved.
    */

@@ -265,7 +265,7 @@ export class LocalNetworkService implements NetworkService {
         const n = this.get(a.network);
         if (sb.Networks[n.Name]) throw conflict(`container is already connected to network ${n.Name}`);
         sb.Networks[n.Name] = this.#endpoint(id, n, a, i);
-        sb.Networks[n.Name]!.DNSNames = n.Name === 'bridge' ? null : [req.containerName, ...(a.aliases ?? []), id.slice(0, 12)];
+        sb.Networks[n.Name]!.DNSNames = n.Name === 'bridge' ? null : dnsNames(req.containerName, a.aliases, id);
       });
       const primary = Object.values(sb.Networks)[0];
       if (primary) {
@@ -277,8 +277,10 @@ export class LocalNetworkService implements NetworkService {
     });
     try {
       await this.#save();
-      const primary = Object.entries(sb.Networks)[0];
-      const dnsNet = primary && hasEmbeddedDns(this.get(primary[0])) ? this.get(primary[0]) : undefined;
+      // The first user network leads 127.0.0.11 (the primary unless that is the default
+      // bridge: dockerd starts its resolver for any user network the container joins).
+      const primary = Object.entries(sb.Networks).find(([name]) => hasEmbeddedDns(this.get(name)));
+      const dnsNet = primary ? this.get(primary[0]) : undefined;
       createNetns(sb.SandboxKey, () => {
         const nl = new Netlink();
         try { nl.setUp(1); } finally { nl.close(); }
@@ -323,7 +325,7 @@ export class LocalNetworkService implements NetworkService {
     while (used.has(`eth${i}`)) i++;
     const ep = await this.#lock.run('alloc', async () => {
       const e = this.#endpoint(containerId, n, a, i);
-      e.DNSNames = [sb.containerName, ...(a.aliases ?? []), containerId.slice(0, 12)];
+      e.DNSNames = dnsNames(sb.containerName, a.aliases, containerId);
       sb.Networks[n.Name] = e;
       return e;
     });
@@ -334,6 +336,8 @@ export class LocalNetworkService implements NetworkService {
       if (ep.hostVeth !== veth) await this.#save(); // renamed on a clash
       // A container whose 127.0.0.11 led nowhere (its user networks all left) gets it back.
       if (this.#sandboxDns.follow(sb, (name) => this.get(name))) await this.#save();
+      // A container that began on the default bridge gets the embedded DNS with its first user network.
+      else if (this.#sandboxDns.join(sb, n, ep.Gateway)) await this.#save();
     } catch (err) {
       delete sb.Networks[n.Name];
       await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
@@ -381,4 +385,10 @@ export class LocalNetworkService implements NetworkService {
     }
     this.#driver.close();
   }
+}
+
+/** An endpoint's DNSNames as docker lists them: name, aliases, short id, each once
+ * (compose passes the short id as an alias too). */
+function dnsNames(name: string, aliases: string[] | undefined, id: string): string[] {
+  return [...new Set([name, ...(aliases ?? []), id.slice(0, 12)])];
 }

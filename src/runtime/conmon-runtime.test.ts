@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createConmonRuntime, type ConmonRuntime } from './conmon-runtime.js';
-import { fdPoller } from './conmon/fd-poller.js';
+import { fdPoller } from '../common/fd-poller.js';
 import { isMountPoint } from '../mount/mount.js';
 import {
   makeBusyboxRootfs, rootfsMounts, testSpec, collect, runToExit, removeCgroupParent, rmTree, CGROUP_PARENT,

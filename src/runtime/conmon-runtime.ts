@@ -149,7 +149,7 @@ export class ConmonRuntime implements Runtime {
   async attach(id: string): Promise<IoSession> {
     const sock = join(this.#bundleOf(id), 'attach');
     if (!existsSync(sock)) throw new BerthError('NOT_FOUND', `container ${id} has no attach socket (not created here, or exited)`);
-    return SeqpacketSession.connect(sock);
+    return await SeqpacketSession.connect(sock);
   }
 
   /** Release the created container through runc's exec FIFO; `runc start` when there is none. */

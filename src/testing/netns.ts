@@ -26,15 +26,36 @@ export function freeOctet(third: number, lo: number, hi: number): number {
  */
 export function sweepStale(nsPrefix: string, linkPrefix: string): void {
   for (const ns of sh('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '')) {
-    if (new RegExp(`^${nsPrefix}-[0-9a-f]{6}$`).test(ns)) {
+    const m = new RegExp(`^${nsPrefix}-([0-9a-f]{6})$`).exec(ns);
+    if (m && !ownerAlive(m[1]!)) {
       try { sh('ip', ['netns', 'del', ns]); } catch { /* gone meanwhile */ }
     }
   }
   for (const line of sh('ip', ['-o', 'link']).split('\n')) {
     const name = (line.split(': ')[1] ?? '').split('@')[0] ?? '';
-    if (new RegExp(`^${linkPrefix}[0-9a-f]{6}$`).test(name)) {
+    const m = new RegExp(`^${linkPrefix}([0-9a-f]{6})$`).exec(name);
+    if (m && !ownerAlive(m[1]!)) {
       try { sh('ip', ['link', 'del', name]); } catch { /* gone meanwhile */ }
     }
+  }
+}
+
+/**
+ * A tag naming this test process (its pid in 6 hex digits): sweepStale removes only what
+ * processes that are gone left behind, never what a suite running beside this one holds.
+ */
+export function ownerTag(): string {
+  return process.pid.toString(16).padStart(6, '0').slice(-6);
+}
+
+function ownerAlive(tag: string): boolean {
+  const pid = Number.parseInt(tag, 16);
+  if (pid === process.pid) return false; // our own leftovers from an earlier run of this pid
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

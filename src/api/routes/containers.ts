@@ -2,11 +2,12 @@
 import type { Ctx, Router } from '../router.js';
 import type { ListFilters } from '../../containers/types.js';
 import type { CreateContainerRequest } from '../../oci/docker-config.js';
-import { BerthError, invalidArgument } from '../../common/errors.js';
+import { BerthError, invalidArgument, notFound } from '../../common/errors.js';
 import { readJson, sendEmpty, sendError, sendJson } from '../http-util.js';
-import { checkFilterKeys, qBool, qFilters, qInt, qLimit, qStr } from '../query.js';
+import { checkFilterKeys, checkUntilFilter, qBool, qFilters, qInt, qLimit, qStr } from '../query.js';
 import { containerInspectWire, containerSummaryWire } from '../wire/container.js';
 import { compareVersions } from '../frames.js';
+import { checkImagePlatform } from '../../images/index.js';
 import { summaryFilter } from './container-list-filters.js';
 import { containerSizes, withSizes } from './container-size.js';
 import { checkShape, CREATE_BODY, dropUnknownFields, normalizeStrSlices } from '../wire/create-body.js';
@@ -51,6 +52,8 @@ async function create(ctx: Ctx): Promise<void> {
   // Healthcheck.StartInterval exists from API 1.44; dockerd ignores it from older clients.
   const hc = body.Healthcheck as { StartInterval?: number } | undefined;
   if (hc && typeof hc === 'object' && compareVersions(ctx.version, '1.44') < 0) delete hc.StartInterval;
+  const platform = qStr(ctx.query, 'platform');
+  if (platform && typeof body.Image === 'string' && body.Image) checkImagePlatform(await ctx.deps.images.get(body.Image), body.Image, platform);
   const r = await ctx.deps.containers.create(body, qStr(ctx.query, 'name'));
   sendJson(ctx.res, 201, { Id: r.Id, Warnings: r.Warnings ?? [] });
 }
@@ -96,7 +99,11 @@ async function start(ctx: Ctx): Promise<void> {
 }
 
 async function remove(ctx: Ctx): Promise<void> {
-  if (qBool(ctx.query, 'link')) throw invalidArgument('removing a legacy link (rm --link) is not supported by berth: re-create the linking container without that --link');
+  if (qBool(ctx.query, 'link')) {
+    await ctx.deps.containers.removeLink(ctx.params.id!);
+    sendEmpty(ctx.res, 204);
+    return;
+  }
   await ctx.deps.containers.remove(ctx.params.id!, { force: qBool(ctx.query, 'force'), volumes: qBool(ctx.query, 'v') });
   sendEmpty(ctx.res, 204);
 }
@@ -104,6 +111,7 @@ async function remove(ctx: Ctx): Promise<void> {
 async function prune(ctx: Ctx): Promise<void> {
   const f = qFilters(ctx.query);
   checkFilterKeys(f, ['label', 'label!', 'until']);
+  checkUntilFilter(f);
   const r = await ctx.deps.containers.prune({ label: f.label, labelNot: f['label!'], until: f.until });
   sendJson(ctx.res, 200, { ContainersDeleted: r.ContainersDeleted ?? [], SpaceReclaimed: r.SpaceReclaimed ?? 0 });
 }
@@ -134,6 +142,11 @@ export function registerContainers(r: Router): void {
     sendEmpty(ctx.res, 204);
   });
   r.add('DELETE', '/containers/{id}', remove);
+  // docker rm --link PARENT/ALIAS: the link's name has a slash (dockerd's "/parent/alias").
+  r.add('DELETE', '/containers/{id}/{alias}', (ctx) => {
+    if (!qBool(ctx.query, 'link')) throw notFound('page not found');
+    return remove({ ...ctx, params: { ...ctx.params, id: `${ctx.params.id}/${ctx.params.alias}` } });
+  });
   r.add('GET', '/containers/{id}/top', async (ctx) => {
     sendJson(ctx.res, 200, await ctx.deps.containers.top(ctx.params.id!, qStr(ctx.query, 'ps_args')));
   });

@@ -3,7 +3,7 @@ import type { Ctx, Router } from '../router.js';
 import type { ImageFilters } from '../../images/types.js';
 import { invalidArgument, notImplemented } from '../../common/errors.js';
 import { messageOf, sendJson, startStream, writeAndDrain } from '../http-util.js';
-import { checkFilterKeys, qBool, qFilters, qStr } from '../query.js';
+import { checkFilterKeys, checkUntilFilter, qBool, qFilters, qStr } from '../query.js';
 import { imageInspectWire, imageSummaryWire } from '../wire/image.js';
 import { parseTimestamp, openImportUrl } from '../../images/index.js';
 
@@ -106,6 +106,7 @@ async function pruneImages(ctx: Ctx): Promise<void> {
   if (!images.pruneImages) throw notImplemented('this berthd cannot prune images');
   const f = qFilters(ctx.query);
   checkFilterKeys(f, ['dangling', 'until', 'label', 'label!']);
+  checkUntilFilter(f);
   const d = f.dangling?.[0]?.toLowerCase();
   if (d !== undefined && !['true', 'false', '1', '0'].includes(d)) throw invalidArgument(`invalid filter 'dangling=${f.dangling![0]}'`);
   if ((f.until?.length ?? 0) > 1) throw invalidArgument('more than one until filter specified');
@@ -126,12 +127,24 @@ export function registerImages(r: Router): void {
     const imgs = await ctx.deps.images.list(imageFilters(qFilters(ctx.query)));
     sendJson(ctx.res, 200, imgs.map(imageSummaryWire));
   });
+  r.add('GET', '/distribution/{name*}/json', async (ctx) => {
+    ctx.req.resume();
+    const inspect = ctx.deps.images.distributionInspect;
+    if (typeof inspect !== 'function') throw notImplemented('this berthd has no registry client; distribution inspect is not available');
+    sendJson(ctx.res, 200, await inspect.call(ctx.deps.images, ctx.params.name!, headerStr(ctx.req.headers['x-registry-auth'])));
+  });
+  // dockerd proxies this to the registry's v1 search API; berth has no such index client.
+  r.add('GET', '/images/search', async (ctx) => {
+    ctx.req.resume();
+    throw notImplemented('image search is not supported by berth: search the registry (e.g. hub.docker.com) in a browser, then pull by name');
+  });
   r.add('GET', '/images/{name*}/json', async (ctx) => sendJson(ctx.res, 200, imageInspectWire(await ctx.deps.images.get(ctx.params.name!))));
   r.add('GET', '/images/{name*}/history', async (ctx) => sendJson(ctx.res, 200, await ctx.deps.images.history(ctx.params.name!)));
   r.add('POST', '/images/{name*}/tag', async (ctx) => {
     const repo = qStr(ctx.query, 'repo');
     if (!repo) throw invalidArgument('repository name must have at least one component');
-    await ctx.deps.images.tag(ctx.params.name!, joinRef(repo, qStr(ctx.query, 'tag') ?? 'latest'));
+    // dockerd takes a tag inside repo too (docker-py's image.tag("host:5000/x:1")); none means latest.
+    await ctx.deps.images.tag(ctx.params.name!, joinRef(repo, qStr(ctx.query, 'tag') || undefined));
     ctx.res.writeHead(201);
     ctx.res.end();
   });

@@ -3,7 +3,7 @@ import type { Ctx, Router } from '../router.js';
 import { invalidArgument, notFound, unavailable } from '../../common/errors.js';
 import { parseTimestamp } from '../../images/index.js';
 import { readJson, sendEmpty, sendJson } from '../http-util.js';
-import { checkFilterKeys, qFilters } from '../query.js';
+import { checkFilterKeys, checkUntilFilter, qFilters } from '../query.js';
 import { networkWire } from '../wire/network.js';
 import { checkShape, ENDPOINT } from '../wire/create-body.js';
 import type { CreateNetworkOptions, NetworkService } from '../../network/types.js';
@@ -83,7 +83,13 @@ export function registerNetworks(r: Router): void {
     // docker sends until as the user typed it ("24h", unix seconds, a date): one instant here,
     // or a duration would read as no limit and prune networks created a second ago.
     if ((f.until?.length ?? 0) > 1) throw invalidArgument('more than one until filter specified');
-    if (f.until?.length) f.until = [new Date(parseTimestamp(f.until[0]!)).toISOString()];
+    checkUntilFilter(f);
+    if (f.until?.length) {
+      const t = parseTimestamp(f.until[0]!);
+      // A duration of 1e20 hours lands outside a Date: toISOString's RangeError was a 500.
+      if (!(Math.abs(t) <= 8.64e15)) throw invalidArgument(`invalid filter 'until=${f.until[0]}': the timestamp is out of range`);
+      f.until = [new Date(t).toISOString()];
+    }
     const removed = await svc(ctx).prune(f);
     for (const n of removed) ctx.deps.events.publish('network', 'destroy', n.Id, { name: n.Name, type: n.Driver });
     sendJson(ctx.res, 200, { NetworksDeleted: removed.map((n) => n.Name) });

@@ -185,6 +185,10 @@ export class FakeContainers implements ContainerService {
     this.#get(ref).Name = newName;
   }
 
+  async removeLink(name: string): Promise<void> {
+    throw notFound(`No such container: ${name}`);
+  }
+
   async prune(): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
     const gone = [...this.records.values()].filter((r) => !r.State.Running).map((r) => r.Id);
     for (const id of gone) this.records.delete(id);

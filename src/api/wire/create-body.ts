@@ -147,6 +147,9 @@ export function normalizeStrSlices(body: Record<string, unknown>): void {
   for (const k of ['Cmd', 'Entrypoint', 'Shell']) if (typeof body[k] === 'string') body[k] = [body[k]];
   const hc = body['Healthcheck'];
   if (isObject(hc) && typeof hc['Test'] === 'string') hc['Test'] = [hc['Test']];
+  // Go's HealthConfig omits zero durations and retries: docker-py (compose's
+  // `healthcheck: {disable: true}`) sends them as null, which inspect must not echo.
+  if (isObject(hc)) for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) if (hc[k] === null || hc[k] === 0) delete hc[k];
 }
 
 /**

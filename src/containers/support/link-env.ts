@@ -17,10 +17,23 @@ export function parseLink(spec: string): ParsedLink {
   if (/[\s\x00-\x1f\x7f]/.test(spec)) throw invalidArgument(`bad format for links: ${JSON.stringify(spec)}: whitespace is not allowed`);
   const parts = spec.split(':');
   if (parts.length > 2) throw invalidArgument(`bad format for links: ${spec}`);
-  if (parts.length === 1) return { name: spec, alias: spec };
+  if (parts.length === 1) return checkedLink(spec, spec, spec.replace(/^\//, ''));
   const [name, alias] = parts as [string, string];
-  if (name.startsWith('/')) return { name: name.slice(1), alias: alias.slice(alias.lastIndexOf('/') + 1) };
+  if (name.startsWith('/')) return checkedLink(spec, name.slice(1), alias.slice(alias.lastIndexOf('/') + 1));
   if (!name || !alias) throw invalidArgument(`bad format for links: ${spec}`);
+  return checkedLink(spec, name, alias);
+}
+
+/**
+ * The alias becomes an /etc/hosts name and a variable prefix: "#" would comment out the
+ * rest of the hosts line, "=" would cut the variable's name, "../x" would climb out of
+ * the link's path; dockerd takes any of them and breaks. Container-name characters only.
+ */
+const ALIAS_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}$/;
+
+function checkedLink(spec: string, name: string, alias: string): ParsedLink {
+  if (!ALIAS_RE.test(alias)) throw invalidArgument(`bad format for links: ${JSON.stringify(spec.length > 80 ? spec.slice(0, 80) + '…' : spec)}: the alias must be 1 to 253 of [a-zA-Z0-9_.-], starting with a letter or digit`);
+  if (name.length > 256) throw invalidArgument(`bad format for links: the container name is longer than 256 characters`);
   return { name, alias };
 }
 

@@ -37,7 +37,7 @@ export function checkPlatformFields(hc: HostConfig, layout: CgroupLayout = hostC
   if (hc.IOMaximumIOps) throw invalidArgument(`invalid option: QoS maximum IOPs configuration is not supported on ${OS}`);
   if (hc.CgroupParent) {
     const problem = cgroupParentProblem(hc.CgroupParent);
-    if (problem) throw invalidArgument(`invalid cgroup parent ${JSON.stringify(hc.CgroupParent)}: ${problem}`);
+    if (problem) throw invalidArgument(`invalid cgroup parent ${JSON.stringify(hc.CgroupParent.length > 80 ? `${hc.CgroupParent.slice(0, 80)}…` : hc.CgroupParent)}: ${problem}`);
   }
   checkRealtime(hc, layout);
   for (const k of Object.keys(hc.Annotations ?? {})) {

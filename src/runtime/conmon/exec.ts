@@ -103,7 +103,7 @@ export async function startExec(i: StartExecInput): Promise<ExecHandle> {
     if (attach) {
       const ready = await conmon.readAttach(deadline);
       if (ready.data !== 0) throw new BerthError('INTERNAL', `exec in ${i.cid}: ${ready.message ?? 'conmon attach setup failed'}`);
-      io = SeqpacketSession.connect(join(dir, 'attach'));
+      io = await SeqpacketSession.connect(join(dir, 'attach'));
       if (opts.gate) await opts.gate;
       conmon.sendStart();
     }

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { libc, errno } from '../../common/libc.js';
-import { SeqpacketSession } from './seqpacket.js';
-import { fdPoller } from './fd-poller.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SeqpacketSession, connectSeqpacket } from './seqpacket.js';
+import { fdPoller } from '../../common/fd-poller.js';
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
@@ -123,4 +125,37 @@ test('close while output is waiting: the consumer ends, the peer sees the hang-u
   // Closed with unread data: the peer reads a reset (ECONNRESET), never EAGAIN.
   assert.ok(n === 0 || (n === -1 && errno() === 104), `recv gave ${n}, errno ${errno()}`);
   close(peer);
+});
+
+test('connect waits off the event loop while the monitor\'s backlog is full, then succeeds or times out', { timeout: 10_000 }, async () => {
+  const bind = l.func('int bind(int fd, const void *addr, uint32_t len)');
+  const listen = l.func('int listen(int fd, int backlog)');
+  const accept = l.func('int accept(int fd, void *addr, void *len)');
+  const socket = l.func('int socket(int domain, int type, int protocol)');
+  const dir = mkdtempSync('/tmp/bsq-');
+  const path = join(dir, 'attach');
+  const srv = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) as number;
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  Buffer.from(path).copy(addr, 2);
+  assert.equal(bind(srv, addr, 2 + path.length + 1), 0);
+  assert.equal(listen(srv, 0), 0); // one connection may wait; the next finds the backlog full
+  const fds: number[] = [];
+  try {
+    fds.push(await connectSeqpacket(path));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    const second = connectSeqpacket(path, 3000);
+    await new Promise((r) => setTimeout(r, 200));
+    clearInterval(ticker);
+    assert.ok(ticks >= 10, `the event loop ran while connect waited (${ticks} ticks in 200 ms)`);
+    fds.push(accept(srv, null, null) as number); // room in the backlog again
+    fds.push(await second);
+    const t0 = Date.now();
+    await assert.rejects(connectSeqpacket(path, 200), /accepted no connection for 200 ms/);
+    assert.ok(Date.now() - t0 < 2000);
+  } finally {
+    for (const fd of [...fds, srv]) close(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

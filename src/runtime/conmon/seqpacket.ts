@@ -7,11 +7,13 @@
 import { libc, errno, strerror, type LibcFunction } from '../../common/libc.js';
 import { BerthError } from '../../common/errors.js';
 import type { IoSession, StdioChunk } from '../types.js';
-import { fdPoller, EPOLLIN, EPOLLOUT, type PollOwner } from './fd-poller.js';
+import { fdPoller, EPOLLIN, EPOLLOUT, type PollOwner } from '../../common/fd-poller.js';
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_CLOEXEC = 0o2000000;
+const SOCK_NONBLOCK = 0o4000;
+const CONNECT_TIMEOUT_MS = 5000;
 const SHUT_WR = 1;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -42,25 +44,37 @@ function f(): Fns {
   return fns;
 }
 
-/** Connect to a SOCK_SEQPACKET unix socket; returns the fd. */
-export function connectSeqpacket(path: string): number {
+/**
+ * Connect to a SEQPACKET unix socket; resolves with the fd (non-blocking: every call on it
+ * passes MSG_DONTWAIT anyway). A blocking connect(2) waits while the listener's backlog is
+ * full, and conmon stops accepting while its output waits for a reader: on the event loop,
+ * that reader would be berthd itself, and both would hang. So the connect is non-blocking
+ * and an EAGAIN (backlog full) is retried off the loop's back until `timeoutMs`.
+ */
+export async function connectSeqpacket(path: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<number> {
   const p = Buffer.from(path);
   if (p.length >= SUN_PATH_MAX) {
     throw new BerthError('INVALID_ARGUMENT', `attach socket path ${path} is ${p.length} bytes, over the ${SUN_PATH_MAX - 1}-byte sun_path limit: use a shorter exec root`);
   }
   const { socket, connect, close } = f();
-  const fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) as number;
+  const fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) as number;
   if (fd < 0) throw new BerthError('INTERNAL', `socket(AF_UNIX, SOCK_SEQPACKET): ${strerror(errno())}`);
   const addr = Buffer.alloc(2 + SUN_PATH_MAX);
   addr.writeUInt16LE(AF_UNIX, 0);
   p.copy(addr, 2);
-  if ((connect(fd, addr, 2 + p.length + 1) as number) !== 0) {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    if ((connect(fd, addr, 2 + p.length + 1) as number) === 0) return fd;
     const e = errno();
+    if ((e === EAGAIN || e === EINTR) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, delay));
+      continue;
+    }
     close(fd);
+    if (e === EAGAIN) throw new BerthError('UNAVAILABLE', `connect to attach socket ${path}: the monitor accepted no connection for ${timeoutMs} ms (backlog full); try again`);
     const code = e === 2 || e === 111 ? 'NOT_FOUND' : 'INTERNAL';
     throw new BerthError(code, `connect to attach socket ${path}: ${strerror(e)}`);
   }
-  return fd;
 }
 
 /** An IoSession over a connected conmon attach socket. */
@@ -90,8 +104,8 @@ export class SeqpacketSession implements IoSession, PollOwner {
     this.#rearm();
   }
 
-  static connect(path: string): SeqpacketSession {
-    return new SeqpacketSession(connectSeqpacket(path));
+  static async connect(path: string): Promise<SeqpacketSession> {
+    return new SeqpacketSession(await connectSeqpacket(path));
   }
 
   async *#iterate(): AsyncGenerator<StdioChunk> {

@@ -1,5 +1,6 @@
 /**
- * Readiness for the sockets Node cannot wrap (conmon's SOCK_SEQPACKET attach sockets).
+ * Readiness for file descriptors outside libuv: conmon's SOCK_SEQPACKET attach sockets, and
+ * the hang-up of a hijacked client (EPOLLHUP, which Node does not report).
  * One epoll instance and one blocking epoll_wait at a time, run through koffi's .async
  * on a single libuv pool thread, however many sockets are watched: a blocking recv per
  * socket would hold one pool thread each, and with every pool thread parked on a quiet
@@ -10,8 +11,8 @@
  * Reports carry a token, not the fd: a report for a socket closed meanwhile (its number
  * perhaps reused) finds no owner and is dropped.
  */
-import { libc, errno, strerror, type LibcFunction } from '../../common/libc.js';
-import { BerthError } from '../../common/errors.js';
+import { libc, errno, strerror, type LibcFunction } from './libc.js';
+import { BerthError } from './errors.js';
 
 export const EPOLLIN = 0x001;
 export const EPOLLOUT = 0x004;
