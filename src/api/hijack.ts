@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { StdioSession } from '../containers/types.js';
 import { invalidArgument } from '../common/errors.js';
-import { fdPoller } from '../common/fd-poller.js';
+import { fdPoller, dupFd, closeFd } from '../common/fd-poller.js';
 import { frame, streamContentType } from './frames.js';
 
 /** Node's own listeners on a server socket (lib/_http_server.js); stable names since Node 12. */
@@ -214,20 +214,27 @@ export function pipeSession(socket: Socket, session: StdioSession, opts: PipeOpt
  * ways reads as EPOLLHUP: watch for that and let the client go at once.
  */
 function watchHangUp(socket: Socket): () => void {
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) return () => {};
+  const nodeFd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof nodeFd !== 'number' || nodeFd < 0) return () => {};
+  // A duplicate of our own: Node closes its fd before 'close' is emitted, and the number may
+  // be reused by then; the dup stays ours until stop() removes the watch and closes it.
+  const fd = dupFd(nodeFd);
+  if (fd < 0) return () => {};
   let token: number | undefined;
   const stop = () => {
     if (token !== undefined) fdPoller().remove(token);
     token = undefined;
+    if (fd >= 0) closeFd(fd);
   };
+  let stopped = false;
+  const once = () => { if (!stopped) { stopped = true; stop(); } };
   try {
-    token = fdPoller().add(fd, { onReady: () => { stop(); socket.destroy(); } });
+    token = fdPoller().add(fd, { onReady: () => { once(); socket.destroy(); } });
     fdPoller().arm(token, 0); // no events asked: EPOLLHUP and EPOLLERR are reported regardless
   } catch {
-    stop();
+    once();
   }
-  return stop;
+  return once;
 }
 
 /** dockerd reports an exec that failed to start inside the already-hijacked stream. */

@@ -31,6 +31,7 @@ const MAX_EVENTS = 64;
 const EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
 const DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
 const WAKE_TOKEN = 0;
+const F_DUPFD_CLOEXEC = 1030;
 
 export interface PollOwner {
   /**
@@ -40,7 +41,7 @@ export interface PollOwner {
   onReady(readable: boolean, writable: boolean): void;
 }
 
-interface Fns { epollCreate: LibcFunction; epollCtl: LibcFunction; epollWait: LibcFunction; eventfd: LibcFunction; write: LibcFunction; read: LibcFunction }
+interface Fns { epollCreate: LibcFunction; epollCtl: LibcFunction; epollWait: LibcFunction; eventfd: LibcFunction; write: LibcFunction; read: LibcFunction; fcntl: LibcFunction; close: LibcFunction }
 let fns: Fns | undefined;
 function f(): Fns {
   if (!fns) {
@@ -52,6 +53,8 @@ function f(): Fns {
       eventfd: l.func('int eventfd(unsigned int initval, int flags)'),
       write: l.func('intptr_t write(int fd, const void *buf, size_t count)'),
       read: l.func('intptr_t read(int fd, void *buf, size_t count)'),
+      fcntl: l.func('int fcntl(int fd, int cmd, int arg)'),
+      close: l.func('int close(int fd)'),
     };
   }
   return fns;
@@ -76,7 +79,11 @@ export class FdPoller {
     this.#ctl(EPOLL_CTL_ADD, this.#wakeFd, EPOLLIN, WAKE_TOKEN);
   }
 
-  /** Watch fd for its owner; nothing is reported until arm(). Returns the watch's token. */
+  /**
+   * Watch fd for its owner; nothing is reported until arm(). Returns the watch's token.
+   * The owner must own fd: call remove() before closing it (an fd closed by someone else
+   * could be reused meanwhile, and remove() would then drop the new owner's watch).
+   */
   add(fd: number, owner: PollOwner): number {
     const token = this.#nextToken++;
     this.#ctl(EPOLL_CTL_ADD, fd, EPOLLONESHOT, token);
@@ -88,8 +95,20 @@ export class FdPoller {
   arm(token: number, interest: number): void {
     const w = this.#watches.get(token);
     if (!w) return;
-    const events = interest & EPOLLIN ? interest | EPOLLRDHUP : interest;
-    this.#ctl(EPOLL_CTL_MOD, w.fd, events | EPOLLONESHOT, token);
+    const events = (interest & EPOLLIN ? interest | EPOLLRDHUP : interest) | EPOLLONESHOT;
+    try {
+      this.#ctl(EPOLL_CTL_MOD, w.fd, events, token);
+    } catch {
+      // ENOENT: the kernel dropped the registration (its file was closed and reopened
+      // under the same number); register again rather than lose the owner's events.
+      try {
+        this.#ctl(EPOLL_CTL_ADD, w.fd, events, token);
+      } catch {
+        // The fd is unusable: let the owner find that out by reading (EOF or an error).
+        queueMicrotask(() => { if (this.#watches.get(token) === w) w.owner.onReady(true, true); });
+        return;
+      }
+    }
     this.#wait();
   }
 
@@ -148,9 +167,23 @@ export class FdPoller {
     // Owners run after the whole batch is decoded; each is looked up when its turn
     // comes, since an earlier one may have removed it.
     for (const [token, events] of due) {
-      this.#watches.get(token)?.owner.onReady((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0, (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) !== 0);
+      try {
+        this.#watches.get(token)?.owner.onReady((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) !== 0, (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) !== 0);
+      } catch (err) {
+        // This runs in koffi's completion callback: an owner's exception must not end berthd.
+        process.stderr.write(`berthd: fd poller: ${String((err as Error)?.stack ?? err)}\n`);
+      }
     }
   }
+}
+
+/** dup(2) with close-on-exec; -1 on failure. */
+export function dupFd(fd: number): number {
+  return f().fcntl(fd, F_DUPFD_CLOEXEC, 0) as number;
+}
+
+export function closeFd(fd: number): void {
+  f().close(fd);
 }
 
 let shared: FdPoller | undefined;

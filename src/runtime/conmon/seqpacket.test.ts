@@ -5,7 +5,7 @@ import { libc, errno } from '../../common/libc.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeqpacketSession, connectSeqpacket } from './seqpacket.js';
-import { fdPoller } from '../../common/fd-poller.js';
+import { fdPoller, EPOLLIN } from '../../common/fd-poller.js';
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
@@ -158,4 +158,20 @@ test('connect waits off the event loop while the monitor\'s backlog is full, the
     for (const fd of [...fds, srv]) close(fd);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('poller: a watch whose fd was closed and reused under it neither throws nor silences the new owner', { timeout: 5_000 }, async () => {
+  const [a, aPeer] = pair();
+  const stale = fdPoller().add(a, { onReady: () => {} });
+  close(a); // closed behind the poller's back: the kernel drops the registration
+  const [b, bPeer] = pair(); // most likely the same number as a
+  let ready = 0;
+  const fresh = fdPoller().add(b, { onReady: () => { ready++; } });
+  fdPoller().remove(stale); // deletes by number: may take b's registration away
+  fdPoller().arm(fresh, EPOLLIN); // must not throw, must still report
+  packet(bPeer, 2, 'x');
+  for (let i = 0; i < 100 && !ready; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(ready, 1, 'the new owner heard of its data');
+  fdPoller().remove(fresh);
+  for (const fd of [b, bPeer, aPeer]) close(fd);
 });
