@@ -201,11 +201,12 @@ test('attach churn while output floods: berthd keeps answering', { timeout: 3000
   const churn = Promise.all(Array.from({ length: 50 }, async () => { while (next++ < 2000) await attachOnce('hf-flood', 5 + (next % 20)); }));
   const done = await Promise.race([churn.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15000))]);
   const alive = await pingWithin(3000);
+  const log = alive ? '' : d.log.slice(-3000); // why it stopped answering, before the relaunch
   if (!alive) {
     // Recover the private daemon so the teardown can clean up: kill it and start it again.
     await d.kill('SIGKILL');
     await d.launch();
   }
   await d.api('DELETE', '/containers/hf-flood?force=1');
-  assert.ok(done && alive, `churn finished: ${done}; berthd answering: ${alive}`);
+  assert.ok(done && alive, `churn finished: ${done}; berthd answering: ${alive}${log ? `; its log: ${log}` : ''}`);
 });
