@@ -18,6 +18,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import http from 'node:http';
 import { TestDaemon, run } from '../testing/daemon.js';
+import { freeOctet } from '../testing/netns.js';
+
+// A /24 no host route uses (a fixed one met another suite's network on this shared machine).
+const NET = `10.${freeOctet(77, 150, 250)}.77`;
+const DB_IP_RE = `${NET}.10`.replaceAll('.', '\\.');
 
 const COMPOSE = '/usr/bin/docker-compose';
 const skip = !existsSync(COMPOSE) && 'docker-compose is not installed (apt-get install docker-compose)';
@@ -78,7 +83,7 @@ services:
     stop_grace_period: 5s
     labels: {com.example.role: "\${ROLE:-database}"}
     networks:
-      back: {aliases: [database], ipv4_address: 10.231.77.10}
+      back: {aliases: [database], ipv4_address: ${NET}.10}
     volumes: [dbdata:/var/lib/db]
   web:
     build: {context: ./app, target: dev, args: {GREETING: hello-arg}}
@@ -115,7 +120,7 @@ networks:
   front: {}
   back:
     internal: true
-    ipam: {config: [{subnet: 10.231.77.0/24}]}
+    ipam: {config: [{subnet: ${NET}.0/24}]}
 `;
 
 test('docker-compose 1.29: a 2.4 project end to end (build, healthy deps, networks, limits, scale, recreate, down)', { skip, timeout: 120000 }, async () => {
@@ -151,8 +156,8 @@ test('docker-compose 1.29: a 2.4 project end to end (build, healthy deps, networ
     assert.equal(lines[0], 'env 1 yes');
     assert.deepEqual(lines.slice(1, 3), ['1024', '2048']);
     assert.ok((parseInt(lines[3]!.split(/\s+/)[1]!, 16) & (1 << 12)) !== 0, `NET_ADMIN in ${lines[3]}`);
-    assert.match(lines[4]!, /PING legacydb \(10\.231\.77\.10\)/);
-    assert.match(lines[5]!, /PING database \(10\.231\.77\.10\)/);
+    assert.match(lines[4]!, new RegExp(`PING legacydb \\(${DB_IP_RE}\\)`));
+    assert.match(lines[5]!, new RegExp(`PING database \\(${DB_IP_RE}\\)`));
     assert.equal(lines[6], '1', 'one docker-init: the exec is not wrapped in a second tini');
     assert.doesNotMatch(webExec.stderr, /Tini|tini/);
     const web = (await d.api('GET', '/containers/cpa_web_1/json')).json();
@@ -166,7 +171,7 @@ test('docker-compose 1.29: a 2.4 project end to end (build, healthy deps, networ
     assert.equal(db.Config.StopSignal, 'SIGINT');
     assert.equal(db.Config.StopTimeout, 5);
     assert.equal(db.Config.Labels['com.example.role'], 'database');
-    assert.equal(db.NetworkSettings.Networks.cpa_back.IPAddress, '10.231.77.10');
+    assert.equal(db.NetworkSettings.Networks.cpa_back.IPAddress, `${NET}.10`);
     // compose writes its volumes as `name:/path:rw`; inspect shows that mode as given.
     assert.deepEqual(db.Mounts.map((m: { Name: string; Mode: string; RW: boolean }) => [m.Name, m.Mode, m.RW]), [['cpa_dbdata', 'rw', true]]);
 
@@ -175,7 +180,7 @@ test('docker-compose 1.29: a 2.4 project end to end (build, healthy deps, networ
     assert.equal(ok(side, 'exec side'), 'vol\nro\n1\ndev\n');
     // worker sits on the internal network only: no default route, names still resolve.
     const worker = ok(await c(['exec', '-T', 'worker', 'sh', '-c', 'ip route | grep -c default; ping -c1 db | head -1']), 'exec worker');
-    assert.match(worker, /^0\nPING db \(10\.231\.77\.10\)/);
+    assert.match(worker, new RegExp(`^0\\nPING db \\(${DB_IP_RE}\\)`));
 
     // One-off: -e and --service-ports reach the container; --rm removes it.
     assert.equal(ok(await c(['run', '--rm', '-T', '-e', 'FOO=bar', 'web', 'sh', '-c', 'echo $FOO $SHARED']), 'run --rm'), 'bar env\n');
