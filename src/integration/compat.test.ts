@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import http from 'node:http';
+import { httpGet } from '../testing/http-get.js';
 import { TestDaemon, REPO, run } from '../testing/daemon.js';
 
 const COMPAT = join(REPO, 'test/compat');
@@ -23,17 +23,6 @@ after(async () => {
   await d?.stop();
 });
 
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve(b));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 /** The client scripts print one JSON object as their last line. */
 function lastJson(stdout: string): any {

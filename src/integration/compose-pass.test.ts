@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import http from 'node:http';
+import { httpGet } from '../testing/http-get.js';
 import { TestDaemon, run } from '../testing/daemon.js';
 import { freeOctet } from '../testing/netns.js';
 
@@ -49,17 +49,6 @@ function ok(r: { code: number; stdout: string; stderr: string }, what: string): 
   return r.stdout;
 }
 
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve(b));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 const DOCKERFILE = `FROM busybox:latest AS base
 ARG GREETING=default

@@ -11,23 +11,12 @@ import time
 
 import docker
 
-from steps import out, step
+from steps import out, step, tar_of
 from docker.errors import APIError, ImageNotFound, NotFound
 
 client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=60)
 api = client.api
 PREFIX = "pycompat"
-
-
-def tar_of(files):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = int(time.time())
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 t_start = int(time.time()) - 1

@@ -14,7 +14,7 @@ import time
 import docker
 from docker.types import IPAMConfig, IPAMPool, LogConfig, Mount, Ulimit
 
-from steps import out, step
+from steps import out, step, tar_of
 
 client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=30)
 api = client.api
@@ -22,16 +22,6 @@ P = "pydeep"
 _bb = client.images.get("busybox").attrs
 BB_PLATFORM = "%s/%s" % (_bb["Os"], _bb["Architecture"])
 OTHER_PLATFORM = "linux/s390x" if _bb["Architecture"] != "s390x" else "linux/amd64"
-
-
-def tar_of(files):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for name, data in files.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            t.addfile(ti, io.BytesIO(data))
-    return buf.getvalue()
 
 
 @step("run_kwargs")
