@@ -179,9 +179,13 @@ test('a restart-policy restart is die then start, as in dockerd (restart is dock
   const since = Date.now() / 1000 - 0.001;
   const r = await d.docker(['run', '-d', '--name', 'rp-ev', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 3']);
   assert.equal(r.code, 0, r.stderr);
-  await until('the policy gave up', async () => { const s = (await inspect('rp-ev')).State; return !s.Running && !s.Restarting && (await inspect('rp-ev')).RestartCount === 2; });
-  const ev = await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent(JSON.stringify({ container: ['rp-ev'] }))}`);
-  const list = ev.body.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  // The state can read "exited" a moment before its die event is out: wait for the events.
+  const events = async () => (await d.api('GET', `/events?since=${since}&until=${Date.now() / 1000}&filters=${encodeURIComponent(JSON.stringify({ container: ['rp-ev'] }))}`))
+    .body.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const list = await until('the policy gave up after two restarts', async () => {
+    const l = await events();
+    return l.filter((e) => e.Action === 'die').length === 3 && !(await inspect('rp-ev')).State.Restarting ? l : undefined;
+  });
   assert.deepEqual(list.map((e) => e.Action), ['create', 'start', 'die', 'start', 'die', 'start', 'die']);
   const die = list.find((e) => e.Action === 'die');
   assert.equal(die.Actor.Attributes.exitCode, '3');
