@@ -22,7 +22,7 @@ export function assertCanRemove(c: ContainerRecord, force: boolean): void {
 
 export function assertCanExec(c: ContainerRecord): void {
   if (!c.State.Running) throw conflict(`container ${c.Id} is not running`);
-  if (c.State.Paused) throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
+  if (c.State.Paused) throw conflict(`Container ${c.Id} is paused, unpause the container before exec`); // dockerd's words, capital included
   if (c.State.Restarting) throw conflict(`container ${c.Id} is restarting, wait until the container is running`);
 }
 

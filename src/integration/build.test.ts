@@ -326,3 +326,10 @@ COPY --from=0 /out/s?b /subdir/
   assert.match(out, /env=fromclient unset=dflt ifs=1 host=10\.1\.2\.3\s+myhost/);
   assert.doesNotMatch(out, /not consumed/);
 });
+
+test('squash is refused as dockerd refuses it without experimental features (400)', { timeout: 20_000 }, async () => {
+  const r = await d.api('POST', '/build?squash=1&t=sq:1', Buffer.alloc(1024), { 'Content-Type': 'application/x-tar' });
+  assert.equal(r.status, 400);
+  assert.match(r.body.toString(), /squash is only supported with experimental mode/);
+  assert.equal((await d.api('GET', '/images/sq:1/json')).status, 404, 'nothing was built');
+});

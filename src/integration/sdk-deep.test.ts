@@ -9,9 +9,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { freeOctet } from '../testing/netns.js';
 import { TestDaemon, REPO, run } from '../testing/daemon.js';
 import { TestRegistry } from './registry-fixture.js';
 
+// A /24 no host route uses (a fixed one can meet another suite's network on a shared machine).
+const NET = `10.${freeOctet(5, 150, 250)}.5`;
 let d: TestDaemon;
 let reg: TestRegistry;
 before(async () => {
@@ -31,7 +34,7 @@ function noErrors(o: Record<string, unknown>): void {
 }
 
 test('docker-py: the less common calls of APIClient and the high-level client', { timeout: 60000 }, async () => {
-  const r = await run('/usr/bin/python3', [join(REPO, 'test/compat/docker_py_deep.py')], { DOCKER_HOST: d.host, REGISTRY: reg.host }, { timeout: 55000 });
+  const r = await run('/usr/bin/python3', [join(REPO, 'test/compat/docker_py_deep.py')], { DOCKER_HOST: d.host, REGISTRY: reg.host, NET24: NET }, { timeout: 55000 });
   assert.equal(r.code, 0, r.stderr);
   const o = lastJson(r.stdout);
   noErrors(o);
@@ -98,7 +101,7 @@ test('docker-py: the less common calls of APIClient and the high-level client', 
   assert.match(o.build.fail, /returned a non-zero code: 7/);
   assert.deepEqual(o.registry_data, { digest: true, platform: true, os: 'linux' });
   const n = o.network;
-  assert.equal(n.ip, '10.231.5.50');
+  assert.equal(n.ip, `${NET}.50`);
   assert.equal(n.aliases, true);
   assert.deepEqual(n.links, ['pydeep-nt:lnk']);
   // Connected to a user network after starting on the default bridge: names resolve through 127.0.0.11.
@@ -106,7 +109,7 @@ test('docker-py: the less common calls of APIClient and the high-level client', 
   assert.deepEqual(n.resolv, [0, 1]);
   assert.equal(n.internal, true);
   assert.deepEqual(n.labels, { l: '1' });
-  assert.deepEqual(n.subnet, { Subnet: '10.231.5.0/24', Gateway: '10.231.5.1', IPRange: '10.231.5.128/25' });
+  assert.deepEqual(n.subnet, { Subnet: `${NET}.0/24`, Gateway: `${NET}.1`, IPRange: `${NET}.128/25` });
   assert.equal(n.dup, 409);
   assert.equal(n.containers, 2);
   assert.deepEqual(o.volume, { opts: { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' }, busy: 409, gone: true });

@@ -19,6 +19,8 @@ from steps import out, step, tar_of
 client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], timeout=30)
 api = client.api
 P = "pydeep"
+# A /24 no host route uses, chosen by the Node test.
+NET = os.environ.get("NET24", "10.231.5")
 _bb = client.images.get("busybox").attrs
 BB_PLATFORM = "%s/%s" % (_bb["Os"], _bb["Architecture"])
 OTHER_PLATFORM = "linux/s390x" if _bb["Architecture"] != "s390x" else "linux/amd64"
@@ -267,7 +269,7 @@ def _():
 
 @step("network")
 def _():
-    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet="10.231.5.0/24", gateway="10.231.5.1", iprange="10.231.5.128/25")])
+    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=NET + ".0/24", gateway=NET + ".1", iprange=NET + ".128/25")])
     n = client.networks.create(P + "-net", driver="bridge", ipam=ipam, options={"com.docker.network.bridge.enable_icc": "true"},
                                labels={"l": "1"}, internal=True, check_duplicate=True)
     try:
@@ -279,7 +281,7 @@ def _():
     c = client.containers.run("busybox", ["sleep", "30"], detach=True, name=P + "-nc")
     pre = c.exec_run(["cat", "/etc/resolv.conf"]).output.decode()
     n.connect(t, aliases=["tgt"])
-    n.connect(c, aliases=["cli"], links=[(P + "-nt", "lnk")], ipv4_address="10.231.5.50")
+    n.connect(c, aliases=["cli"], links=[(P + "-nt", "lnk")], ipv4_address=NET + ".50")
     c.reload()
     ep = c.attrs["NetworkSettings"]["Networks"][P + "-net"]
     ping = c.exec_run(["sh", "-c", "ping -c1 -W2 tgt >/dev/null && ping -c1 -W2 lnk >/dev/null && echo ok"]).output.decode()

@@ -61,6 +61,11 @@ async function build(ctx: Ctx): Promise<void> {
     req.resume();
     throw notImplemented('remote build contexts are not supported by berthd; send the context as the request body');
   }
+  if (qBool(query, 'squash')) {
+    req.resume();
+    // dockerd's answer without experimental features (berthd has none).
+    throw invalidArgument('squash is only supported with experimental mode');
+  }
   const quiet = qBool(query, 'q');
   const ac = new AbortController();
   res.on('close', () => {

@@ -208,7 +208,7 @@ export class FakeContainers implements ContainerService {
   async execCreate(ref: string, cfg: ExecConfig): Promise<string> {
     const c = this.#get(ref);
     if (!c.State.Running) throw conflict(`container ${c.Id} is not running`);
-    if (c.State.Paused) throw conflict(`container ${c.Id} is paused, unpause the container before exec`);
+    if (c.State.Paused) throw conflict(`Container ${c.Id} is paused, unpause the container before exec`);
     const ID = randomBytes(32).toString('hex');
     this.execs.set(ID, {
       ID, ContainerID: c.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: !!cfg.AttachStdin, OpenStdout: !!cfg.AttachStdout, OpenStderr: !!cfg.AttachStderr,
