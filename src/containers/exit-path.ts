@@ -12,6 +12,7 @@ import type { ContainerRecord } from './types.js';
 import { LogRotator, parseLogOpts } from './logs/index.js';
 import { networkDown } from './network-hooks.js';
 import { mark } from './phases.js';
+import { shmDir } from './shared-namespaces.js';
 
 export class ExitPath {
   readonly #m: ContainerManager;
@@ -93,6 +94,7 @@ export class ExitPath {
         await this.#m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
         mark(id, 'runtime deleted');
         await unmountAll(this.#m.rootfsDir(id)).catch(() => {});
+        await unmountAll(shmDir(this.#m, c)).catch(() => {}); // a shareable container's /dev/shm
         await networkDown(this.#m, c); // networking hook: veths, netns, leases, ports released
         mark(id, 'unmounted, network down');
       })();

@@ -17,6 +17,7 @@ import { networkUp, networkDown } from './network-hooks.js';
 import { addThrottleDevices } from '../cgroups/index.js';
 import { ExitPath } from './exit-path.js';
 import { mark } from './phases.js';
+import { shmDir } from './shared-namespaces.js';
 
 export class Lifecycle {
   readonly m: ContainerManager;
@@ -105,6 +106,7 @@ export class Lifecycle {
     } catch (err) {
       if (created) await runtime.delete(c.Id).catch(() => {});
       await unmountAll(root).catch(() => {});
+      await unmountAll(shmDir(this.m, c)).catch(() => {});
       await networkDown(this.m, c); // networking hook: nothing half-wired stays
       const msg = errorMessage(err);
       c.State = { ...c.State, Status: c.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: msg, ExitCode: exitCodeForStartError(msg) };

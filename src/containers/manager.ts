@@ -24,6 +24,7 @@ import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
 import { resolveDevices } from './devices.js';
 import { mark } from './phases.js';
+import { shmDir } from './shared-namespaces.js';
 
 /** The journal of a create in progress: volumes made for it, for undo after a crash. */
 const CREATING = 'creating.json';
@@ -247,6 +248,7 @@ export class ContainerManager {
   async destroy(c: ContainerRecord, removeVolumes: boolean): Promise<void> {
     await this.deps.runtime.delete(c.Id).catch(() => {});
     await unmountAll(this.rootfsDir(c.Id)).catch(() => {});
+    await unmountAll(shmDir(this, c)).catch(() => {});
     await networkDown(this, c); // networking hook
     mark(c.Id, 'destroy: runtime, mounts, network released');
     await this.deps.snapshots.remove(c.Id).catch((err) => {

@@ -3,10 +3,14 @@
  * "service:x"): the container joins the other one's PID or IPC namespace, as dockerd
  * does. The other container must be running; an IPC donor must be shareable (or use
  * the host's IPC), dockerd's rule since its default IPC mode became private.
- * Known gap: the donor's /dev/shm tmpfs lives in its own mount namespace, so the
- * joiner shares SysV IPC and message queues but keeps a /dev/shm of its own.
+ * A shareable container's /dev/shm is a tmpfs mounted on the host (<container dir>/shm,
+ * as dockerd's mounts/shm) and bound in, so a joiner binds the same one: SysV IPC,
+ * message queues and POSIX shared memory are all shared. The exit path unmounts it.
  */
+import { mkdir } from 'node:fs/promises';
+import { join as joinPath } from 'node:path';
 import type { Spec } from '../oci/runtime-spec.js';
+import { isMountPoint, mountOne } from '../mount/mount.js';
 import { conflict, invalidArgument } from '../common/errors.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
@@ -41,4 +45,39 @@ export function joinSharedNamespaces(m: ContainerManager, c: ContainerRecord, sp
     }
     join(spec, 'ipc', `/proc/${other.State.Pid}/ns/ipc`);
   }
+}
+
+const DEFAULT_SHM = 64 << 20;
+
+/** Where a shareable container's /dev/shm lives on the host. */
+export function shmDir(m: ContainerManager, c: ContainerRecord): string {
+  return joinPath(m.store.dir(c.Id), 'shm');
+}
+
+/** The spec's own /dev/shm tmpfs (not one the user asked for with --tmpfs or -v). */
+function defaultShm(spec: Spec): number {
+  return (spec.mounts ?? []).findIndex((x) => x.destination === '/dev/shm' && x.type === 'tmpfs' && x.source === 'shm');
+}
+
+/**
+ * IpcMode shareable: mount the host tmpfs (once) and bind it at /dev/shm. container:<x>:
+ * bind x's. The caller unmounts shmDir when the container stops.
+ */
+export async function shareShm(m: ContainerManager, c: ContainerRecord, spec: Spec): Promise<void> {
+  const ipc = c.HostConfig.IpcMode ?? '';
+  const i = defaultShm(spec);
+  if (i < 0) return;
+  let source: string | undefined;
+  if (ipc === 'shareable') {
+    source = shmDir(m, c);
+    await mkdir(source, { recursive: true, mode: 0o700 });
+    if (!(await isMountPoint(source))) {
+      await mountOne({ type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${c.HostConfig.ShmSize || DEFAULT_SHM}`] }, source);
+    }
+  } else if (ipc.startsWith('container:')) {
+    const other = m.get(ipc.slice('container:'.length));
+    const dir = shmDir(m, other);
+    if (other.HostConfig.IpcMode === 'shareable' && (await isMountPoint(dir))) source = dir;
+  }
+  if (source) spec.mounts![i] = { destination: '/dev/shm', type: 'bind', source, options: ['rbind', 'rprivate'] };
 }

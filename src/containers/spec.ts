@@ -17,7 +17,7 @@ import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } fro
 import { writeFileAtomic } from '../common/fs.js';
 import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
 import { checkExecSize } from './support/exec-size.js';
-import { joinSharedNamespaces } from './shared-namespaces.js';
+import { joinSharedNamespaces, shareShm } from './shared-namespaces.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
@@ -162,5 +162,6 @@ export async function prepareContainerSpec(m: ContainerManager, c: ContainerReco
   input.mounts = [...etc, ...c.OciMounts];
   const spec = buildSpecWithWarnings(input).spec;
   joinSharedNamespaces(m, c, spec);
+  await shareShm(m, c, spec);
   return spec;
 }

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { TestDaemon } from '../testing/daemon.js';
 
 let d: TestDaemon;
@@ -127,4 +128,24 @@ test('--domainname reaches the kernel; --uts host keeps the host name; -h with -
   assert.equal(start.status, 400);
   assert.match(start.body.toString(), /conflicting options: hostname and the host UTS namespace/);
   if (both.status === 201) await d.api('DELETE', `/containers/${both.json().Id}?force=1`);
+});
+
+test('--ipc shareable and --ipc container:<x> share /dev/shm too; the host tmpfs goes with the container', async () => {
+  const src = await d.docker(['run', '-d', '--name', 'shm-src', '--ipc', 'shareable', '--shm-size', '8m', 'busybox', 'sh', '-c', 'echo hi > /dev/shm/x; sleep 60']);
+  assert.equal(src.code, 0, src.stderr);
+  const id = src.stdout.trim();
+  try {
+    for (let i = 0; i < 50 && (await d.docker(['exec', 'shm-src', 'test', '-f', '/dev/shm/x'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const joined = await d.docker(['run', '--rm', '--ipc', 'container:shm-src', 'busybox', 'sh', '-c', 'cat /dev/shm/x; df -k /dev/shm | tail -1']);
+    assert.equal(joined.code, 0, joined.stderr);
+    const [line, df] = joined.stdout.trim().split('\n');
+    assert.equal(line, 'hi');
+    assert.match(df!, /^shm\s+8192\s/, 'the donor\'s 8 MiB tmpfs');
+    const own = await d.docker(['run', '--rm', 'busybox', 'ls', '/dev/shm']);
+    assert.equal(own.stdout.trim(), '', 'a private container has its own /dev/shm');
+    assert.match(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${id}/shm `));
+  } finally {
+    await d.docker(['rm', '-f', 'shm-src']);
+  }
+  assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${id}/shm `), 'the host tmpfs was unmounted');
 });
