@@ -8,6 +8,7 @@ import { invalidArgument, notImplemented } from '../common/errors.js';
 import { decodeAuthHeader, type RegistryClient } from '../registry-client/index.js';
 import { MediaType, type Index, type Manifest } from '../oci/image-spec.js';
 import { parseReference, withDefaultTag } from './reference.js';
+import { parseJson } from './pull.js';
 
 export interface DistributionInspect {
   Descriptor: { mediaType: string; digest: string; size: number };
@@ -18,15 +19,6 @@ const INDEX_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifes
 const MANIFEST_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerManifest]);
 const MAX_CONFIG = 8 << 20;
 
-function json<T>(bytes: Buffer, what: string): T {
-  try {
-    const v = JSON.parse(bytes.toString('utf8')) as unknown;
-    if (!v || typeof v !== 'object') throw new Error('not an object');
-    return v as T;
-  } catch (err) {
-    throw invalidArgument(`${what} from the registry is not valid JSON: ${(err as Error).message}`);
-  }
-}
 
 export async function distributionInspect(registry: RegistryClient, name: string, auth: string | undefined, signal?: AbortSignal): Promise<DistributionInspect> {
   const ref = withDefaultTag(parseReference(name));
@@ -34,16 +26,16 @@ export async function distributionInspect(registry: RegistryClient, name: string
   const m = await session.getManifest(ref.digest ?? ref.tag!, signal);
   const Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
   if (INDEX_TYPES.has(m.mediaType)) {
-    const index = json<Index>(m.bytes, 'manifest list');
+    const index = parseJson<Index>(m.bytes, 'manifest list');
     const Platforms = (Array.isArray(index.manifests) ? index.manifests : [])
       .filter((d) => d?.platform && typeof d.platform.os === 'string' && typeof d.platform.architecture === 'string')
       .map((d) => ({ ...d.platform! }));
     return { Descriptor, Platforms };
   }
   if (!MANIFEST_TYPES.has(m.mediaType)) throw notImplemented(`unsupported manifest media type "${m.mediaType}" for ${name}`);
-  const manifest = json<Manifest>(m.bytes, 'manifest');
+  const manifest = parseJson<Manifest>(m.bytes, 'manifest');
   if (!manifest.config || typeof manifest.config.digest !== 'string') throw invalidArgument(`manifest ${m.digest} has no config descriptor`);
-  const cfg = json<{ os?: string; architecture?: string; variant?: string }>(await session.getBlobBytes(manifest.config.digest, manifest.config.size, MAX_CONFIG, signal), 'image config');
+  const cfg = parseJson<{ os?: string; architecture?: string; variant?: string }>(await session.getBlobBytes(manifest.config.digest, manifest.config.size, MAX_CONFIG, signal), 'image config');
   const Platforms = cfg.os && cfg.architecture ? [{ architecture: cfg.architecture, os: cfg.os, ...(cfg.variant ? { variant: cfg.variant } : {}) }] : [];
   return { Descriptor, Platforms };
 }

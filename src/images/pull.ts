@@ -260,7 +260,8 @@ async function resolveManifest(session: RepoSession, ref: Reference, want: Retur
   return { topDigest: top.digest, manifest, config, configBytes };
 }
 
-function parseJson<T>(bytes: Buffer, what: string): T {
+/** A registry document as a JSON object, or a one-line 400 naming it. */
+export function parseJson<T>(bytes: Buffer, what: string): T {
   try {
     const v = JSON.parse(bytes.toString('utf8')) as unknown;
     if (!v || typeof v !== 'object') throw new Error('not an object');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpGet } from '../testing/http-get.js';
-import { TestDaemon, REPO, run } from '../testing/daemon.js';
+import { TestDaemon, REPO, run, lastJson } from '../testing/daemon.js';
 
 const COMPAT = join(REPO, 'test/compat');
 const COMPOSE_BIN = '/usr/bin/docker-compose';
@@ -22,13 +22,6 @@ before(async () => {
 after(async () => {
   await d?.stop();
 });
-
-
-/** The client scripts print one JSON object as their last line. */
-function lastJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] ?? '{}');
-}
 
 test('docker-compose 1.29: up, ps, logs, exec, run --rm, recreate, down -v', { skip: !existsSync(COMPOSE_BIN) && 'docker-compose is not installed (apt-get install docker-compose)', timeout: 90000 }, async () => {
   const file = join(COMPAT, 'compose/docker-compose.yml');

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { freeOctet } from '../testing/netns.js';
-import { TestDaemon, REPO, run } from '../testing/daemon.js';
+import { TestDaemon, REPO, run, lastJson } from '../testing/daemon.js';
 import { TestRegistry } from './registry-fixture.js';
 
 // A /24 no host route uses (a fixed one can meet another suite's network on a shared machine).
@@ -23,11 +23,6 @@ before(async () => {
 after(async () => {
   await Promise.all([d?.stop(), reg?.stop()]);
 });
-
-function lastJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] ?? '{}');
-}
 
 function noErrors(o: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(o)) assert.equal((v as any)?.error, undefined, `${k}: ${JSON.stringify(v)}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import tar from 'tar-stream';
-import { TestDaemon, REPO, run } from '../testing/daemon.js';
+import { TestDaemon, REPO, run, lastJson } from '../testing/daemon.js';
 
 let d: TestDaemon;
 before(async () => {
@@ -19,11 +19,6 @@ before(async () => {
 after(async () => {
   await d?.stop();
 });
-
-function lastJson(stdout: string): any {
-  const lines = stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1] ?? '{}');
-}
 
 test('docker-py: attach replay, attach then remove, exec of a missing binary, tar owners, name filter', { timeout: 60000 }, async () => {
   const r = await run('/usr/bin/python3', [join(REPO, 'test/compat/docker_py_streams.py')], { DOCKER_HOST: d.host }, { timeout: 55000 });

@@ -164,3 +164,9 @@ export function run(cmd: string, args: string[], env: Record<string, string>, op
     p.stdin.end(opts.input ?? '');
   });
 }
+
+/** The client scripts (test/compat) print one JSON object as their last line. */
+export function lastJson(stdout: string): any {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] ?? '{}');
+}
