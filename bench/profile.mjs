@@ -59,6 +59,12 @@ function phases(run, events) {
     'spawn() calls blocking berthd (sum)': procs.reduce((a, p) => a + p.spawnMs, 0),
   };
   for (const p of procs) out[`child: ${p.name}`] = (out[`child: ${p.name}`] ?? 0) + p.ms;
+  // Each of berthd's phase marks: ms since the event before it (request, answer or mark).
+  let prev;
+  for (const e of ev) {
+    if (e.ev === 'phase' && prev) out[`. ${e.phase} (since the event before)`] = e.t - prev.t;
+    if (e.ev === 'phase' || e.ev === 'req' || e.ev === 'res') prev = e;
+  }
   const pairs = new Map();
   for (const e of ev) {
     const key = `${e.id}`;

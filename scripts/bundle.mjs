@@ -10,13 +10,27 @@
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
 if (existsSync('dist/cli/main.js')) {
-  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' };
+  // commander loads node:child_process at its top for executable subcommands, which berth
+  // has none of: ~2 ms of every CLI start. Its three spawn calls get the module on use.
+  const lazyChildProcess = {
+    name: 'lazy-child-process',
+    setup(b) {
+      b.onLoad({ filter: /commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+        const src = await readFile(args.path, 'utf8');
+        const eager = "const childProcess = require('node:child_process');";
+        if (!src.includes(eager)) throw new Error(`bundle: ${args.path} no longer has ${eager}: update the lazy-child-process plugin`);
+        return { contents: src.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+      });
+    },
+  };
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', plugins: [lazyChildProcess] };
   await build({
     ...common,
     entryPoints: ['dist/cli/main.js'],

@@ -5,11 +5,12 @@
  * with settings (data root, exec root) the CLI cannot guess. A live daemon is never
  * touched; two CLIs racing to start one are safe because berthd's pid file admits one.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { childProcess } from './child-process.js';
 
 export interface AutostartOptions {
   socketPath: string;
@@ -74,7 +75,7 @@ export async function startDaemon(o: AutostartOptions): Promise<number> {
   const logFile = o.logFile ?? '/var/log/berthd.log';
   let out: number | 'ignore' = 'ignore';
   try { out = openSync(logFile, 'a'); } catch { /* not writable (not root): discard output */ }
-  const child = spawn(command, o.args ?? [], { detached: true, stdio: ['ignore', out, out], env: o.env ?? process.env });
+  const child = childProcess().spawn(command, o.args ?? [], { detached: true, stdio: ['ignore', out, out], env: o.env ?? process.env });
   if (typeof out === 'number') closeSync(out);
   let exited: string | undefined;
   child.once('exit', (code, signal) => { exited = signal ? `signal ${signal}` : `code ${code}`; });

@@ -2,8 +2,9 @@
  * Moving bytes between the terminal and a hijacked attach/exec connection: frame demux,
  * stdin pumping with half-close, detach-key detection, raw mode and terminal resize.
  */
-import { spawnSync } from 'node:child_process';
 import type { Client, Hijacked } from './client.js';
+
+import { childProcess } from './child-process.js';
 
 /**
  * Splits docker's multiplexed stream: 8-byte header [stream,0,0,0,len BE32] then payload.
@@ -135,7 +136,7 @@ export function setRawTerminal(): () => void {
   // would reach the screen as \r\r\n and full-screen programs that move down with a
   // bare \n would lose their column. docker's raw mode (cfmakeraw) clears OPOST too; node
   // has no termios call, so stty does it. setRawMode(false) restores the saved termios.
-  spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 2000 });
+  childProcess().spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 2000 });
   let restored = false;
   const restore = () => {
     if (restored) return;

@@ -21,6 +21,10 @@ export interface AtomicWriteOptions {
  */
 export async function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644, opts: AtomicWriteOptions = {}): Promise<void> {
   const durable = opts.durable !== false;
+  // Without fsync the write only reaches the page cache: microseconds as plain system
+  // calls, where four thread-pool round trips cost ~1 ms on a busy event loop (the
+  // running record is written on every start's path). Callers keep such files small.
+  if (!durable) return writeFileAtomicSync(path, data, mode);
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w', mode);

@@ -44,6 +44,8 @@ export class ContainerArchive {
     return new Promise<T>((resolve, reject) => {
       this.m.lock.run(c.Id, async () => {
         const cur = this.m.get(c.Id);
+        // A runtime prepared for the start has the overlay mounted: it goes first.
+        await this.m.prepared.discard(cur);
         if (cur.State.Running) {
           // It started while we waited: use the live view after all.
           const base: HelperJob = { op: 'stat', root: view, liveRoot: this.m.rootfsDir(c.Id), binds };

@@ -90,21 +90,30 @@ export class ExitPath {
       // the record still says running, so after a crash reconcile finds the exit (or
       // the container gone) and, AutoRemove being set, removes it all the same.
       const saved = autoRemove ? Promise.resolve() : this.#m.store.save(c);
-      const released = (async () => {
-        await this.#m.deps.runtime.delete(id).catch((err) => process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`));
-        mark(id, 'runtime deleted');
-        await unmountAll(this.#m.rootfsDir(id)).catch(() => {});
-        await unmountAll(shmDir(this.#m, c)).catch(() => {}); // a shareable container's /dev/shm
-        await networkDown(this.#m, c); // networking hook: veths, netns, leases, ports released
-        mark(id, 'unmounted, network down');
-      })();
-      await Promise.all([saved, released]);
+      // The runtime's state, the mounts and the network are independent of each other once
+      // the container's processes are gone: released side by side.
+      let runtimeReleased = false;
+      const released = [
+        this.#m.deps.runtime.delete(id).then(
+          () => { runtimeReleased = true; mark(id, 'runtime deleted'); },
+          (err) => { process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`); },
+        ),
+        (async () => {
+          await unmountAll(this.#m.rootfsDir(id)).catch(() => {});
+          await unmountAll(shmDir(this.#m, c)).catch(() => {}); // a shareable container's /dev/shm
+          mark(id, 'unmounted');
+        })(),
+        networkDown(this.#m, c), // networking hook: veths, netns, leases, ports released
+      ];
+      await Promise.all([saved, ...released]);
+      mark(id, 'unmounted, network down');
       if (st.oomKilled) this.#m.publish(c, 'oom');
       // dockerd's die carries how long the process ran, in whole seconds.
       const ran = Math.max(0, Math.floor((st.finishedAt.getTime() - Date.parse(c.State.StartedAt)) / 1000));
       this.#m.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: String(Number.isFinite(ran) ? ran : 0) });
       this.#m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
-      if (autoRemove) await this.#m.destroy(c, true).catch(() => {});
+      // What was released above is not asked again (unless the runtime's cleanup failed).
+      if (autoRemove) await this.#m.destroy(c, true, runtimeReleased).catch(() => {});
     });
     if (c.State.Status === 'removing' || c.HostConfig.AutoRemove) return;
     await this.#m.lock.run(id, () => this.#afterExit(c)).catch(() => {});

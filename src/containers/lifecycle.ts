@@ -30,6 +30,13 @@ export class Lifecycle {
     this.attach = new AttachHub(m);
     this.restarts = new RestartSupervisor((id) => this.#restartAfterExit(id));
     this.exits = new ExitPath(m, (c) => this.#armRestart(c), (id) => this.attach.flushed(id));
+    m.prepared.hooks = {
+      build: (c) => this.#createRuntime(c),
+      release: async (c) => {
+        await m.deps.runtime.delete(c.Id).catch(() => {});
+        await this.#releaseRuntime(c);
+      },
+    };
   }
 
   /** Resolves when the running container has exited and its exit is recorded. */
@@ -57,35 +64,13 @@ export class Lifecycle {
   }
 
   async #startLocked(c: ContainerRecord): Promise<void> {
-    const { runtime, snapshots } = this.m.deps;
-    const root = this.m.rootfsDir(c.Id);
-    let created = false;
+    const { runtime } = this.m.deps;
+    // A runtime made right after the create (prepared-start.ts) is used if still current.
+    let pid = await this.m.prepared.take(c);
+    let created = pid !== undefined;
     try {
-      await mkdir(root, { recursive: true });
-      if (!(await isMountPoint(root))) await mountAll(await snapshots.mounts(c.Id), root);
-      // Networking hook: the netns exists and is configured before the process starts.
-      mark(c.Id, 'rootfs mounted');
-      await networkUp(this.m, c);
-      mark(c.Id, 'network up');
-      const spec = await prepareContainerSpec(this.m, c, root);
-      // Device I/O throttles (--device-read-bps …) need the host's major:minor (issue 3).
-      addThrottleDevices(spec, c.HostConfig);
-      mark(c.Id, 'spec built');
-      const { pid } = await runtime.create({
-        id: c.Id,
-        spec,
-        rootfs: root,
-        logPath: c.LogPath,
-        // conmon's own cap, so a flood cannot outrun the rotator's once-a-second check
-        // (a `yes` writes ~400 MB/s): at max-size conmon starts the file afresh.
-        logSizeMax: Math.max(0, this.exits.logLimits(c).maxSize),
-        terminal: !!c.Config.Tty,
-        stdin: !!c.Config.OpenStdin,
-        // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
-        leaveStdinOpen: !(c.Config.StdinOnce && !c.Config.Tty),
-      });
+      pid ??= await this.#createRuntime(c);
       created = true;
-      mark(c.Id, 'created');
       // Sessions that attached before start join now, before the process runs.
       await this.attach.connectPending(c);
       await runtime.start(c.Id);
@@ -105,9 +90,7 @@ export class Lifecycle {
       this.m.publish(c, 'start');
     } catch (err) {
       if (created) await runtime.delete(c.Id).catch(() => {});
-      await unmountAll(root).catch(() => {});
-      await unmountAll(shmDir(this.m, c)).catch(() => {});
-      await networkDown(this.m, c); // networking hook: nothing half-wired stays
+      await this.#releaseRuntime(c);
       const msg = errorMessage(err);
       c.State = { ...c.State, Status: c.State.StartedAt === ZERO_TIME ? 'created' : 'exited', Running: false, Pid: 0, Error: msg, ExitCode: exitCodeForStartError(msg) };
       await this.m.store.save(c).catch(() => {});
@@ -116,6 +99,47 @@ export class Lifecycle {
       // dockerd answers a failed start with 400 and the runtime's text (the CLI reads it).
       throw new BerthError(/no such file|not found|permission denied|not a directory/i.test(msg) ? 'INVALID_ARGUMENT' : 'INTERNAL', msg, { cause: err });
     }
+  }
+
+  /**
+   * Rootfs mounted, network up, spec built and the runtime's create: the container's
+   * process exists and waits for its start. Returns its pid; undone by #releaseRuntime.
+   */
+  async #createRuntime(c: ContainerRecord): Promise<number> {
+    const { runtime, snapshots } = this.m.deps;
+    const root = this.m.rootfsDir(c.Id);
+    await mkdir(root, { recursive: true });
+    if (!(await isMountPoint(root))) await mountAll(await snapshots.mounts(c.Id), root);
+    // Networking hook: the netns exists and is configured before the process starts.
+    mark(c.Id, 'rootfs mounted');
+    await networkUp(this.m, c);
+    mark(c.Id, 'network up');
+    const spec = await prepareContainerSpec(this.m, c, root);
+    // Device I/O throttles (--device-read-bps …) need the host's major:minor (issue 3).
+    addThrottleDevices(spec, c.HostConfig);
+    mark(c.Id, 'spec built');
+    const { pid } = await runtime.create({
+      id: c.Id,
+      spec,
+      rootfs: root,
+      logPath: c.LogPath,
+      // conmon's own cap, so a flood cannot outrun the rotator's once-a-second check
+      // (a `yes` writes ~400 MB/s): at max-size conmon starts the file afresh.
+      logSizeMax: Math.max(0, this.exits.logLimits(c).maxSize),
+      terminal: !!c.Config.Tty,
+      stdin: !!c.Config.OpenStdin,
+      // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
+      leaveStdinOpen: !(c.Config.StdinOnce && !c.Config.Tty),
+    });
+    mark(c.Id, 'created');
+    return pid;
+  }
+
+  /** Everything #createRuntime made (also half of it): mounts and the network. */
+  async #releaseRuntime(c: ContainerRecord): Promise<void> {
+    await unmountAll(this.m.rootfsDir(c.Id)).catch(() => {});
+    await unmountAll(shmDir(this.m, c)).catch(() => {});
+    await networkDown(this.m, c); // networking hook: nothing half-wired stays
   }
 
   /**

@@ -25,6 +25,7 @@ import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
 import { resolveDevices } from './devices.js';
 import { mark } from './phases.js';
 import { shmDir } from './shared-namespaces.js';
+import { PreparedStarts } from './prepared-start.js';
 
 /** The journal of a create in progress: volumes made for it, for undo after a crash. */
 const CREATING = 'creating.json';
@@ -34,6 +35,8 @@ export class ContainerManager {
   readonly store: ContainerStore;
   readonly lock = new KeyedMutex();
   readonly waiters = new Waiters();
+  /** Runtimes made right after a create, for the start that follows (prepared-start.ts). */
+  readonly prepared = new PreparedStarts(this.lock);
 
   constructor(deps: ContainerDeps) {
     this.deps = deps;
@@ -80,6 +83,7 @@ export class ContainerManager {
     const dir = this.store.dir(id);
     let snapshotMade = false;
     let mounts: Awaited<ReturnType<typeof resolveMounts>> | undefined;
+    let made: ContainerRecord | undefined;
     try {
       await mkdir(dir, { recursive: true, mode: 0o710 });
       const journaled: string[] = [];
@@ -116,13 +120,18 @@ export class ContainerManager {
         Mounts: mounts.inspect,
         OciMounts: mounts.oci,
       };
+      // The start's runtime is prepared while the record is saved and the answer sent
+      // (a crash meanwhile: start-up removes a runtime and a dir that have no record).
+      made = rec;
+      this.prepared.schedule(rec);
       await this.store.save(rec);
       await rm(join(dir, CREATING), { force: true });
       mark(id, 'create saved');
       this.publish(rec, 'create');
       return { Id: id, Warnings: [] };
     } catch (err) {
-      // Nothing half-created: snapshot, anonymous volumes, dir and name go again.
+      // Nothing half-created: a prepared runtime, snapshot, anonymous volumes, dir and name go again.
+      if (made) await this.lock.run(id, () => this.prepared.discard(made!)).catch(() => {});
       if (snapshotMade) await this.deps.snapshots.remove(id).catch(() => {});
       for (const f of mounts?.fresh ?? []) await this.deps.volumes.remove(f.name, { force: true }, () => false).catch(() => {});
       await rm(dir, { recursive: true, force: true });
@@ -191,6 +200,7 @@ export class ContainerManager {
     newName = newName.replace(/^\//, '');
     await this.lock.run(c.Id, async () => {
       if (newName === c.Name) throw invalidArgument(`Renaming a container with the same name as its current name`);
+      await this.prepared.discard(c);
       const old = c.Name;
       this.store.reserveName(newName, c.Id);
       try {
@@ -244,12 +254,18 @@ export class ContainerManager {
     });
   }
 
-  /** Release everything a container holds. Called under its lock. */
-  async destroy(c: ContainerRecord, removeVolumes: boolean): Promise<void> {
-    await this.deps.runtime.delete(c.Id).catch(() => {});
-    await unmountAll(this.rootfsDir(c.Id)).catch(() => {});
-    await unmountAll(shmDir(this, c)).catch(() => {});
-    await networkDown(this, c); // networking hook
+  /**
+   * Release everything a container holds. Called under its lock. `released`: the exit
+   * path has just released its runtime, mounts and network (an --rm container's exit).
+   */
+  async destroy(c: ContainerRecord, removeVolumes: boolean, released = false): Promise<void> {
+    await this.prepared.discard(c);
+    if (!released) {
+      await this.deps.runtime.delete(c.Id).catch(() => {});
+      await unmountAll(this.rootfsDir(c.Id)).catch(() => {});
+      await unmountAll(shmDir(this, c)).catch(() => {});
+      await networkDown(this, c); // networking hook
+    }
     mark(c.Id, 'destroy: runtime, mounts, network released');
     await this.deps.snapshots.remove(c.Id).catch((err) => {
       if (!isBerthError(err, 'NOT_FOUND')) throw err;

@@ -66,6 +66,11 @@ export class Containers implements ContainerService {
     for (const c of this.#m.store.all()) if (c.State.Running && !this.#health.running(c.Id)) this.#health.start(c, false);
   }
 
+  /** berthd's shutdown: runtimes prepared for starts that did not come go (created containers run nothing). */
+  close(): Promise<void> {
+    return this.#m.prepared.close((id) => this.#m.store.tryGet(id));
+  }
+
   /** docker stats: samples of the container's cgroup and network counters. */
   async stats(ref: string, opts: StatsOptions, signal?: AbortSignal): Promise<AsyncIterable<StatsJSON>> {
     const c = this.#m.get(ref);

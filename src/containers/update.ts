@@ -105,6 +105,7 @@ export async function updateContainer(m: ContainerManager, ref: string, u: Updat
     warnings = discardUnsupported(u);
   }
   await m.lock.run(c.Id, async () => {
+    await m.prepared.discard(c);
     if (c.State.Status === 'removing' || c.State.Dead) throw conflict(`Cannot update container ${c.Id}: container is marked for removal`);
     const next = mergeUpdate(c, u);
     // Nothing runs during a restart back-off: the next start applies the new limits.

@@ -92,6 +92,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
         s.closeAllConnections?.();
       }
       // Containers keep running under conmon; the next berthd re-adopts them.
+      await containers.close().catch(() => {});
       await runtime.close();
       // Bridges and the nft table go when no container uses them (running ones keep theirs).
       await network.close().catch(() => {});

@@ -1,4 +1,5 @@
 import { libc, errno, strerror, type LibcFunction } from '../common/libc.js';
+import { existsSync } from 'node:fs';
 import { BerthError } from '../common/errors.js';
 
 /**
@@ -106,6 +107,9 @@ export async function unmount(target: string, opts: { detach?: boolean } = {}): 
  * that file grows with every running container and sits on each container's exit path.
  */
 export async function unmountAll(target: string): Promise<void> {
+  // Nothing there, nothing mounted: no thread-pool round trip (the exit path asks this of
+  // several paths that usually do not exist).
+  if (!existsSync(target)) return;
   umountFn ??= libc().func('int umount2(const char *target, int flags)');
   for (let i = 0; i < 32; i++) {
     const r = await callAsync(umountFn, target, MNT_DETACH);

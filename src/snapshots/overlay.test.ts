@@ -65,6 +65,9 @@ test('three layers with a whiteout and an opaque dir mount as one tree', { timeo
   assert.equal(await sn.removeIfUnused(l2.key), true);
   assert.equal(await sn.removeIfUnused(l1.key), true);
   assert.deepEqual(await sn.list(), []);
+  // Removed directories are moved aside at once and deleted in the background.
+  assert.deepEqual((await readdir(join(root, 'overlay'))).filter((n) => !n.startsWith('.trash-')).sort(), ['empty', 'l', 'metadata.json']);
+  for (let i = 0; i < 200 && (await readdir(join(root, 'overlay'))).length > 3; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual((await readdir(join(root, 'overlay'))).sort(), ['empty', 'l', 'metadata.json']);
   assert.deepEqual(await readdir(join(root, 'overlay', 'l')), []);
 }));
@@ -87,12 +90,14 @@ test('a snapshot with no parent mounts; state survives a restart; crash leftover
   // A failing apply leaves nothing.
   await assert.rejects(sn.commitLayer(undefined, async () => { throw new Error('boom'); }), /boom/);
   await mkdir(join(root, 'overlay', '999', 'fs'), { recursive: true }); // as if a crash mid-apply
+  await mkdir(join(root, 'overlay', '.trash-7-0a0b0c0d', 'fs'), { recursive: true }); // a crash mid-removal
 
   const sn2 = createOverlaySnapshotter(root);
   assert.equal((await sn2.stat('scratch'))?.kind, 'active');
   assert.equal((await sn2.stat(base.key))?.kind, 'committed');
   assert.equal(await readFile(join(await sn2.committedDir(base.key), 'f'), 'utf8'), 'x');
   await assert.rejects(access(join(root, 'overlay', '999')));
+  await assert.rejects(access(join(root, 'overlay', '.trash-7-0a0b0c0d')));
   assert.equal((await readdir(join(root, 'overlay'))).filter((n) => /^\d+$/.test(n)).length, 2);
   await assert.rejects(sn2.prepare('scratch', undefined), (e) => isBerthError(e, 'ALREADY_EXISTS'));
   await assert.rejects(sn2.prepare('x', 'nope'), (e) => isBerthError(e, 'NOT_FOUND'));

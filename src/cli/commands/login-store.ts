@@ -8,8 +8,9 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { CliError } from '../errors.js';
+
+import { childProcess } from '../child-process.js';
 
 export const HUB_KEY = 'https://index.docker.io/v1/';
 
@@ -75,7 +76,7 @@ export function serverKey(server: string | undefined): string {
 
 function fromHelper(helper: string, key: string): AuthConfig | undefined {
   if (!/^[a-zA-Z0-9_.-]+$/.test(helper)) return undefined;
-  const r = spawnSync(`docker-credential-${helper}`, ['get'], { input: key, encoding: 'utf8', timeout: 10_000 });
+  const r = childProcess().spawnSync(`docker-credential-${helper}`, ['get'], { input: key, encoding: 'utf8', timeout: 10_000 });
   if (r.status !== 0 || !r.stdout) return undefined;
   try {
     const j = JSON.parse(r.stdout) as { Username?: string; Secret?: string };

@@ -14,7 +14,7 @@
  * small files, while a round trip through libuv's thread pool costs 0.1–0.3 ms, and
  * there are about twenty of them per exit (measured: 2–3 ms async, < 0.5 ms sync).
  */
-import { readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { isErrno } from '../../common/errors.js';
 import { sleep } from '../../common/sleep.js';
@@ -95,6 +95,12 @@ export async function deleteStoppedContainer(runcRoot: string, id: string): Prom
       await sleep(5 * 2 ** attempt);
     }
   }
-  rmSync(stateDir, { recursive: true, force: true });
+  // runc's state dir holds state.json alone once exec.fifo is gone: two calls, not rimraf's walk.
+  try {
+    unlinkSync(join(stateDir, 'state.json'));
+    rmdirSync(stateDir);
+  } catch {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
   return true;
 }

@@ -1,0 +1,11 @@
+import { prepareFloor, withEngineSpec } from './lib/floor.mjs';
+import { busyboxTar, tempDir, startBerthd, engineSpec } from './lib/engines.mjs';
+import { writeFileSync } from 'node:fs';
+const tar = await busyboxTar();
+const f = await prepareFloor('/tmp/fp', tar).catch(async () => prepareFloor(await tempDir('bf-'), tar));
+const b = await startBerthd({ tar });
+const g = await withEngineSpec(f, await engineSpec(b));
+writeFileSync('/tmp/fp/berthd-spec.json', JSON.stringify(g.spec, null, 1));
+writeFileSync('/tmp/fp/bare-spec.json', JSON.stringify(f.spec, null, 1));
+console.log(f.dir);
+process.exit(0);

@@ -1,0 +1,142 @@
+/**
+ * Runtimes prepared right after a create (containers/prepared-start.ts): a start uses
+ * one only while it is current, and one that no start claims, or that a change makes
+ * stale, leaves nothing behind: no monitor, no runc state, no mount.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TestDaemon } from '../testing/daemon.js';
+import { sleep } from '../common/sleep.js';
+import { makeTar } from '../diff/test-tar.js';
+
+const TTL_MS = 600;
+let d: TestDaemon;
+before(async () => {
+  process.env['BERTH_PREPARE_START_TTL_MS'] = String(TTL_MS);
+  try {
+    d = await TestDaemon.start();
+  } finally {
+    delete process.env['BERTH_PREPARE_START_TTL_MS'];
+  }
+});
+after(async () => { await d?.stop(); });
+
+/** Processes (conmon, runc init) whose command line names the container. */
+async function processesOf(id: string): Promise<number> {
+  let n = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(id) && cmd.includes(d.dir)) n++;
+  }
+  return n;
+}
+
+async function mountedUnder(dir: string): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(dir + '/'));
+}
+
+const runcState = async (id: string) => (await readdir(join(d.dir, 'run', 'runc')).catch(() => [] as string[])).includes(id);
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+async function create(body: Record<string, unknown>): Promise<string> {
+  const r = await d.api('POST', '/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: 'none' }, ...body });
+  assert.equal(r.status, 201, r.body.toString());
+  return r.json<{ Id: string }>().Id;
+}
+
+async function assertNothingLeft(id: string): Promise<void> {
+  assert.equal(await processesOf(id), 0, 'no monitor or process');
+  assert.equal(await runcState(id), false, 'no runc state');
+  assert.deepEqual(await mountedUnder(join(d.dir, 'data', 'containers', id)), [], 'no mount');
+}
+
+test('a created container is prepared, still shows as created, and is released when no start comes', { timeout: 20_000 }, async () => {
+  const id = await create({ Cmd: ['sleep', '100'] });
+  await until('the prepared runtime', () => runcState(id));
+  const st = (await d.api('GET', `/containers/${id}/json`)).json<{ State: { Status: string; Pid: number; Running: boolean } }>().State;
+  assert.deepEqual([st.Status, st.Pid, st.Running], ['created', 0, false]);
+  await until('its release after the TTL', async () => !(await runcState(id)) && (await processesOf(id)) === 0);
+  await assertNothingLeft(id);
+  // The start after that builds it afresh.
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).json<{ State: { Running: boolean } }>().State.Running, true);
+  assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+  await assertNothingLeft(id);
+});
+
+test('docker run on a prepared container: output, exit code, --rm leaves nothing', { timeout: 20_000 }, async () => {
+  for (let i = 0; i < 3; i++) {
+    const r = await d.docker(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out-$$; exit 3']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'out-1\n');
+  }
+  const all = (await d.api('GET', '/containers/json?all=1')).json<unknown[]>();
+  assert.equal(all.length, 0);
+  assert.deepEqual(await mountedUnder(join(d.dir, 'data')), []);
+});
+
+test('changes between create and start win over the prepared runtime: update, cp, rename', { timeout: 20_000 }, async () => {
+  const id = await create({ Cmd: ['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /note; hostname'], Hostname: 'h1' });
+  await until('the prepared runtime', () => runcState(id));
+  assert.equal((await d.api('POST', `/containers/${id}/update`, { Memory: 64 << 20, MemorySwap: -1 })).status, 200);
+  const cp = await d.api('PUT', `/containers/${id}/archive?path=/`, await makeTar([{ name: 'note', content: 'copied before start\n' }]), { 'Content-Type': 'application/x-tar' });
+  assert.equal(cp.status, 200, cp.body.toString());
+  assert.equal((await d.api('POST', `/containers/${id}/rename?name=prep-renamed`)).status, 204);
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  await d.api('POST', `/containers/${id}/wait`);
+  const logs = await d.docker(['logs', id]);
+  assert.equal(logs.stdout, `${64 << 20}\ncopied before start\nh1\n`);
+  assert.equal((await d.api('DELETE', `/containers/${id}`)).status, 204);
+  await assertNothingLeft(id);
+});
+
+test('rm of a prepared container, and berthd stopping or killed with one, leave nothing', { timeout: 30_000 }, async () => {
+  const a = await create({ Cmd: ['true'] });
+  await until('the prepared runtime', () => runcState(a));
+  assert.equal((await d.api('DELETE', `/containers/${a}`)).status, 204);
+  await assertNothingLeft(a);
+
+  const b = await create({ Cmd: ['echo', 'after restart'] });
+  await until('the prepared runtime', () => runcState(b));
+  await d.kill('SIGTERM');
+  await assertNothingLeft(b);
+  await d.launch();
+  const r = await d.docker(['start', '-a', b]);
+  assert.equal(r.stdout, 'after restart\n', r.stderr);
+  assert.equal((await d.api('DELETE', `/containers/${b}`)).status, 204);
+
+  // Killed outright: the next berthd's reconcile removes what it prepared.
+  const c = await create({ Cmd: ['echo', 'after a crash'] });
+  await until('the prepared runtime', () => runcState(c));
+  await sleep(100);
+  await d.kill('SIGKILL');
+  await d.launch();
+  await assertNothingLeft(c);
+  const r2 = await d.docker(['start', '-a', c]);
+  assert.equal(r2.stdout, 'after a crash\n', r2.stderr);
+  assert.equal((await d.api('DELETE', `/containers/${c}`)).status, 204);
+});
+
+test('a bridge container is not prepared (no address, port or name before its start); a bad command fails at start as before', { timeout: 20_000 }, async () => {
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] })).json<{ Id: string }>().Id;
+  await sleep(300);
+  assert.equal(await runcState(id), false);
+  assert.equal((await d.api('DELETE', `/containers/${id}`)).status, 204);
+
+  const bad = await d.docker(['run', '--rm', '--network', 'none', 'busybox', '/no/such/cmd']);
+  assert.equal(bad.code, 127, bad.stderr);
+  assert.match(bad.stderr, /no such file or directory|not found/i);
+  assert.equal((await d.api('GET', '/containers/json?all=1')).json<unknown[]>().length, 0);
+  assert.deepEqual(await mountedUnder(join(d.dir, 'data')), []);
+});
