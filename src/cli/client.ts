@@ -175,17 +175,52 @@ export class Client {
       res.resume();
     }
     // A missing header means a very old server (moby assumes 1.24).
-    const server = String(res.headers['api-version'] ?? '1.24');
+    return this.#settle(String(res.headers['api-version'] ?? '1.24'));
+  }
+
+  #settle(server: string): string {
     this.serverApiVersion = server;
     this.apiVersion = compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
     this.prefix = `/v${this.apiVersion}`;
     return this.prefix;
   }
 
-  /** A versioned request; the response is returned whatever its status. */
+  /**
+   * A versioned request; the response is returned whatever its status. The first one goes
+   * out at this CLI's own version without a /_ping before it: every answer carries the
+   * server's Api-Version, and a server older than this CLI refuses the path with a 400
+   * (dockerd: "client version … is too new"), so the request is sent again at the version
+   * negotiated then. That spares one round trip, ~4 ms, on every command (`berth run`
+   * included). A body that cannot be sent twice (a stream) waits for /_ping, as before.
+   */
   async call(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
-    const prefix = await this.negotiate();
-    return this.connectOnce(method, prefix + path, opts);
+    if (this.prefix !== undefined) return this.connectOnce(method, this.prefix + path, opts);
+    const body = opts.body as { pipe?: unknown } | undefined;
+    if (body !== undefined && body !== null && typeof body.pipe === 'function') {
+      return this.connectOnce(method, (await this.negotiate()) + path, opts);
+    }
+    let res: http.IncomingMessage;
+    try {
+      res = await this.connectOnce(method, `/v${CLIENT_API_VERSION}` + path, opts);
+    } catch (e) {
+      // Not reachable: negotiate() starts berthd if it should (or says why not).
+      if (!(e instanceof ConnectError)) throw e;
+      return this.connectOnce(method, (await this.negotiate()) + path, opts);
+    }
+    const server = res.headers['api-version'];
+    const refused = res.statusCode === 400 || res.statusCode === 404;
+    if (typeof server === 'string' && server) {
+      if (!(refused && compareVersions(server, CLIENT_API_VERSION) < 0)) {
+        this.#settle(server);
+        return res;
+      }
+    } else if (!refused) {
+      // No Api-Version (a very old server) but handled: keep it, never send it twice.
+      return res;
+    }
+    // An older server refused this version: the same request at the negotiated one.
+    res.resume();
+    return this.connectOnce(method, (await this.negotiate()) + path, opts);
   }
 
   /** A versioned request whose non-2xx answers throw ApiError; body left unread. */

@@ -17,12 +17,17 @@ interface FakeContainer {
 export interface FakeDaemon {
   socketPath: string;
   log: string[];
+  /** The API version in each request's path ('' for unversioned ones such as /_ping). */
+  versions: string[];
   bodies: Record<string, unknown>;
   containers: Map<string, FakeContainer>;
   close(): Promise<void>;
 }
 
-export async function startFakeDaemon(socketPath: string): Promise<FakeDaemon> {
+/** maxApiVersion: refuse newer request paths as dockerd does ("client version … is too new"). */
+export async function startFakeDaemon(socketPath: string, opts: { maxApiVersion?: string } = {}): Promise<FakeDaemon> {
+  const maxApi = opts.maxApiVersion ?? '1.41';
+  const versions: string[] = [];
   const log: string[] = [];
   const bodies: Record<string, unknown> = {};
   const containers = new Map<string, FakeContainer>();
@@ -45,6 +50,15 @@ export async function startFakeDaemon(socketPath: string): Promise<FakeDaemon> {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url!, 'http://x');
     const path = url.pathname.replace(/^\/v[\d.]+/, '');
+    const version = /^\/v([\d.]+)\//.exec(url.pathname)?.[1];
+    versions.push(version ?? '');
+    // As dockerd: every answer names the server's API version.
+    res.setHeader('Api-Version', maxApi);
+    if (opts.maxApiVersion && version && version.localeCompare(maxApi, undefined, { numeric: true }) > 0) {
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: `client version ${version} is too new. Maximum supported API version is ${maxApi}` }));
+      return;
+    }
     log.push(`${req.method} ${path}`);
     let raw = '';
     for await (const c of req) raw += c;
@@ -126,7 +140,7 @@ export async function startFakeDaemon(socketPath: string): Promise<FakeDaemon> {
 
   await new Promise<void>((r) => server.listen(socketPath, r));
   return {
-    socketPath, log, bodies, containers,
+    socketPath, log, versions, bodies, containers,
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }
