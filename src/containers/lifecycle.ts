@@ -5,15 +5,15 @@
 import { mkdir } from 'node:fs/promises';
 import { BerthError, conflict, errorMessage, isBerthError, notModified } from '../common/errors.js';
 import { sleep } from '../common/sleep.js';
-import { mountAll, unmountAll, isMountPoint } from '../mount/mount.js';
+import { mountAll, unmountAll, hasOwnFileSystem } from '../mount/mount.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { assertCanStart, assertRunning, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
-import { prepareContainerSpec } from './spec.js';
+import { prepareContainerSpec, rewriteEtcInPlace } from './spec.js';
 import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
 import { RestartSupervisor } from './restart.js';
-import { networkUp, networkDown } from './network-hooks.js';
+import { networkUp, networkDown, requestedNetworks } from './network-hooks.js';
 import { addThrottleDevices } from '../cgroups/index.js';
 import { ExitPath } from './exit-path.js';
 import { mark } from './phases.js';
@@ -31,7 +31,7 @@ export class Lifecycle {
     this.restarts = new RestartSupervisor((id) => this.#restartAfterExit(id));
     this.exits = new ExitPath(m, (c) => this.#armRestart(c), (id) => this.attach.flushed(id));
     m.prepared.hooks = {
-      build: (c) => this.#createRuntime(c),
+      build: (c) => this.#createRuntime(c, true),
       release: async (c) => {
         await m.deps.runtime.delete(c.Id).catch(() => {});
         await this.#releaseRuntime(c);
@@ -66,10 +66,19 @@ export class Lifecycle {
   async #startLocked(c: ContainerRecord): Promise<void> {
     const { runtime } = this.m.deps;
     // A runtime made right after the create (prepared-start.ts) is used if still current.
-    let pid = await this.m.prepared.take(c);
-    let created = pid !== undefined;
+    const prepared = await this.m.prepared.take(c);
+    let created = prepared !== undefined;
     try {
-      pid ??= await this.#createRuntime(c);
+      let pid: number;
+      if (prepared) {
+        pid = prepared.pid;
+        if (prepared.networkDeferred) {
+          // Its namespace exists (empty): wired now, and /etc follows the new address.
+          await networkUp(this.m, c);
+          mark(c.Id, 'network up');
+          await rewriteEtcInPlace(this.m, c);
+        }
+      } else pid = (await this.#createRuntime(c)).pid;
       created = true;
       // Sessions that attached before start join now, before the process runs.
       await this.attach.connectPending(c);
@@ -104,17 +113,26 @@ export class Lifecycle {
   /**
    * Rootfs mounted, network up, spec built and the runtime's create: the container's
    * process exists and waits for its start. Returns its pid; undone by #releaseRuntime.
+   * deferNetwork (a start prepared ahead): a container on networks gets an empty
+   * namespace now and its endpoints at the start (no address, port or DNS name before).
    */
-  async #createRuntime(c: ContainerRecord): Promise<number> {
-    const { runtime, snapshots } = this.m.deps;
+  async #createRuntime(c: ContainerRecord, deferNetwork = false): Promise<{ pid: number; networkDeferred: boolean }> {
+    const { runtime, snapshots, network } = this.m.deps;
     const root = this.m.rootfsDir(c.Id);
     await mkdir(root, { recursive: true });
-    if (!(await isMountPoint(root))) await mountAll(await snapshots.mounts(c.Id), root);
-    // Networking hook: the netns exists and is configured before the process starts.
+    if (!hasOwnFileSystem(root)) await mountAll(await snapshots.mounts(c.Id), root);
     mark(c.Id, 'rootfs mounted');
-    await networkUp(this.m, c);
-    mark(c.Id, 'network up');
-    const spec = await prepareContainerSpec(this.m, c, root);
+    let netns: string | undefined;
+    if (deferNetwork && network && requestedNetworks(c).length > 0) {
+      c.Network = undefined;
+      netns = network.reserveNamespace(c.Id);
+      mark(c.Id, 'network namespace reserved');
+    } else {
+      // Networking hook: the netns exists and is configured before the process starts.
+      await networkUp(this.m, c);
+      mark(c.Id, 'network up');
+    }
+    const spec = await prepareContainerSpec(this.m, c, root, netns);
     // Device I/O throttles (--device-read-bps …) need the host's major:minor (issue 3).
     addThrottleDevices(spec, c.HostConfig);
     mark(c.Id, 'spec built');
@@ -132,7 +150,7 @@ export class Lifecycle {
       leaveStdinOpen: !(c.Config.StdinOnce && !c.Config.Tty),
     });
     mark(c.Id, 'created');
-    return pid;
+    return { pid, networkDeferred: netns !== undefined };
   }
 
   /** Everything #createRuntime made (also half of it): mounts and the network. */

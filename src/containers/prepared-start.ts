@@ -12,9 +12,9 @@
  * only if the container's configuration is still the one it was made from and its
  * process still lives; anything that changes what a start would build (update, rename,
  * network connect, docker cp) or that mounts the snapshot elsewhere discards it first.
- * Only containers with no network of their own are prepared (none, host): a bridge
- * endpoint would hold an address, a published port and a DNS name before the start,
- * where docker shows none. BERTH_PREPARE_START=0 turns it off (to measure it).
+ * A container on networks gets an empty network namespace (loopback only); its endpoints
+ * (address, published ports, DNS name) are made at the start, so none shows before it,
+ * as with docker. BERTH_PREPARE_START=0 turns it off (to measure it).
  */
 import type { KeyedMutex } from '../common/lock.js';
 import type { ContainerRecord } from './types.js';
@@ -22,15 +22,20 @@ import type { ContainerRecord } from './types.js';
 /** How long a prepared runtime waits for its start before it is released (tests shorten it). */
 const TTL_MS = Number(process.env.BERTH_PREPARE_START_TTL_MS) > 0 ? Number(process.env.BERTH_PREPARE_START_TTL_MS) : 2000;
 
+/** A prepared runtime: its process, and whether the start still has to wire the network. */
+export interface Prepared {
+  pid: number;
+  networkDeferred: boolean;
+}
+
 export interface PreparedStartHooks {
-  /** Rootfs, spec and the runtime's create, for c (under its lock); the process's pid. */
-  build(c: ContainerRecord): Promise<number>;
+  /** Rootfs, spec and the runtime's create, for c (under its lock). */
+  build(c: ContainerRecord): Promise<Prepared>;
   /** Undo build, also a half-done one: runtime, mounts, network. */
   release(c: ContainerRecord): Promise<void>;
 }
 
-interface Entry {
-  pid: number;
+interface Entry extends Prepared {
   fingerprint: string;
   timer: NodeJS.Timeout;
 }
@@ -57,9 +62,9 @@ export class PreparedStarts {
     void this.#lock.run(c.Id, async () => {
       if (this.#closed || c.State.Status !== 'created' || c.State.Running || this.#entries.has(c.Id)) return;
       const fingerprint = fingerprintOf(c);
-      let pid: number;
+      let made: Prepared;
       try {
-        pid = await hooks.build(c);
+        made = await hooks.build(c);
       } catch {
         // The start reports the failure itself (with its own state and message).
         await hooks.release(c).catch(() => {});
@@ -69,7 +74,7 @@ export class PreparedStarts {
         void this.#lock.run(c.Id, () => this.discard(c)).catch(() => {});
       }, TTL_MS);
       timer.unref();
-      this.#entries.set(c.Id, { pid, fingerprint, timer });
+      this.#entries.set(c.Id, { ...made, fingerprint, timer });
     }).catch(() => {}).finally(() => this.#building.delete(c.Id));
   }
 
@@ -77,12 +82,12 @@ export class PreparedStarts {
    * Under c's lock, by its start: the prepared process's pid, or undefined when there is
    * none to use (never made, or stale: then it is released here).
    */
-  async take(c: ContainerRecord): Promise<number | undefined> {
+  async take(c: ContainerRecord): Promise<Prepared | undefined> {
     const e = this.#entries.get(c.Id);
     if (!e) return undefined;
     this.#entries.delete(c.Id);
     clearTimeout(e.timer);
-    if (e.fingerprint === fingerprintOf(c) && alive(e.pid)) return e.pid;
+    if (e.fingerprint === fingerprintOf(c) && alive(e.pid)) return { pid: e.pid, networkDeferred: e.networkDeferred };
     await this.hooks?.release(c).catch(() => {});
     return undefined;
   }
@@ -117,12 +122,10 @@ export class PreparedStarts {
   }
 }
 
-/** No network, PID or IPC namespace of another container or of a bridge endpoint. */
+/** No network, PID or IPC namespace of another container (it must be running at the start). */
 function eligible(c: ContainerRecord): boolean {
   const hc = c.HostConfig;
-  const net = hc.NetworkMode || 'default';
-  if (!(c.Config.NetworkDisabled || net === 'none' || net === 'host')) return false;
-  if ((hc.PidMode ?? '').startsWith('container:') || (hc.IpcMode ?? '').startsWith('container:')) return false;
+  if ([hc.NetworkMode, hc.PidMode, hc.IpcMode].some((m) => (m ?? '').startsWith('container:'))) return false;
   // Legacy links read the targets' addresses at start.
   return !hc.Links?.length;
 }

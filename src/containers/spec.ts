@@ -2,6 +2,7 @@
  * From a container's record to the OCI spec the runtime runs: user resolved inside
  * the image, /etc files written, namespaces chosen, host facts applied.
  */
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname as hostHostname } from 'node:os';
@@ -56,7 +57,8 @@ export function containerHostname(c: ContainerRecord): string {
 }
 
 /** Build the process part shared by the container and its execs. */
-export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs: string): Promise<SpecInput> {
+/** netns: the namespace a start prepared ahead will wire (network/ reserveNamespace). */
+export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs: string, netns?: string): Promise<SpecInput> {
   const hc = c.HostConfig;
   const info = await host();
   const user = await resolveUser(rootfs, c.Config.User ?? '', hc.GroupAdd ?? []);
@@ -88,7 +90,7 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     securityOpt: hc.SecurityOpt ?? [],
     shmSize: hc.ShmSize || undefined,
     namespaces: {
-      network: networkNamespace(m, c),
+      network: netns ?? networkNamespace(m, c),
       pid: hc.PidMode === 'host' ? 'host' : 'private',
       ipc: hc.IpcMode === 'host' ? 'host' : 'private',
       uts: hc.UTSMode === 'host' ? 'host' : 'private',
@@ -113,7 +115,10 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
   };
 }
 
-async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount[]> {
+interface EtcFiles { hostsPath: string; hostnamePath: string; resolvConfPath: string; hosts: string; hostname: string; resolv: string }
+
+/** The container's /etc/hosts, /etc/hostname and /etc/resolv.conf, from its network state. */
+async function renderEtc(m: ContainerManager, c: ContainerRecord): Promise<EtcFiles> {
   const hc = c.HostConfig;
   const hostname = containerHostname(c);
   const dir = m.store.dir(c.Id);
@@ -133,13 +138,19 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
   }
   // Networking hook: on a user-defined network the embedded DNS (at the gateway) is the nameserver.
   const resolv = renderResolvConf(m.deps.hostResolvConf ?? (await readHostResolvConf()), { dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], embeddedDns: embeddedDnsOf(c) });
+  return { ...paths, hosts, hostname: renderHostname(hostname), resolv };
+}
+
+async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount[]> {
+  const hc = c.HostConfig;
+  const paths = await renderEtc(m, c);
   // Rendered afresh at every start, so atomic (the old mount sees a whole file) but not
   // fsynced, and written side by side: 6 fsyncs fewer on the start path.
   const fast = { durable: false };
   await Promise.all([
-    writeFileAtomic(paths.hostsPath, hosts, 0o644, fast),
-    writeFileAtomic(paths.hostnamePath, renderHostname(hostname), 0o644, fast),
-    writeFileAtomic(paths.resolvConfPath, resolv, 0o644, fast),
+    writeFileAtomic(paths.hostsPath, paths.hosts, 0o644, fast),
+    writeFileAtomic(paths.hostnamePath, paths.hostname, 0o644, fast),
+    writeFileAtomic(paths.resolvConfPath, paths.resolv, 0o644, fast),
   ]);
   const taken = new Set(c.OciMounts.map((x) => x.destination));
   const out: Mount[] = [];
@@ -150,12 +161,23 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
   return out;
 }
 
-export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string): Promise<Spec> {
+/**
+ * A start prepared before its network was up: /etc/hosts and /etc/resolv.conf again, now
+ * with the container's address and DNS. Written in place (same inode): the runtime has
+ * already bind-mounted these files, and the process reads them only once it is started.
+ */
+export async function rewriteEtcInPlace(m: ContainerManager, c: ContainerRecord): Promise<void> {
+  const f = await renderEtc(m, c);
+  writeFileSync(f.hostsPath, f.hosts);
+  writeFileSync(f.resolvConfPath, f.resolv);
+}
+
+export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string, netns?: string): Promise<Spec> {
   // Independent: the user lookup reads the rootfs, the /etc files go to the container's dir.
   // berthd, not runc, makes a missing WorkingDir (as dockerd does): runc 1.1 refuses one
   // behind a symlink ("mkdir /work: file exists"); ours resolves it inside the rootfs.
   const [input, etc] = await Promise.all([
-    specInput(m, c, rootfs),
+    specInput(m, c, rootfs, netns),
     etcMounts(m, c),
     c.Config.WorkingDir ? mkdirAllInRoot(rootfs, c.Config.WorkingDir) : undefined,
   ]);

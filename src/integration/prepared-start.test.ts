@@ -128,15 +128,47 @@ test('rm of a prepared container, and berthd stopping or killed with one, leave 
   assert.equal((await d.api('DELETE', `/containers/${c}`)).status, 204);
 });
 
-test('a bridge container is not prepared (no address, port or name before its start); a bad command fails at start as before', { timeout: 20_000 }, async () => {
-  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] })).json<{ Id: string }>().Id;
-  await sleep(300);
-  assert.equal(await runcState(id), false);
-  assert.equal((await d.api('DELETE', `/containers/${id}`)).status, 204);
+test('a bridge container is prepared with an empty namespace: address, /etc/hosts, DNS and ports come with its start', { timeout: 30_000 }, async () => {
+  const net = `prep${process.pid}`;
+  assert.equal((await d.api('POST', '/networks/create', { Name: net })).status, 201);
+  const port = 20000 + (process.pid % 20000);
+  try {
+    const srv = (await d.api('POST', '/containers/create?name=prep-srv', { Image: 'busybox', Cmd: ['sleep', '60'], HostConfig: { NetworkMode: net, PortBindings: { '80/tcp': [{ HostPort: String(port) }] } } })).json<{ Id: string }>().Id;
+    const cli = (await d.api('POST', '/containers/create', {
+      Image: 'busybox', Cmd: ['sh', '-c', 'grep -c "$(hostname)" /etc/hosts; grep nameserver /etc/resolv.conf; ping -c1 -W2 prep-srv >/dev/null && echo resolved'],
+      HostConfig: { NetworkMode: net },
+    })).json<{ Id: string }>().Id;
+    await until('the prepared runtimes', async () => (await runcState(srv)) && (await runcState(cli)));
+    const before = (await d.api('GET', `/containers/${cli}/json`)).json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>();
+    assert.equal(before.NetworkSettings.Networks[net]?.IPAddress ?? '', '', 'no address before the start');
+    // A second container on the same host port: created fine, refused at its start (as dockerd).
+    const dup = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: String(port) }] } } })).json<{ Id: string }>().Id;
+    assert.equal((await d.api('POST', `/containers/${srv}/start`)).status, 204);
+    assert.equal((await d.api('POST', `/containers/${cli}/start`)).status, 204);
+    const w = (await d.api('POST', `/containers/${cli}/wait`)).json<{ StatusCode: number }>();
+    const logs = await d.docker(['logs', cli]);
+    assert.equal(w.StatusCode, 0, logs.stdout + logs.stderr);
+    assert.equal(logs.stdout, '1\nnameserver 127.0.0.11\nresolved\n');
+    const after = (await d.api('GET', `/containers/${srv}/json`)).json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>();
+    assert.match(after.NetworkSettings.Networks[net]!.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+    await until('the dup prepared', () => runcState(dup));
+    const refused = await d.api('POST', `/containers/${dup}/start`);
+    assert.ok(refused.status >= 400, `second start on port ${port}: ${refused.status} ${refused.body}`);
+    await assertNothingLeft(dup);
+    for (const id of [srv, cli, dup]) assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+    for (const id of [srv, cli, dup]) await assertNothingLeft(id);
+    assert.deepEqual(await readdir(join(d.dir, 'run', 'netns')).catch(() => []), [], 'no network namespace left');
+  } finally {
+    await d.api('DELETE', `/networks/${net}`);
+  }
+});
 
-  const bad = await d.docker(['run', '--rm', '--network', 'none', 'busybox', '/no/such/cmd']);
-  assert.equal(bad.code, 127, bad.stderr);
-  assert.match(bad.stderr, /no such file or directory|not found/i);
+test('a bad command fails at start as before, and leaves nothing', { timeout: 20_000 }, async () => {
+  for (const network of ['none', 'bridge']) {
+    const bad = await d.docker(['run', '--rm', '--network', network, 'busybox', '/no/such/cmd']);
+    assert.equal(bad.code, 127, bad.stderr);
+    assert.match(bad.stderr, /no such file or directory|not found/i);
+  }
   assert.equal((await d.api('GET', '/containers/json?all=1')).json<unknown[]>().length, 0);
   assert.deepEqual(await mountedUnder(join(d.dir, 'data')), []);
 });

@@ -1,5 +1,6 @@
 import { libc, errno, strerror, type LibcFunction } from '../common/libc.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BerthError } from '../common/errors.js';
 
 /**
@@ -120,6 +121,20 @@ export async function unmountAll(target: string): Promise<void> {
 }
 
 import { readFile } from 'node:fs/promises';
+
+/**
+ * True when another file system is mounted on path: its device differs from its parent's.
+ * Two stat calls, where isMountPoint reads all of /proc/self/mountinfo (which grows with
+ * every running container); blind to a bind mount of the same file system, so only for
+ * paths that only ever get a file system of their own (an overlay root, a tmpfs).
+ */
+export function hasOwnFileSystem(path: string): boolean {
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
+}
 
 /** True when path is a mount point in this mount namespace (from /proc/self/mountinfo). */
 export async function isMountPoint(path: string): Promise<boolean> {

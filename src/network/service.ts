@@ -11,7 +11,7 @@ const forbidden = (msg: string) => new BerthError('FORBIDDEN', msg);
 import { writeFileAtomic, readJsonIfExists } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import { Netlink } from './netlink.js';
-import { createNetns, removeNetns } from './netns.js';
+import { createNetns, inNetns, removeNetns } from './netns.js';
 import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
 import { resolvePorts } from './ports.js';
 import { BridgeDriver } from './bridge-driver.js';
@@ -45,6 +45,8 @@ export class LocalNetworkService implements NetworkService {
   #state: State = { networks: [], sandboxes: {} };
   #saving: Promise<void> = Promise.resolve();
   readonly #lock = new KeyedMutex();
+  /** Namespaces made by reserveNamespace that no setUp has wired yet. */
+  readonly #reserved = new Set<string>();
   #dns: EmbeddedDns | undefined;
   readonly #sandboxDns = new SandboxDns((m) => process.stderr.write(m + '\n'));
   #forwardTimer: NodeJS.Timeout | undefined;
@@ -254,6 +256,17 @@ export class LocalNetworkService implements NetworkService {
   #portTaken = (p: { hostIp: string; proto: string; hostPort: number }) =>
     Object.values(this.#state.sandboxes).some((s) => s.nft.some((x) => x.proto === p.proto && x.hostPort === p.hostPort && (!x.hostIp || !p.hostIp || x.hostIp === p.hostIp)));
 
+  reserveNamespace(containerId: string): string {
+    const path = join(this.#netnsDir, containerId.slice(0, 12));
+    if (this.#reserved.has(path)) return path;
+    createNetns(path, () => {
+      const nl = new Netlink();
+      try { nl.setUp(1); } finally { nl.close(); }
+    });
+    this.#reserved.add(path);
+    return path;
+  }
+
   async setUp(req: SandboxRequest): Promise<SandboxState> {
     const id = req.containerId;
     if (this.#state.sandboxes[id]) await this.tearDown(id);
@@ -281,12 +294,17 @@ export class LocalNetworkService implements NetworkService {
       // bridge: dockerd starts its resolver for any user network the container joins).
       const primary = Object.entries(sb.Networks).find(([name]) => hasEmbeddedDns(this.get(name)));
       const dnsNet = primary ? this.get(primary[0]) : undefined;
-      createNetns(sb.SandboxKey, () => {
-        const nl = new Netlink();
-        try { nl.setUp(1); } finally { nl.close(); }
-        // Done here, while the thread is in the new netns: no process, no second switch.
-        if (dnsNet) sb.resolver = this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway);
-      });
+      if (this.#reserved.delete(sb.SandboxKey)) {
+        // Made ahead by reserveNamespace (loopback is up): only the DNS redirect is left.
+        if (dnsNet) sb.resolver = inNetns(sb.SandboxKey, () => this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway));
+      } else {
+        createNetns(sb.SandboxKey, () => {
+          const nl = new Netlink();
+          try { nl.setUp(1); } finally { nl.close(); }
+          // Done here, while the thread is in the new netns: no process, no second switch.
+          if (dnsNet) sb.resolver = this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway);
+        });
+      }
       const names = Object.values(sb.Networks).map((ep) => ep.hostVeth).join();
       for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
       if (Object.values(sb.Networks).map((ep) => ep.hostVeth).join() !== names) await this.#save(); // a veth renamed on a clash
@@ -302,7 +320,9 @@ export class LocalNetworkService implements NetworkService {
   async tearDown(containerId: string): Promise<void> {
     const sb = this.#state.sandboxes[containerId];
     if (!sb) {
-      await removeNetns(join(this.#netnsDir, containerId.slice(0, 12)));
+      const path = join(this.#netnsDir, containerId.slice(0, 12));
+      this.#reserved.delete(path);
+      await removeNetns(path);
       return;
     }
     // No RTM_DELLINK per endpoint here: that call waits out an RCU grace period in the

@@ -127,7 +127,14 @@ export interface NetworkService {
 
   /** Create the container's netns and wire its networks and ports; nothing is left on failure. */
   setUp(req: SandboxRequest): Promise<SandboxState>;
-  /** Undo setUp; idempotent, also after a crash. */
+  /**
+   * An empty network namespace (loopback up) for the container, at the path its sandbox
+   * will have; setUp later wires it. Nothing else is allocated (no address, port or
+   * name), so a container whose start is prepared ahead shows no network until it starts.
+   * tearDown removes it.
+   */
+  reserveNamespace(containerId: string): string;
+  /** Undo setUp (or reserveNamespace); idempotent, also after a crash. */
   tearDown(containerId: string): Promise<void>;
   /** Attach a running container's sandbox to one more network. */
   connect(containerId: string, req: AttachRequest): Promise<EndpointState>;
