@@ -2,7 +2,7 @@
 /**
  * `exec true` latency in a running container, interleaved round-robin in one run.
  *
- *   node bench/exec.mjs [--iterations 30] [--warmup 3] [--only a,b,...] [--json out.json]
+ *   node bench/exec.mjs [--iterations 30] [--warmup 3] [--only a,b,...] [--json out.json] [--alt-dist DIR]
  *
  * Variants (keys for --only):
  *   docker   docker CLI -> berthd: docker exec <c> true
@@ -12,7 +12,7 @@
  *   podman   podman exec <c> true (if installed)
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { table, ratios, summarize } from './lib/stats.mjs';
 import { main, parseFlags, must } from './lib/proc.mjs';
 import { busyboxTar, startBerthd, startDockerd, startPodman, haveDockerd, havePodman } from './lib/engines.mjs';
@@ -32,7 +32,7 @@ const idOf = (r) => {
 };
 
 await main(async () => {
-  const flags = parseFlags(process.argv.slice(2), { iterations: 30, warmup: 3, only: ALL.join(','), json: '' });
+  const flags = parseFlags(process.argv.slice(2), { iterations: 30, warmup: 3, only: ALL.join(','), json: '', 'alt-dist': '' });
   const want = new Set(flags.only.split(',').map((s) => s.trim()).filter(Boolean));
   for (const k of want) if (!ALL.includes(k)) throw new Error(`--only: unknown variant ${k}; known: ${ALL.join(', ')}`);
   const tar = await busyboxTar();
@@ -49,6 +49,12 @@ await main(async () => {
       await must('runc', ['--root', runcRoot, 'state', id]);
       variants.push({ key: 'runc', label: 'runc exec (berthd\'s container)', once: async () => ok(await must('runc', ['--root', runcRoot, 'exec', id, 'true'])) });
     }
+  }
+  if (flags['alt-dist']) {
+    // A/B: the same docker exec against a berthd built elsewhere (a patched copy of dist/).
+    const alt = await startBerthd({ tar, dist: resolve(flags['alt-dist']) });
+    const id = idOf(await alt.docker(LONG_RUNNING));
+    variants.push({ key: 'docker-alt', label: `(b') docker exec -> berthd from ${flags['alt-dist']}`, once: async () => ok(await alt.docker(['exec', id, 'true'])) });
   }
   if (want.has('dockerd')) {
     if (haveDockerd()) {
@@ -77,6 +83,7 @@ await main(async () => {
       { num: 'berth', den: 'runc' },
       { num: 'docker', den: 'dockerd' },
       { num: 'podman', den: 'runc' },
+      { num: 'docker-alt', den: 'docker' },
     ]),
   ].join('\n') + '\n');
   if (flags.json) await writeFile(flags.json, JSON.stringify({ bench: 'exec', flags, facts, rows: rows.map((r) => ({ ...r, ...summarize(r.times) })) }, null, 1));
