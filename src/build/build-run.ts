@@ -207,7 +207,7 @@ export class BuildRun {
   async #inContainer(st: StageState, cmd: string[], env: string[] | undefined, announce: boolean, work: (cid: string) => Promise<boolean>): Promise<ImageState | undefined> {
     // Only RUN announces its container.
     const imageId = await this.#workImage(st.image, announce);
-    const cid = await this.d.work.create(this.#runOptions(imageId, cmd, st, env));
+    const cid = await this.d.work.create({ ...this.#runOptions(imageId, cmd, st, env), start: announce });
     if (announce) this.#out(` ---> Running in ${short(cid)}\n`);
     let ok = false;
     try {

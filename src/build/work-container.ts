@@ -21,6 +21,8 @@ export interface RunOptions {
   networkMode?: string;
   extraHosts?: string[];
   shmSize?: number;
+  /** It will be started (a RUN step): berthd may prepare its start at the create. */
+  start?: boolean;
 }
 
 export interface Layer {
@@ -59,7 +61,7 @@ export class WorkContainers {
         ...(o.shmSize ? { ShmSize: o.shmSize } : {}),
       },
     } as CreateContainerRequest;
-    return (await this.containers.create(req)).Id;
+    return (await this.containers.create(req, undefined, { prepareStart: !!o.start })).Id;
   }
 
   /** Start it, hand its output to `out` as it comes, and give its exit code. */

@@ -60,7 +60,7 @@ export class ContainerManager {
     this.deps.events.publish('container', action, c.Id, this.attributes(c, extra));
   }
 
-  async create(req: CreateContainerRequest, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+  async create(req: CreateContainerRequest, name?: string, opts: { prepareStart?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
     if (!req || typeof req !== 'object') throw invalidArgument('config cannot be empty in order to create a container');
     if (!req.Image) throw invalidArgument('No image was specified: set Config.Image');
     if (name !== undefined && name !== '') {
@@ -123,7 +123,7 @@ export class ContainerManager {
       // The start's runtime is prepared while the record is saved and the answer sent
       // (a crash meanwhile: start-up removes a runtime and a dir that have no record).
       made = rec;
-      this.prepared.schedule(rec);
+      if (opts.prepareStart !== false) this.prepared.schedule(rec);
       await this.store.save(rec);
       await rm(join(dir, CREATING), { force: true });
       mark(id, 'create saved');

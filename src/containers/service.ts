@@ -82,12 +82,12 @@ export class Containers implements ContainerService {
     return updateContainer(this.#m, ref, cfg);
   }
 
-  async create(req: CreateContainerRequest, name?: string) {
+  async create(req: CreateContainerRequest, name?: string, opts: { prepareStart?: boolean } = {}) {
     // Limits this host cannot enforce are dropped with dockerd's warnings (issue 3).
     const { req: accepted, warnings } = dropUnsupported(req);
     // Windows-only fields (CpuPercent, CpuCount): dropped with dockerd's warning.
     const { req: kept, warnings: platform } = dropPlatformFields(accepted);
-    const r = await this.#m.create(kept, name);
+    const r = await this.#m.create(kept, name, opts);
     return { Id: r.Id, Warnings: [...r.Warnings, ...warnings, ...platform] };
   }
 

@@ -159,7 +159,8 @@ export interface ExecRecord {
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 export interface ContainerService {
-  create(req: CreateContainerRequest, name?: string): Promise<{ Id: string; Warnings: string[] }>;
+  /** opts.prepareStart false: no start will follow soon (a build's COPY container), so none is prepared. */
+  create(req: CreateContainerRequest, name?: string, opts?: { prepareStart?: boolean }): Promise<{ Id: string; Warnings: string[] }>;
   /** NOT_MODIFIED when already running. */
   start(ref: string, opts?: { detachKeys?: string }): Promise<void>;
   /** NOT_MODIFIED when not running. timeout seconds (default: StopTimeout or 10); -1 waits forever. */
