@@ -166,7 +166,8 @@ export function monitorTtySize(client: Client, path: string, opts: { redraw?: bo
       if (!want) return true;
       const [wh, ww] = want;
       want = undefined;
-      const post = () => client.json('POST', path, { query: { h: wh, w: ww } }).then(() => true, () => false);
+      // Bounded: one request that never gets an answer must not hold every later resize.
+      const post = () => client.json('POST', path, { query: { h: wh, w: ww }, signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
       // A failed request (a lost connection, a busy daemon) is tried again, briefly: a lost
       // resize would leave the process at a stale size until the terminal changes again.
       let ok = await post();

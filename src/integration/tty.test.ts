@@ -151,7 +151,8 @@ test('docker run -it and docker exec -it against berthd', async () => {
 async function waitFor(check: () => Promise<boolean>, ms = 5000, p?: Pty): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time${p ? `; output: ${JSON.stringify(p.output.slice(-600))}` : ''}`);
+    // The daemon's last words too: a resize that never arrives leaves its trace there, if anywhere.
+    if (Date.now() > deadline) throw new Error(`condition not met in time${p ? `; output: ${JSON.stringify(p.output.slice(-600))}` : ''}; berthd: ${JSON.stringify(d.log.slice(-800))}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
