@@ -14,7 +14,10 @@
  * network connect, docker cp) or that mounts the snapshot elsewhere discards it first.
  * A container on networks gets an empty network namespace (loopback only); its endpoints
  * (address, published ports, DNS name) are made at the start, so none shows before it,
- * as with docker. BERTH_PREPARE_START=0 turns it off (to measure it).
+ * as with docker. Not prepared: containers that join another container's namespaces
+ * (`container:<x>`, which must be running at the start) or use legacy links, and creates
+ * whose caller says no start follows soon (a build's COPY containers).
+ * BERTH_PREPARE_START=0 turns it off (to measure it).
  */
 import type { KeyedMutex } from '../common/lock.js';
 import type { ContainerRecord } from './types.js';
@@ -99,11 +102,6 @@ export class PreparedStarts {
     this.#entries.delete(c.Id);
     clearTimeout(e.timer);
     await this.hooks?.release(c).catch(() => {});
-  }
-
-  /** Is a prepared runtime waiting for c's start? (tests, inspect of the internals) */
-  has(id: string): boolean {
-    return this.#entries.has(id);
   }
 
   /** berthd's shutdown: every prepared runtime goes (a created container runs nothing). */
