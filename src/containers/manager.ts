@@ -95,7 +95,8 @@ export class ContainerManager {
         try { return this.store.resolve(ref).Mounts; } catch (e) { throw isBerthError(e, 'NOT_FOUND') ? invalidArgument(e.message) : e; }
       });
       const parent = image.chainIds.at(-1);
-      await this.deps.snapshots.prepare(id, parent);
+      // Mountable at once; its metadata reaches the disk while the start is prepared.
+      const { durable } = await this.deps.snapshots.prepareEarly(id, parent);
       snapshotMade = true;
       mark(id, 'snapshot prepared');
       if (mounts.populate.length) await this.#populateVolumes(id, mounts.populate);
@@ -124,6 +125,8 @@ export class ContainerManager {
       // (a crash meanwhile: start-up removes a runtime and a dir that have no record).
       made = rec;
       if (opts.prepareStart !== false) this.prepared.schedule(rec);
+      // The record names the snapshot: the snapshot's own record is on disk first.
+      await durable;
       await this.store.save(rec);
       await rm(join(dir, CREATING), { force: true });
       mark(id, 'create saved');

@@ -168,3 +168,23 @@ test('layers apply side by side and commit bottom-up (parentReady); a failed par
   await assert.rejects(sn.commitLayer('never', async () => 'y', { parentReady: Promise.resolve() }), (e) => isBerthError(e, 'NOT_FOUND'));
   assert.deepEqual((await readdir(join(root, 'overlay'))).sort(), before);
 }));
+
+test('prepareEarly: mountable before its metadata is durable; durable survives a restart; same key twice is refused', { timeout: 20_000 }, () => withRoot(async (root) => {
+  const sn = createOverlaySnapshotter(root);
+  const base = await sn.commitLayer(undefined, layer([{ name: 'f', content: 'x' }]));
+  const { mounts, durable } = await sn.prepareEarly('early', base.key);
+  assert.deepEqual(await sn.mounts('early'), mounts, 'visible in this process at once');
+  const target = join(root, 'mnt');
+  await mkdir(target);
+  await mountAll(mounts, target);
+  try {
+    assert.equal(await readFile(join(target, 'f'), 'utf8'), 'x');
+  } finally {
+    await unmountAll(target);
+  }
+  await durable;
+  await assert.rejects(sn.prepareEarly('early', base.key), (e) => isBerthError(e, 'ALREADY_EXISTS'));
+  const again = createOverlaySnapshotter(root);
+  assert.equal((await again.stat('early'))?.kind, 'active');
+  await again.remove('early');
+}));

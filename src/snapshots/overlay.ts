@@ -133,23 +133,60 @@ class OverlaySnapshotter implements LayerSnapshotter {
 
   async prepare(key: string, parent: string | undefined): Promise<Mount[]> {
     if (!key) throw invalidArgument('snapshot key is empty');
-    await this.#mutate(async (s) => {
-      if (s.snapshots[key]) throw alreadyExists(`snapshot ${key}: already exists`);
-      if (parent !== undefined) {
-        const p = s.snapshots[parent];
-        if (!p) throw notFound(`parent snapshot ${parent}: not found`);
-        if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is active; only committed snapshots can be parents`);
-      }
-      const id = this.#nextId++;
-      await mkdir(this.#fs(id), { recursive: true, mode: 0o755 });
-      await mkdir(join(this.dir, String(id), 'work'), { mode: 0o700 });
-      s.snapshots[key] = { id, kind: 'active', parent, created: new Date().toISOString() };
-    });
+    await this.#mutate((s) => this.#addActive(s, key, parent));
     return this.mounts(key);
   }
 
+  async prepareEarly(key: string, parent: string | undefined): Promise<{ mounts: Mount[]; durable: Promise<void> }> {
+    if (!key) throw invalidArgument('snapshot key is empty');
+    await this.#load();
+    let early!: (m: Mount[]) => void;
+    let failed!: (err: unknown) => void;
+    const ready = new Promise<Mount[]>((resolve, reject) => { early = resolve; failed = reject; });
+    // Under the state lock until the write is done, so later changes queue behind it; the
+    // entry is visible (mountable) from the moment its directories exist.
+    const durable = this.#lock.run('state', async () => {
+      const before = this.#state!;
+      const draft: State = structuredClone(before);
+      try {
+        await this.#addActive(draft, key, parent);
+      } catch (err) {
+        failed(err);
+        throw err;
+      }
+      this.#state = draft;
+      early(this.#mountsOf(draft, key));
+      try {
+        await writeJsonAtomic(this.#metaPath(), draft, 0o600);
+      } catch (err) {
+        // Not on disk: not there at all (its directories go at the next start-up).
+        if (this.#state === draft) this.#state = before;
+        throw err;
+      }
+    });
+    durable.catch(() => {}); // the caller sees the error through `ready` or its own await
+    return { mounts: await ready, durable };
+  }
+
+  /** A new active snapshot in draft: its directories made, its entry added. */
+  async #addActive(s: State, key: string, parent: string | undefined): Promise<void> {
+    if (s.snapshots[key]) throw alreadyExists(`snapshot ${key}: already exists`);
+    if (parent !== undefined) {
+      const p = s.snapshots[parent];
+      if (!p) throw notFound(`parent snapshot ${parent}: not found`);
+      if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is active; only committed snapshots can be parents`);
+    }
+    const id = this.#nextId++;
+    await mkdir(this.#fs(id), { recursive: true, mode: 0o755 });
+    await mkdir(join(this.dir, String(id), 'work'), { mode: 0o700 });
+    s.snapshots[key] = { id, kind: 'active', parent, created: new Date().toISOString() };
+  }
+
   async mounts(key: string): Promise<Mount[]> {
-    const s = await this.#load();
+    return this.#mountsOf(await this.#load(), key);
+  }
+
+  #mountsOf(s: State, key: string): Mount[] {
     const e = s.snapshots[key];
     if (!e) throw notFound(`snapshot ${key}: not found`);
     if (e.kind !== 'active') throw invalidArgument(`snapshot ${key} is committed; prepare an active snapshot on it to mount it`);

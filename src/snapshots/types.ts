@@ -15,6 +15,13 @@ export interface SnapshotInfo {
 export interface Snapshotter {
   /** A writable snapshot on top of parent (a committed key), returned as the mounts of its root. */
   prepare(key: string, parent: string | undefined): Promise<Mount[]>;
+  /**
+   * prepare in two steps: resolves once the snapshot exists (directories made, mounts
+   * usable by this process); `durable` settles once its metadata is on disk. A caller that
+   * records the snapshot elsewhere waits for `durable` first; meanwhile it can mount it
+   * (a container's start is prepared while the create's records are written).
+   */
+  prepareEarly(key: string, parent: string | undefined): Promise<{ mounts: Mount[]; durable: Promise<void> }>;
   /** The mounts of an existing active snapshot. */
   mounts(key: string): Promise<Mount[]>;
   /** Path of the active snapshot's upper dir (for diff, export, copy). */
