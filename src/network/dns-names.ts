@@ -115,3 +115,9 @@ export function reverseLookup(view: NameView, asker: Asker, ip: string): string 
   }
   return undefined;
 }
+
+/** An endpoint's DNSNames as docker lists them: name, aliases, short id, each once
+ * (compose passes the short id as an alias too). */
+export function dnsNames(name: string, aliases: string[] | undefined, id: string): string[] {
+  return [...new Set([name, ...(aliases ?? []), id.slice(0, 12)])];
+}

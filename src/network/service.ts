@@ -17,7 +17,7 @@ import { resolvePorts } from './ports.js';
 import { BridgeDriver } from './bridge-driver.js';
 import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
-import { hasEmbeddedDns } from './dns-names.js';
+import { dnsNames, hasEmbeddedDns } from './dns-names.js';
 import { SandboxDns, type DnsSandbox } from './sandbox-dns.js';
 import { NAME_RE, PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
 import { newEndpoint } from './endpoint.js';
@@ -259,10 +259,7 @@ export class LocalNetworkService implements NetworkService {
   reserveNamespace(containerId: string): string {
     const path = join(this.#netnsDir, containerId.slice(0, 12));
     if (this.#reserved.has(path)) return path;
-    createNetns(path, () => {
-      const nl = new Netlink();
-      try { nl.setUp(1); } finally { nl.close(); }
-    });
+    createNetns(path, loopbackUp);
     this.#reserved.add(path);
     return path;
   }
@@ -299,8 +296,7 @@ export class LocalNetworkService implements NetworkService {
         if (dnsNet) sb.resolver = inNetns(sb.SandboxKey, () => this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway));
       } else {
         createNetns(sb.SandboxKey, () => {
-          const nl = new Netlink();
-          try { nl.setUp(1); } finally { nl.close(); }
+          loopbackUp();
           // Done here, while the thread is in the new netns: no process, no second switch.
           if (dnsNet) sb.resolver = this.#sandboxDns.install(sb, dnsNet, primary![1].Gateway);
         });
@@ -407,8 +403,8 @@ export class LocalNetworkService implements NetworkService {
   }
 }
 
-/** An endpoint's DNSNames as docker lists them: name, aliases, short id, each once
- * (compose passes the short id as an alias too). */
-function dnsNames(name: string, aliases: string[] | undefined, id: string): string[] {
-  return [...new Set([name, ...(aliases ?? []), id.slice(0, 12)])];
+/** Loopback up, in the namespace the calling thread is in. */
+function loopbackUp(): void {
+  const nl = new Netlink();
+  try { nl.setUp(1); } finally { nl.close(); }
 }
