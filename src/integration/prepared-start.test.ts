@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { TestDaemon } from '../testing/daemon.js';
 import { sleep } from '../common/sleep.js';
 import { makeTar } from '../diff/test-tar.js';
@@ -141,10 +142,10 @@ test('a bridge container is prepared with an empty namespace: address, /etc/host
     await until('the prepared runtimes', async () => (await runcState(srv)) && (await runcState(cli)));
     const before = (await d.api('GET', `/containers/${cli}/json`)).json<{ NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }>();
     assert.equal(before.NetworkSettings.Networks[net]?.IPAddress ?? '', '', 'no address before the start');
-    // A second container on the same host port: created fine, refused at its start (as dockerd).
-    const dup = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: String(port) }] } } })).json<{ Id: string }>().Id;
     assert.equal((await d.api('POST', `/containers/${srv}/start`)).status, 204);
     assert.equal((await d.api('POST', `/containers/${cli}/start`)).status, 204);
+    // A second container on the same host port: created fine, refused at its start (as dockerd).
+    const dup = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: String(port) }] } } })).json<{ Id: string }>().Id;
     const w = (await d.api('POST', `/containers/${cli}/wait`)).json<{ StatusCode: number }>();
     const logs = await d.docker(['logs', cli]);
     assert.equal(w.StatusCode, 0, logs.stdout + logs.stderr);
@@ -161,6 +162,23 @@ test('a bridge container is prepared with an empty namespace: address, /etc/host
   } finally {
     await d.api('DELETE', `/networks/${net}`);
   }
+});
+
+test('at most one preparation per core is under way or unclaimed: a create loop does not pay for the starts it never makes', { timeout: 30_000 }, async () => {
+  const cores = availableParallelism();
+  const ids: string[] = [];
+  for (let i = 0; i < cores + 2; i++) ids.push(await create({ Cmd: ['echo', `n${i}`] }));
+  await sleep(TTL_MS / 2);
+  const prepared = [];
+  for (const id of ids) if (await runcState(id)) prepared.push(id);
+  assert.equal(prepared.length, cores, `prepared: ${prepared.length} of ${ids.length}`);
+  // Every one starts all the same, prepared or not.
+  for (const [i, id] of ids.entries()) {
+    const r = await d.docker(['start', '-a', id]);
+    assert.equal(r.stdout, `n${i}\n`, r.stderr);
+  }
+  for (const id of ids) assert.equal((await d.api('DELETE', `/containers/${id}`)).status, 204);
+  for (const id of ids) await assertNothingLeft(id);
 });
 
 test('a bad command fails at start as before, and leaves nothing', { timeout: 20_000 }, async () => {
