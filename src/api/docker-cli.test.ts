@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness, type Harness } from './testing/harness.js';
@@ -25,7 +25,10 @@ describe('docker CLI against berth api', { skip: !existsSync(DOCKER) && 'docker 
     env = { ...process.env, DOCKER_HOST: `unix://${h.sock}`, DOCKER_CONFIG: mkdtempSync(join(tmpdir(), 'dcfg-')), DOCKER_CONTEXT: '' };
     delete env.DOCKER_CONTEXT;
   });
-  after(async () => { await h.close(); });
+  after(async () => {
+    rmSync(env.DOCKER_CONFIG!, { recursive: true, force: true });
+    await h.close();
+  });
 
   it('docker version negotiates 1.47', async () => {
     const r = await docker('version', '--format', '{{.Client.APIVersion}} {{.Server.APIVersion}} {{.Server.MinAPIVersion}}');

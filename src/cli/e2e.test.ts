@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +10,15 @@ import { startFakeDaemon, type FakeDaemon } from './fake-daemon.js';
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 let fake: FakeDaemon;
 
-before(async () => { fake = await startFakeDaemon(join(mkdtempSync(join(tmpdir(), 'berth-cli-')), 'api.sock')); });
-after(async () => { await fake.close(); });
+const dirs: string[] = [];
+const sockDir = () => { const d = mkdtempSync(join(tmpdir(), 'berth-cli-')); dirs.push(d); return d; };
+
+before(async () => { fake = await startFakeDaemon(join(sockDir(), 'api.sock')); });
+after(async () => {
+  // First: close() waits for hijacked sockets the server no longer tracks.
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await fake.close();
+});
 
 function berth(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -89,7 +96,7 @@ test('ps -a table and -q; inspect --format; errors', async () => {
 });
 
 test('an older server: the first call at the CLI\'s version is refused (400), sent again at the negotiated one', async () => {
-  const old = await startFakeDaemon(join(mkdtempSync(join(tmpdir(), 'berth-cli-')), 'api.sock'), { maxApiVersion: '1.41' });
+  const old = await startFakeDaemon(join(sockDir(), 'api.sock'), { maxApiVersion: '1.41' });
   try {
     const p = spawn(process.execPath, [MAIN, 'ps', '-a'], { env: { ...process.env, BERTH_HOST: `unix://${old.socketPath}` } });
     let out = '';

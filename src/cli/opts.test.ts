@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildCreateRequest, parseMount, rewriteBoolFlags, type RunFlags } from './opts.js';
@@ -42,9 +42,13 @@ test('run flags → Config', () => {
 
 test('--env-file then -e, comments skipped', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-'));
-  const f = join(dir, 'env');
-  writeFileSync(f, '# comment\nX=1\n\nFROMENV\n  Y=two words\n');
-  assert.deepEqual(build({ envFile: [f], env: ['Z=3'] }, [], { FROMENV: 'e' }).Env, ['X=1', 'FROMENV=e', 'Y=two words', 'Z=3']);
+  try {
+    const f = join(dir, 'env');
+    writeFileSync(f, '# comment\nX=1\n\nFROMENV\n  Y=two words\n');
+    assert.deepEqual(build({ envFile: [f], env: ['Z=3'] }, [], { FROMENV: 'e' }).Env, ['X=1', 'FROMENV=e', 'Y=two words', 'Z=3']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('volumes, mounts, tmpfs → HostConfig', () => {
