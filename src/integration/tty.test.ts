@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { REPO, TestDaemon } from '../testing/daemon.js';
 
 const execFileP = promisify(execFile);
@@ -135,6 +136,26 @@ test('berth exec -it: a shell in a running container with its own pty, sized and
   p.type('exit 5\r');
   assert.equal(await p.exit(), 5);
   assert.equal((await state('tty3')).Running, true, 'ending the exec leaves the container running');
+});
+
+test('resizes that queue up at a busy conmon: the last one wins (conmon 2.1 reads only the first of a batch)', async () => {
+  assert.equal((await d.berth(['run', '-dit', '--name', 'tty5', 'busybox', 'sh'])).code, 0);
+  const id = (await d.api('GET', '/containers/tty5/json')).json<{ Id: string }>().Id;
+  const size = async () => (await d.docker(['exec', 'tty5', 'stty', '-F', '/dev/console', 'size'])).stdout.trim();
+  const conmon = Number(await readFile(join(d.dir, 'run', 'c', id, 'conmon.pid'), 'utf8'));
+  // conmon stopped: the first line waits in its FIFO; the second must not join it there.
+  process.kill(conmon, 'SIGSTOP');
+  try {
+    assert.equal((await d.api('POST', '/containers/tty5/resize?h=40&w=100')).status, 200);
+    const second = d.api('POST', '/containers/tty5/resize?h=41&w=101');
+    await new Promise((r) => setTimeout(r, 150));
+    process.kill(conmon, 'SIGCONT');
+    assert.equal((await second).status, 200);
+  } finally {
+    process.kill(conmon, 'SIGCONT');
+  }
+  await waitFor(async () => (await size()) === '41 101', 3000);
+  assert.equal((await d.api('DELETE', '/containers/tty5?force=1')).status, 204);
 });
 
 test('docker run -it and docker exec -it against berthd', async () => {

@@ -20,7 +20,7 @@ import { conmonArgs } from './conmon/conmon-args.js';
 import { ConmonProcess } from './conmon/conmon-process.js';
 import { ExitWatcher } from './conmon/exit-watcher.js';
 import { SeqpacketSession } from './conmon/seqpacket.js';
-import { writeCtl, resizeLine } from './conmon/ctl.js';
+import { CtlWriter } from './conmon/ctl.js';
 import { cgroupOomKilled } from './conmon/oom.js';
 import { runcMessage } from './conmon/run-command.js';
 import { startExec } from './conmon/exec.js';
@@ -79,6 +79,9 @@ export class ConmonRuntime implements Runtime {
     }
     this.#exits = new ExitWatcher(this.#layout.exitDir, (id) => this.#monitorGone(id));
   }
+
+  /** One control line at a time per container (conmon 2.1's FIFO handling: ctl.ts). */
+  readonly #ctlWriters = new Map<string, CtlWriter>();
 
   #bundleOf(id: string): string {
     Layout.checkId(id);
@@ -284,6 +287,7 @@ export class ConmonRuntime implements Runtime {
     rmSync(this.#layout.persist(id), { recursive: true, force: true });
     rmSync(this.#layout.exitFile(id), { force: true });
     this.#cgroups.delete(id);
+    this.#ctlWriters.delete(id);
   }
 
   #killMonitor(pidFile: string): void {
@@ -302,11 +306,17 @@ export class ConmonRuntime implements Runtime {
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {
-    await writeCtl(join(this.#bundleOf(id), 'ctl'), resizeLine(height, width));
+    await this.#ctl(id).resize(height, width);
   }
 
   async reopenLog(id: string): Promise<void> {
-    await writeCtl(join(this.#bundleOf(id), 'ctl'), '2 0 0\n');
+    await this.#ctl(id).reopenLog();
+  }
+
+  #ctl(id: string): CtlWriter {
+    let w = this.#ctlWriters.get(id);
+    if (!w) this.#ctlWriters.set(id, (w = new CtlWriter(this.#bundleOf(id))));
+    return w;
   }
 
   async exec(id: string, opts: ExecOptions): Promise<ExecHandle> {

@@ -14,7 +14,7 @@ import { conmonArgs } from './conmon-args.js';
 import { ConmonProcess } from './conmon-process.js';
 import { Layout } from './layout.js';
 import { SeqpacketSession } from './seqpacket.js';
-import { writeCtl, resizeLine } from './ctl.js';
+import { CtlWriter } from './ctl.js';
 import { runcMessage } from './run-command.js';
 
 export interface StartExecInput {
@@ -132,10 +132,11 @@ export async function startExec(i: StartExecInput): Promise<ExecHandle> {
   })();
   // A caller that never awaits must not see an unhandled rejection.
   exited.catch(() => {});
+  const ctl = new CtlWriter(dir);
   const handle: ExecHandle = {
     pid,
     exited,
-    resize: async (h, w) => writeCtl(join(dir, 'ctl'), resizeLine(h, w)),
+    resize: (h, w) => ctl.resize(h, w),
   };
   if (io) handle.io = withExitBarrier(io, exited);
   return handle;
