@@ -5,7 +5,7 @@
  * files under execRoot, so a new instance (berthd restarted) re-adopts everything.
  */
 import { mkdirSync, existsSync, accessSync, readFileSync, readdirSync, renameSync, rmSync, statSync, constants as fsc } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, join, delimiter, isAbsolute } from 'node:path';
 import { BerthError, isErrno, errorMessage } from '../common/errors.js';
 import { writeFileAtomicSync } from '../common/fs.js';
