@@ -105,6 +105,7 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     sysctls: hc.Sysctls ?? undefined,
     oomScoreAdj: hc.OomScoreAdj || undefined,
     hostBoundingCaps: info.boundingCaps,
+    unavailableSeccompArches: info.unavailableSeccompArches,
     hostDevices: hc.Privileged ? await readHostDevices() : undefined,
     devices: await resolveDevices(hc.Devices),
     deviceCgroupRules: hc.DeviceCgroupRules ?? undefined,

@@ -35,6 +35,14 @@ test('default seccomp: EPERM default, clone3 ENOSYS, clone flag filter, no mount
   assert.equal(sc.defaultAction, 'SCMP_ACT_ERRNO');
   assert.equal(sc.defaultErrnoRet, 1);
   assert.deepEqual(sc.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+  // A kernel without the x32 ABI: the same rules, x32 left out of Docker's archMap list.
+  const noX32 = buildSpec({ ...base, unavailableSeccompArches: ['SCMP_ARCH_X32'] }).linux!.seccomp!;
+  assert.deepEqual(noX32.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+  assert.deepEqual(noX32.syscalls, sc.syscalls);
+  // A profile that names its architectures keeps them as written.
+  const own = JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] });
+  const kept = buildSpec({ ...base, unavailableSeccompArches: ['SCMP_ARCH_X32'], securityOpt: [`seccomp=${own}`] }).linux!.seccomp!;
+  assert.deepEqual(kept.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X32']);
   const clone3 = sc.syscalls!.find((r) => r.names.includes('clone3'))!;
   assert.equal(clone3.action, 'SCMP_ACT_ERRNO');
   assert.equal(clone3.errnoRet, 38);

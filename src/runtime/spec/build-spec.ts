@@ -72,6 +72,8 @@ export interface SpecInput {
   annotations?: Record<string, string>;
   /** Go-style architecture for seccomp rules; default: this process's. */
   arch?: string;
+  /** Seccomp sub-architectures the kernel cannot run (readHostInfo): left out of the filter. */
+  unavailableSeccompArches?: string[];
 }
 
 export interface BuiltSpec {
@@ -219,7 +221,7 @@ export function buildSpecWithWarnings(input: SpecInput): BuiltSpec {
     linux.readonlyPaths = [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)];
     if (sec.seccomp !== 'unconfined') {
       const profile = sec.seccomp === 'default' ? DEFAULT_SECCOMP_PROFILE : parseSeccompProfile(sec.seccomp);
-      linux.seccomp = resolveSeccomp(profile, { caps, arch: input.arch ?? goArch(globalThis.process.arch) });
+      linux.seccomp = resolveSeccomp(profile, { caps, arch: input.arch ?? goArch(globalThis.process.arch), unavailableArches: input.unavailableSeccompArches });
     }
   } else if (sec.seccomp !== 'default' && sec.seccomp !== 'unconfined') {
     sec.warnings.push('seccomp profile ignored: privileged containers run without seccomp');

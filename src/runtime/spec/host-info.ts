@@ -6,19 +6,44 @@ import { readFile, readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxDevice } from '../../oci/runtime-spec.js';
 import { decodeCapMask } from './capabilities.js';
+import { libc, errno, type LibcFunction } from '../../common/libc.js';
 import { parseProcLimits, type HostLimits } from './ulimits.js';
 
 export interface HostInfo {
   /** Capabilities in berthd's bounding set: what a privileged container can get. */
   boundingCaps: string[];
   hardLimits: HostLimits;
+  /** Seccomp sub-architectures this kernel cannot run (x32 unless its ABI is on). */
+  unavailableSeccompArches: string[];
 }
 
 export async function readHostInfo(): Promise<HostInfo> {
   const status = await readFile('/proc/self/status', 'utf8');
   const bnd = /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
   const limits = await readFile('/proc/self/limits', 'utf8');
-  return { boundingCaps: decodeCapMask(bnd), hardLimits: parseProcLimits(limits) };
+  const unfiltered = /^Seccomp:\s*0$/m.test(status);
+  return {
+    boundingCaps: decodeCapMask(bnd),
+    hardLimits: parseProcLimits(limits),
+    unavailableSeccompArches: unfiltered && process.arch === 'x64' && !x32AbiAvailable() ? ['SCMP_ARCH_X32'] : [],
+  };
+}
+
+const X32_SYSCALL_BIT = 0x40000000;
+const NR_GETPID = 39;
+const ENOSYS = 38;
+let syscallFn: LibcFunction | undefined;
+
+/**
+ * Whether the kernel runs x32 system calls: getpid with the x32 bit set answers ENOSYS
+ * on a kernel built without the ABI or booted with it off (syscall.x32=n, Debian's
+ * default). Only asked when berthd itself runs under no seccomp filter (the caller
+ * checks): a filter that does not list x32 kills the calling thread instead.
+ */
+export function x32AbiAvailable(): boolean {
+  syscallFn ??= libc().func('long syscall(long number)');
+  const r = Number(syscallFn(X32_SYSCALL_BIT | NR_GETPID));
+  return !(r === -1 && errno() === ENOSYS);
 }
 
 /** Every device node under /dev (recursively, skipping pts/shm/mqueue), for privileged containers. */

@@ -27,13 +27,21 @@ function applies(rule: SeccompRule, caps: Set<string>, arch: string): boolean {
   return true;
 }
 
-export function resolveSeccomp(profile: SeccompProfile, opts: { caps: readonly string[]; arch: string }): Seccomp {
+/**
+ * unavailableArches: sub-architectures whose system call ABI the kernel cannot run
+ * (host-info's probe: x32 on most kernels). They are left out of an archMap's list:
+ * each costs runc's libseccomp a full pass at every container and exec start (~5 ms
+ * for x32 here), to filter calls the kernel would refuse anyway. A profile's explicit
+ * `architectures` list is kept as written.
+ */
+export function resolveSeccomp(profile: SeccompProfile, opts: { caps: readonly string[]; arch: string; unavailableArches?: readonly string[] }): Seccomp {
   const caps = new Set(opts.caps);
   let architectures = profile.architectures;
   if (!architectures || architectures.length === 0) {
     const native = NATIVE_SCMP[opts.arch];
     const entry = profile.archMap?.find((a) => a.architecture === native);
-    architectures = entry ? [entry.architecture, ...entry.subArchitectures] : native ? [native] : [];
+    const subs = (entry?.subArchitectures ?? []).filter((a) => !opts.unavailableArches?.includes(a));
+    architectures = entry ? [entry.architecture, ...subs] : native ? [native] : [];
   }
   const out: Seccomp = { defaultAction: profile.defaultAction, architectures, syscalls: [] };
   if (profile.defaultErrnoRet !== undefined) out.defaultErrnoRet = profile.defaultErrnoRet;
