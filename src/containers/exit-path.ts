@@ -93,16 +93,25 @@ export class ExitPath {
       // The runtime's state, the mounts and the network are independent of each other once
       // the container's processes are gone: released side by side.
       let runtimeReleased = false;
+      let snapshotRemoved = false;
       const released = [
+        (async () => {
+          const unmounted = await unmountAll(this.#m.rootfsDir(id)).then(() => true, () => false);
+          await unmountAll(shmDir(this.#m, c)).catch(() => {}); // a shareable container's /dev/shm
+          mark(id, 'unmounted');
+          // --rm: the snapshot goes as soon as nothing is mounted on it, beside the runtime's
+          // cleanup. A crash after this leaves a record whose snapshot is gone: its removal at
+          // start-up tolerates that. No fsync: a power loss that brings the entry back leaves
+          // an active snapshot without a container, which start-up removes.
+          if (autoRemove && unmounted) {
+            snapshotRemoved = await this.#m.deps.snapshots.remove(id, { durable: false }).then(() => true, () => false);
+            mark(id, 'snapshot removed');
+          }
+        })(),
         this.#m.deps.runtime.delete(id).then(
           () => { runtimeReleased = true; mark(id, 'runtime deleted'); },
           (err) => { process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`); },
         ),
-        (async () => {
-          await unmountAll(this.#m.rootfsDir(id)).catch(() => {});
-          await unmountAll(shmDir(this.#m, c)).catch(() => {}); // a shareable container's /dev/shm
-          mark(id, 'unmounted');
-        })(),
         networkDown(this.#m, c), // networking hook: veths, netns, leases, ports released
       ];
       await Promise.all([saved, ...released]);
@@ -113,7 +122,7 @@ export class ExitPath {
       this.#m.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: String(Number.isFinite(ran) ? ran : 0) });
       this.#m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
       // What was released above is not asked again (unless the runtime's cleanup failed).
-      if (autoRemove) await this.#m.destroy(c, true, runtimeReleased).catch(() => {});
+      if (autoRemove) await this.#m.destroy(c, true, runtimeReleased, snapshotRemoved).catch(() => {});
     });
     if (c.State.Status === 'removing' || c.HostConfig.AutoRemove) return;
     await this.#m.lock.run(id, () => this.#afterExit(c)).catch(() => {});

@@ -326,6 +326,7 @@ export class Lifecycle {
     const { runtime } = this.m.deps;
     const records = await this.m.store.load();
     await this.m.cleanupAbandoned();
+    await this.m.removeOrphanSnapshots();
     const known = new Set(records.map((c) => c.Id));
     const bundles = new Set(await runtime.list().catch(() => [] as string[]));
     for (const id of bundles) {

@@ -161,6 +161,19 @@ export class ContainerManager {
     }
   }
 
+  /**
+   * Start-up: every active snapshot is a container's root, keyed by its id. One whose
+   * container has no record is an orphan (a --rm exit removes the snapshot without an
+   * fsync, so a power loss can bring its entry back): it goes, with any mount on it.
+   */
+  async removeOrphanSnapshots(): Promise<void> {
+    for (const s of await this.deps.snapshots.list()) {
+      if (s.kind !== 'active' || this.store.tryGet(s.key)) continue;
+      if (/^[a-f0-9]{64}$/.test(s.key)) await unmountAll(this.rootfsDir(s.key)).catch(() => {});
+      await this.deps.snapshots.remove(s.key).catch(() => {});
+    }
+  }
+
   /** docker copies the image's content at a volume's mount path into a new volume. */
   async #populateVolumes(id: string, fresh: Array<{ target: string; mountpoint: string }>): Promise<void> {
     const root = this.rootfsDir(id);
@@ -259,9 +272,10 @@ export class ContainerManager {
 
   /**
    * Release everything a container holds. Called under its lock. `released`: the exit
-   * path has just released its runtime, mounts and network (an --rm container's exit).
+   * path has just released its runtime, mounts and network (an --rm container's exit);
+   * `snapshotRemoved`: and its snapshot.
    */
-  async destroy(c: ContainerRecord, removeVolumes: boolean, released = false): Promise<void> {
+  async destroy(c: ContainerRecord, removeVolumes: boolean, released = false, snapshotRemoved = false): Promise<void> {
     await this.prepared.discard(c);
     if (!released) {
       await this.deps.runtime.delete(c.Id).catch(() => {});
@@ -270,10 +284,12 @@ export class ContainerManager {
       await networkDown(this, c); // networking hook
     }
     mark(c.Id, 'destroy: runtime, mounts, network released');
-    await this.deps.snapshots.remove(c.Id).catch((err) => {
-      if (!isBerthError(err, 'NOT_FOUND')) throw err;
-    });
-    mark(c.Id, 'snapshot removed');
+    if (!snapshotRemoved) {
+      await this.deps.snapshots.remove(c.Id).catch((err) => {
+        if (!isBerthError(err, 'NOT_FOUND')) throw err;
+      });
+      mark(c.Id, 'snapshot removed');
+    }
     if (removeVolumes) {
       for (const m of c.Mounts) {
         if (m.Type !== 'volume' || !m.Name) continue;

@@ -6,7 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TestDaemon } from '../testing/daemon.js';
 
@@ -44,6 +45,10 @@ async function conmonsUnder(dir: string): Promise<number> {
 }
 
 const volumes = async () => ((await d.api('GET', '/volumes')).json().Volumes ?? []).map((v: { Name: string }) => v.Name);
+const activeSnapshots = async () => {
+  const state = JSON.parse(await readFile(join(d.dir, 'data', 'overlay', 'metadata.json'), 'utf8'));
+  return Object.entries(state.snapshots as Record<string, { kind: string }>).filter(([, e]) => e.kind === 'active').map(([k]) => k);
+};
 const containerDirs = async () => (await readdir(join(d.dir, 'data', 'containers'))).filter((n) => /^[0-9a-f]{64}$/.test(n));
 
 test('killed between runc create and the running record: the container starts again, no monitor or bundle stays', async () => {
@@ -82,7 +87,7 @@ test('killed during rm -v: the removal finishes at start-up, anonymous volumes i
 });
 
 test('killed on an --rm container\'s exit path (runtime released, record not yet removed): the removal finishes at start-up', async () => {
-  for (const phase of ['exit seen', 'runtime deleted']) {
+  for (const phase of ['exit seen', 'runtime deleted', 'snapshot removed']) {
     const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { AutoRemove: true } })).json().Id;
     await crashAt(phase, async () => {
       const waited = d.api('POST', `/containers/${id}/wait?condition=removed`);
@@ -96,5 +101,23 @@ test('killed on an --rm container\'s exit path (runtime released, record not yet
     assert.deepEqual(await mountsUnder(d.dir), []);
     assert.deepEqual(await containerDirs(), []);
     assert.deepEqual((await readdir(join(d.dir, 'run', 'runc')).catch(() => [])), [], 'no runc state left');
+    assert.deepEqual(await activeSnapshots(), [], `no container snapshot left after a crash at ${phase}`);
   }
+});
+
+test('an active snapshot that no container records (a removal a power loss undid) goes at start-up', async () => {
+  await d.kill('SIGTERM');
+  const meta = join(d.dir, 'data', 'overlay', 'metadata.json');
+  const state = JSON.parse(await readFile(meta, 'utf8'));
+  const ids = Object.values(state.snapshots as Record<string, { id: number }>).map((e) => e.id);
+  const id = Math.max(0, ...ids) + 100;
+  const key = 'e'.repeat(64);
+  state.snapshots[key] = { id, kind: 'active', parent: Object.keys(state.snapshots)[0], created: new Date().toISOString() };
+  await mkdir(join(d.dir, 'data', 'overlay', String(id), 'fs'), { recursive: true });
+  await mkdir(join(d.dir, 'data', 'overlay', String(id), 'work'));
+  await writeFile(meta, JSON.stringify(state));
+  await d.launch();
+  assert.deepEqual(await activeSnapshots(), []);
+  for (let i = 0; i < 100 && existsSync(join(d.dir, 'data', 'overlay', String(id))); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!existsSync(join(d.dir, 'data', 'overlay', String(id))), 'its directory is deleted');
 });

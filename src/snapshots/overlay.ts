@@ -3,7 +3,7 @@ import { renameSync, unlinkSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, isErrno } from '../common/errors.js';
-import { ensureDir, readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import type { Mount } from '../mount/mount.js';
 import type { SnapshotInfo, Snapshotter } from './types.js';
@@ -111,12 +111,12 @@ class OverlaySnapshotter implements LayerSnapshotter {
   }
 
   /** Run a metadata change under the lock; the new state is persisted before it is visible. */
-  async #mutate<T>(fn: (s: State) => Promise<T> | T): Promise<T> {
+  async #mutate<T>(fn: (s: State) => Promise<T> | T, durable = true): Promise<T> {
     await this.#load();
     return this.#lock.run('state', async () => {
       const draft: State = structuredClone(this.#state!);
       const result = await fn(draft);
-      await writeJsonAtomic(this.#metaPath(), draft, 0o600);
+      await writeFileAtomic(this.#metaPath(), JSON.stringify(draft, null, 1) + '\n', 0o600, { durable });
       this.#state = draft;
       return result;
     });
@@ -302,8 +302,8 @@ class OverlaySnapshotter implements LayerSnapshotter {
     return Object.entries(s.snapshots).filter(([, e]) => e.parent === key).map(([k]) => k);
   }
 
-  async remove(key: string): Promise<void> {
-    const removed = await this.#removeWhere(key, true);
+  async remove(key: string, opts: { durable?: boolean } = {}): Promise<void> {
+    const removed = await this.#removeWhere(key, true, opts.durable !== false);
     if (!removed) throw notFound(`snapshot ${key}: not found`);
   }
 
@@ -311,7 +311,9 @@ class OverlaySnapshotter implements LayerSnapshotter {
     return this.#removeWhere(key, false);
   }
 
-  async #removeWhere(key: string, strict: boolean): Promise<boolean> {
+  async #removeWhere(key: string, strict: boolean, durable = true): Promise<boolean> {
+    // Nothing to remove, nothing to write.
+    if (!(await this.#get(key))) return false;
     let gone: Entry | undefined;
     await this.#mutate((s) => {
       const e = s.snapshots[key];
@@ -323,7 +325,7 @@ class OverlaySnapshotter implements LayerSnapshotter {
       }
       delete s.snapshots[key];
       gone = e;
-    });
+    }, durable);
     if (!gone) return false;
     // Metadata no longer names it, so a crash from here leaves only garbage that start-up
     // removes. The directory is moved aside at once (one rename) and deleted without being

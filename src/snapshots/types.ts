@@ -29,7 +29,13 @@ export interface Snapshotter {
   /** Path of a committed snapshot's fs dir. */
   committedDir(key: string): Promise<string>;
   stat(key: string): Promise<SnapshotInfo | undefined>;
-  remove(key: string): Promise<void>;
+  list(): Promise<SnapshotInfo[]>;
+  /**
+   * durable: false skips the metadata fsync (the removal is in the page cache, so a
+   * crash of berthd keeps it): for callers whose start-up removes an active snapshot
+   * that nothing records (a power loss may bring one back).
+   */
+  remove(key: string, opts?: { durable?: boolean }): Promise<void>;
   /** Disk usage in bytes of the snapshot's own dir. */
   usage(key: string): Promise<number>;
 }
