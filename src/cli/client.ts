@@ -1,18 +1,10 @@
 /**
  * The CLI's Docker Engine API client: HTTP/1.1 over berthd's unix socket (or tcp),
  * version negotiation, JSON calls, streamed bodies and hijacked (upgraded) connections.
- * Built on node:http only, because the CLI sits on the container start path.
+ * On http-lite.ts, not node:http, because the CLI sits on the container start path.
  */
-import type http from 'node:http';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-
-/**
- * node:http (with node:net, ~2 ms) is loaded by the first client, not at start-up:
- * `--version`, `--help` and flag errors never need it.
- */
-let httpModule: typeof http | undefined;
-const loadHttp = (): typeof http => (httpModule ??= createRequire(import.meta.url)('node:http') as typeof http);
+import { LitePool, LiteResponse, liteRequest, type Endpoint, type LiteRequest, type Upgraded } from './http-lite.js';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 /** The newest API version this CLI speaks; the server may negotiate it down. */
@@ -43,8 +35,6 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
-
-interface Endpoint { socketPath?: string; host?: string; port?: number }
 
 export function parseHost(host: string): Endpoint {
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
@@ -77,20 +67,22 @@ function queryString(q?: Query): string {
   return parts.length ? '?' + parts.join('&') : '';
 }
 
-async function readBody(res: http.IncomingMessage): Promise<Buffer> {
+async function readBody(res: LiteResponse): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 
-function errorText(status: number, body: Buffer): string {
+function errorText(res: LiteResponse, body: Buffer): string {
   const text = body.toString('utf8').trim();
   try {
     const j = JSON.parse(text) as { message?: string };
     if (j && typeof j.message === 'string') return j.message;
   } catch { /* plain-text error bodies exist (too-old API version) */ }
-  return text || `${status} ${loadHttp().STATUS_CODES[status] ?? ''}`.trim();
+  return text || `${res.statusCode} ${res.statusMessage}`.trim();
 }
+
+const isUpgraded = (r: LiteResponse | Upgraded): r is Upgraded => !(r instanceof LiteResponse);
 
 export class Client {
   readonly endpoint: Endpoint;
@@ -98,62 +90,48 @@ export class Client {
   /** The API version negotiated with the server (after the first call). */
   apiVersion = CLIENT_API_VERSION;
   serverApiVersion = '';
-  private readonly agent: http.Agent;
+  /** keep-alive: one connection for the many small calls of one command. */
+  private readonly pool: LitePool;
 
   constructor(readonly host: string) {
     this.endpoint = parseHost(host);
-    // keep-alive: one connection for the many small calls of one command.
-    this.agent = new (loadHttp().Agent)({ keepAlive: true, maxSockets: 8 });
+    this.pool = new LitePool(this.endpoint);
   }
 
   /** Release pooled connections so the process can exit by itself. */
-  close(): void { this.agent.destroy(); }
+  close(): void { this.pool.destroy(); }
 
-  private raw(method: string, path: string, opts: RequestOptions & { agent?: http.Agent | false } = {}): http.ClientRequest {
+  private request(method: string, path: string, opts: RequestOptions = {}, upgrade = false): LiteRequest {
     const headers: Record<string, string> = { Host: 'api.moby.localhost', 'User-Agent': 'berth-cli', ...opts.headers };
-    const req = loadHttp().request({
-      ...this.endpoint,
-      method,
-      path: path + queryString(opts.query),
-      headers,
-      agent: opts.agent === undefined ? this.agent : opts.agent,
-      signal: opts.signal,
-      // No TLS here: an explicit (empty) server name spares the agent's isIP() check of the
-      // Host header, whose first call compiles Node's IPv6 regex (~4 ms of every command).
-      servername: '',
-    } as http.RequestOptions);
-    return req;
-  }
-
-  private send(req: http.ClientRequest, body: unknown): void {
-    if (body === undefined) { req.end(); return; }
-    if (Buffer.isBuffer(body) || typeof body === 'string') { req.end(body); return; }
-    if (body && typeof (body as NodeJS.ReadableStream).pipe === 'function') {
-      // Streams go chunked, as docker's CLI sends tar uploads.
-      (body as NodeJS.ReadableStream).pipe(req);
-      return;
+    let body = opts.body as LiteRequest['body'];
+    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body) && typeof (body as NodeJS.ReadableStream).pipe !== 'function') {
+      // Objects go as JSON; streams go chunked, as docker's CLI sends tar uploads.
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(body);
     }
-    req.setHeader('Content-Type', 'application/json');
-    req.end(JSON.stringify(body));
+    return { method, path: path + queryString(opts.query), headers, body, signal: opts.signal, upgrade };
   }
 
-  private async connectOnce(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const req = this.raw(method, path, opts);
-      req.once('response', resolve);
-      req.once('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') {
-          reject(new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`, e.code));
-        } else reject(e);
-      });
-      this.send(req, opts.body);
-    });
+  private connectError(e: unknown): unknown {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
+      return new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`, code);
+    }
+    return e;
+  }
+
+  private async connectOnce(method: string, path: string, opts: RequestOptions = {}): Promise<LiteResponse> {
+    try {
+      return await liteRequest(this.pool, this.request(method, path, opts)) as LiteResponse;
+    } catch (e) {
+      throw this.connectError(e);
+    }
   }
 
   /** HEAD /_ping once per process; picks min(client, server) as the path prefix. */
   async negotiate(): Promise<string> {
     if (this.prefix !== undefined) return this.prefix;
-    let res: http.IncomingMessage;
+    let res: LiteResponse;
     try {
       res = await this.connectOnce('HEAD', '/_ping');
     } catch (e) {
@@ -193,13 +171,13 @@ export class Client {
    * negotiated then. That spares one round trip, ~4 ms, on every command (`berth run`
    * included). A body that cannot be sent twice (a stream) waits for /_ping, as before.
    */
-  async call(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  async call(method: string, path: string, opts: RequestOptions = {}): Promise<LiteResponse> {
     if (this.prefix !== undefined) return this.connectOnce(method, this.prefix + path, opts);
     const body = opts.body as { pipe?: unknown } | undefined;
     if (body !== undefined && body !== null && typeof body.pipe === 'function') {
       return this.connectOnce(method, (await this.negotiate()) + path, opts);
     }
-    let res: http.IncomingMessage;
+    let res: LiteResponse;
     try {
       res = await this.connectOnce(method, `/v${CLIENT_API_VERSION}` + path, opts);
     } catch (e) {
@@ -224,10 +202,10 @@ export class Client {
   }
 
   /** A versioned request whose non-2xx answers throw ApiError; body left unread. */
-  async stream(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  async stream(method: string, path: string, opts: RequestOptions = {}): Promise<LiteResponse> {
     const res = await this.call(method, path, opts);
-    const status = res.statusCode ?? 0;
-    if (status >= 400) throw new ApiError(status, errorText(status, await readBody(res)));
+    const status = res.statusCode;
+    if (status >= 400) throw new ApiError(status, errorText(res, await readBody(res)));
     return res;
   }
 
@@ -250,31 +228,22 @@ export class Client {
    */
   async hijack(path: string, opts: RequestOptions = {}): Promise<Hijacked> {
     const prefix = await this.negotiate();
-    return new Promise((resolve, reject) => {
-      const req = this.raw('POST', prefix + path, {
-        ...opts,
-        agent: false,
-        headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers },
-      });
-      req.once('upgrade', (_res, socket: Socket, head: Buffer) => {
-        // Bytes that arrived with the 101 belong to the stream.
-        if (head.length) socket.unshift(head);
-        resolve({ output: socket, input: socket, destroy: () => socket.destroy() });
-      });
-      req.once('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 400) {
-          readBody(res).then((b) => reject(new ApiError(status, errorText(status, b))), reject);
-          return;
-        }
-        resolve({ output: res, input: null, destroy: () => res.destroy() });
-      });
-      req.once('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new ConnectError(`Cannot connect to the berth daemon at ${this.host}. Is the berth daemon running?`));
-        else reject(e);
-      });
-      this.send(req, opts.body);
-    });
+    const req = this.request('POST', prefix + path, { ...opts, headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers } }, true);
+    let res: LiteResponse | Upgraded;
+    try {
+      res = await liteRequest(this.pool, req);
+    } catch (e) {
+      throw this.connectError(e);
+    }
+    if (isUpgraded(res)) {
+      const socket = res.socket;
+      // Bytes that arrived with the 101 belong to the stream.
+      if (res.head.length) socket.unshift(res.head);
+      return { output: socket, input: socket, destroy: () => socket.destroy() };
+    }
+    if (res.statusCode >= 400) throw new ApiError(res.statusCode, errorText(res, await readBody(res)));
+    const out = res;
+    return { output: out, input: null, destroy: () => out.destroy() };
   }
 }
 

@@ -3,7 +3,7 @@
  * redrawn each second from streamed samples; --no-stream prints one table.
  */
 import type { Command } from 'commander';
-import type { IncomingMessage } from 'node:http';
+import type { LiteResponse as IncomingMessage } from '../http-lite.js';
 import { type Act, type Ctx, enc } from '../context.js';
 import { formatRows } from '../format/table.js';
 import { CliError } from '../errors.js';
