@@ -41,8 +41,8 @@ export const filterArg = (flag: string) => (v: string, prev: string[] = []): str
  * answered with headers (dockerd sends them at once, so the waiter is registered before we
  * start), or after a short grace period for daemons that hold them back.
  */
-export function beginWait(ctx: Ctx, id: string, condition?: 'next-exit' | 'removed'): { ready: Promise<void>; result: Promise<WaitResponse> } {
-  const res = ctx.client().stream('POST', `/containers/${enc(id)}/wait`, { query: { condition } });
+export function beginWait(ctx: Ctx, id: string, condition?: 'next-exit' | 'removed', signal?: AbortSignal): { ready: Promise<void>; result: Promise<WaitResponse> } {
+  const res = ctx.client().stream('POST', `/containers/${enc(id)}/wait`, { query: { condition }, signal });
   const result = res.then(async (r) => {
     let s = '';
     for await (const c of r) s += c.toString();
