@@ -2,7 +2,7 @@
  * From a container's record to the OCI spec the runtime runs: user resolved inside
  * the image, /etc files written, namespaces chosen, host facts applied.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname as hostHostname } from 'node:os';
@@ -12,7 +12,7 @@ import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js'
 import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveDevices } from './devices.js';
 import { containerCgroupsPath } from '../cgroups/index.js';
-import { resolveUser } from './support/user.js';
+import { ImageEtcCache, resolveUser } from './support/user.js';
 import { mkdirAllInRoot } from './support/in-root.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
 import { writeFileAtomic } from '../common/fs.js';
@@ -23,6 +23,24 @@ import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
 let hostInfo: Promise<HostInfo> | undefined;
+const etcCache = new ImageEtcCache();
+
+/**
+ * The image's /etc/passwd and /etc/group answer for this container while its own layer is
+ * empty (a fresh container). Anything written since (by its process, `docker cp`, or runc
+ * making a mount point) sends it back to its own files: even a write far from /etc may be
+ * the target of an image's /etc/passwd symlink.
+ */
+async function imageEtc(m: ContainerManager, c: ContainerRecord): Promise<{ cache: ImageEtcCache; image: string } | undefined> {
+  const upper = await m.deps.snapshots.upperDir(c.Id).catch(() => undefined);
+  if (upper === undefined) return undefined;
+  try {
+    if (readdirSync(upper).length > 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { cache: etcCache, image: c.Image };
+}
 const host = () => (hostInfo ??= readHostInfo());
 
 function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
@@ -61,7 +79,7 @@ export function containerHostname(c: ContainerRecord): string {
 export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs: string, netns?: string): Promise<SpecInput> {
   const hc = c.HostConfig;
   const info = await host();
-  const user = await resolveUser(rootfs, c.Config.User ?? '', hc.GroupAdd ?? []);
+  const user = await resolveUser(rootfs, c.Config.User ?? '', hc.GroupAdd ?? [], await imageEtc(m, c));
   const hostname = containerHostname(c);
   // Legacy links' variables come before the container's own env, which overrides them (dockerd's order).
   const own = new Set((c.Config.Env ?? []).map((e) => e.split('=')[0]));

@@ -149,3 +149,25 @@ test('--ipc shareable and --ipc container:<x> share /dev/shm too; the host tmpfs
   }
   assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${id}/shm `), 'the host tmpfs was unmounted');
 });
+
+test('-u names resolve from the image, and from the container itself once it changed its /etc/passwd', { timeout: 30_000 }, async () => {
+  // Twice the same image and user: the second answer comes from the image's files again.
+  for (let i = 0; i < 2; i++) {
+    const r = await d.docker(['run', '--rm', '-u', 'nobody', 'busybox', 'sh', '-c', 'id -u; echo $HOME']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '65534\n/home\n');
+  }
+  const unknown = await d.docker(['run', '--rm', '-u', 'neo', 'busybox', 'true']);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /unable to find user neo/);
+  // A container that rewrites its /etc/passwd sees its own at the next start (HOME and the user).
+  const id = (await d.docker(['create', 'busybox', 'sh', '-c', 'echo $HOME; echo "root:x:0:0:root:/custom-home:/bin/sh" > /etc/passwd'])).stdout.trim();
+  try {
+    assert.equal((await d.docker(['start', '-a', id])).stdout, '/root\n');
+    assert.equal((await d.docker(['start', '-a', id])).stdout, '/custom-home\n');
+    // The image itself is unchanged for a fresh container.
+    assert.equal((await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo $HOME'])).stdout, '/root\n');
+  } finally {
+    await d.docker(['rm', '-f', id]);
+  }
+});
