@@ -30,7 +30,10 @@ if (existsSync('dist/cli/main.js')) {
       });
     },
   };
-  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', plugins: [lazyChildProcess] };
+  // Whitespace and syntax minified, names kept (stack traces still name functions): a third
+  // less source to read, checksum and turn into a string at every start (measured: `berth
+  // --version` 26.0 -> 24.7 ms, `berth run` ~1 ms).
+  const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', plugins: [lazyChildProcess], minifyWhitespace: true, minifySyntax: true };
   await build({
     ...common,
     entryPoints: ['dist/cli/main.js'],
