@@ -174,3 +174,19 @@ test('failures: no socket, garbage, a hang-up mid-body, abort, and a stale kept-
     await srv.close();
   }
 });
+
+test('a tcp:// endpoint speaks the same', async () => {
+  const server = createServer((sock) => {
+    sock.once('data', () => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntcp'));
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const pool = new LitePool({ host: '127.0.0.1', port });
+  try {
+    assert.equal(await text(await get(pool)), 'tcp');
+  } finally {
+    pool.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
