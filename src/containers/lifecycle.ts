@@ -82,7 +82,7 @@ export class Lifecycle {
       created = true;
       // Sessions that attached before start join now, before the process runs.
       await this.attach.connectPending(c);
-      await runtime.start(c.Id);
+      await runtime.start(c.Id, pid);
       mark(c.Id, 'started');
       // Watched before the running record is saved: a stop arriving meanwhile must find
       // the exit promise (the exit path waits for this lock, so it sees the saved state).

@@ -69,7 +69,9 @@ export class ContainerStore {
   }
 
   async save(rec: ContainerRecord, opts: AtomicWriteOptions = {}): Promise<void> {
-    await ensureDir(this.dir(rec.Id), 0o710);
+    // A known record's directory exists since its create: no thread-pool round trip for it
+    // on the start path (the running record is written on every start).
+    if (!this.#byId.has(rec.Id)) await ensureDir(this.dir(rec.Id), 0o710);
     await writeFileAtomic(join(this.dir(rec.Id), 'container.json'), JSON.stringify(rec, null, 1) + '\n', 0o600, opts);
     this.#byId.set(rec.Id, rec);
     this.#byName.set(rec.Name, rec.Id);

@@ -156,9 +156,9 @@ export class ConmonRuntime implements Runtime {
   }
 
   /** Release the created container through runc's exec FIFO; `runc start` when there is none. */
-  async start(id: string): Promise<void> {
+  async start(id: string, knownPid?: number): Promise<void> {
     this.#checked(id);
-    const pid = Number.parseInt(await readFile(join(this.#layout.bundle(id), 'pidfile'), 'utf8').catch(() => ''), 10);
+    const pid = knownPid && knownPid > 0 ? knownPid : Number.parseInt(await readFile(join(this.#layout.bundle(id), 'pidfile'), 'utf8').catch(() => ''), 10);
     if (pid > 0 && await startViaExecFifo(join(this.#layout.runcRoot, id, 'exec.fifo'), pid, this.#timeoutMs)) return;
     await this.#runc.start(id);
   }

@@ -98,8 +98,8 @@ export interface Runtime {
   create(opts: CreateOptions): Promise<{ pid: number }>;
   /** Connect to the container's stdio. Valid after create, until exit. */
   attach(id: string): Promise<IoSession>;
-  /** `runc start`: the process runs. */
-  start(id: string): Promise<void>;
+  /** `runc start`: the process runs. pid: its init, as create answered (else read again). */
+  start(id: string, pid?: number): Promise<void>;
   kill(id: string, signal: string | number, all?: boolean): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
