@@ -233,9 +233,17 @@ export class ContainerManager {
   }
 
   async wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
-    const c = this.get(ref);
     if (!['not-running', 'next-exit', 'removed'].includes(condition)) {
       throw invalidArgument(`invalid condition: "${condition}"`);
+    }
+    let c: ContainerRecord;
+    try {
+      c = this.get(ref);
+    } catch (err) {
+      // An --rm container removed moments ago answers with its exit (waiters.removed).
+      const gone = isBerthError(err, 'NOT_FOUND') ? this.waiters.recentlyRemoved(ref) : undefined;
+      if (gone) return gone;
+      throw err;
     }
     if (condition === 'not-running' && !c.State.Running && !c.State.Restarting) {
       return { StatusCode: c.State.ExitCode, Error: c.State.Error ? { Message: c.State.Error } : null };
@@ -301,7 +309,7 @@ export class ContainerManager {
     }
     await this.store.delete(c.Id);
     this.publish(c, 'destroy');
-    this.waiters.removed(c.Id, { StatusCode: c.State.ExitCode, Error: null });
+    this.waiters.removed(c.Id, { StatusCode: c.State.ExitCode, Error: null }, !!c.HostConfig.AutoRemove);
   }
 
   async prune(filters: { label?: string[]; labelNot?: string[]; until?: string[] } = {}, stop?: (c: ContainerRecord) => Promise<void>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {

@@ -45,3 +45,19 @@ test('50 aborted waits leave nothing behind, nor do released ones (no entry, no 
   assert.equal(listeners, 0);
   assert.equal(w.size, 0);
 });
+
+test('an --rm container removed moments ago still answers a wait by its id; others and old ones do not', () => {
+  let now = 1_000;
+  const w = new Waiters(() => now);
+  const rm = 'a'.repeat(64), plain = 'b'.repeat(64);
+  w.removed(rm, { StatusCode: 3, Error: null }, true);
+  w.removed(plain, { StatusCode: 0, Error: null }); // docker rm: gone for good
+  assert.deepEqual(w.recentlyRemoved(rm), { StatusCode: 3, Error: null });
+  assert.deepEqual(w.recentlyRemoved(rm.slice(0, 12)), { StatusCode: 3, Error: null });
+  assert.equal(w.recentlyRemoved(rm.slice(0, 11)), undefined, 'short prefixes and names are not guessed');
+  assert.equal(w.recentlyRemoved('some-name'), undefined);
+  assert.equal(w.recentlyRemoved(plain), undefined);
+  now += 10_001;
+  assert.equal(w.recentlyRemoved(rm), undefined, 'the grace period is over');
+  assert.equal(w.size, 0);
+});

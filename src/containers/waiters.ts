@@ -17,8 +17,19 @@ interface Waiter {
  * coming exit (next-exit); `removed` waiters are released only once the container is
  * gone, carrying the last exit code (docker run --rm takes its status from it).
  */
+/** How long a removed --rm container still answers a wait by its id (see removed()). */
+const GONE_GRACE_MS = 10_000;
+const GONE_MAX = 1024;
+
 export class Waiters {
   #byId = new Map<string, Set<Waiter>>();
+  /** Exit results of --rm containers removed within the grace period, oldest first. */
+  #gone = new Map<string, { result: WaitResult; at: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
 
   add(id: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     return new Promise<WaitResult>((resolve, reject) => {
@@ -46,10 +57,33 @@ export class Waiters {
     this.#release(id, (c) => c !== 'removed', result);
   }
 
-  /** The container is gone: release everyone, removed waiters included. */
-  removed(id: string, result: WaitResult): void {
+  /**
+   * The container is gone: release everyone, removed waiters included. autoRemoved (an
+   * --rm container its own exit removed): its result stays answerable for a while.
+   * dockerd takes tens of ms to remove such a container after its exit, berthd a few, so
+   * a client that asks for the wait only after the start's answer (dockerode's run,
+   * docker-py's run(detach=True, auto_remove=True) then wait()) would meet a 404 here
+   * where dockerd still had the container.
+   */
+  removed(id: string, result: WaitResult, autoRemoved = false): void {
     this.#release(id, () => true, result);
     this.#byId.delete(id);
+    if (!autoRemoved) return;
+    this.#gone.delete(id);
+    this.#gone.set(id, { result, at: this.#now() });
+    if (this.#gone.size > GONE_MAX) this.#gone.delete(this.#gone.keys().next().value!);
+  }
+
+  /** The result of an --rm container removed moments ago, by its id or a unique id prefix (12+). */
+  recentlyRemoved(ref: string): WaitResult | undefined {
+    const now = this.#now();
+    for (const [id, g] of this.#gone) {
+      if (now - g.at <= GONE_GRACE_MS) break;
+      this.#gone.delete(id);
+    }
+    if (!/^[a-f0-9]{12,64}$/.test(ref)) return undefined;
+    const hits = [...this.#gone.keys()].filter((id) => id.startsWith(ref));
+    return hits.length === 1 ? this.#gone.get(hits[0]!)!.result : undefined;
   }
 
   #release(id: string, match: (c: WaitCondition) => boolean, result: WaitResult): void {
