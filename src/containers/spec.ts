@@ -23,6 +23,7 @@ import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
 let hostInfo: Promise<HostInfo> | undefined;
+const host = () => (hostInfo ??= readHostInfo());
 const etcCache = new ImageEtcCache();
 
 /**
@@ -41,7 +42,6 @@ async function imageEtc(m: ContainerManager, c: ContainerRecord): Promise<{ cach
   }
   return { cache: etcCache, image: c.Image };
 }
-const host = () => (hostInfo ??= readHostInfo());
 
 function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
   const mode = c.HostConfig.NetworkMode || 'default';

@@ -161,8 +161,9 @@ export function resolveGroupAddFrom(etc: EtcFiles, groupAdd: string[]): number[]
  * Resolve a docker `User` spec ("", "name", "uid", "name:group", "uid:gid",
  * "uid:groupname") against the image rootfs. Numeric users work without /etc/passwd
  * (distroless). groupAdd is --group-add, appended to the supplementary groups.
+ * `cache`: the image's parsed files may answer (the caller vouches that the container
+ * has written nothing of its own yet).
  */
-/** cache: the image's files may answer (the container's own layer has no /etc). */
 export async function resolveUser(rootfsDir: string, userSpec: string, groupAdd: string[] = [], cache?: { cache: ImageEtcCache; image: string }): Promise<ResolvedUser> {
   return resolveUserFrom(await readEtc(rootfsDir, cache), userSpec.trim(), groupAdd);
 }
