@@ -171,3 +171,21 @@ test('-u names resolve from the image, and from the container itself once it cha
     await d.docker(['rm', '-f', id]);
   }
 });
+
+test('a wait that comes after an --rm container is already gone still gets its exit code (dockerode and docker-py ask only after the start)', { timeout: 20_000 }, async () => {
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', 'exit 7'], HostConfig: { AutoRemove: true } })).json().Id as string;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  for (let i = 0; i < 100 && (await d.api('GET', `/containers/${id}/json`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 404, 'removed');
+  for (const condition of ['not-running', 'next-exit', 'removed']) {
+    const w = await d.api('POST', `/containers/${id}/wait?condition=${condition}`);
+    assert.equal(w.status, 200, `${condition}: ${w.body.toString()}`);
+    assert.deepEqual(w.json(), { StatusCode: 7, Error: null });
+  }
+  assert.equal((await d.docker(['wait', id])).stdout, '7\n');
+  // A container that never existed, and one removed by docker rm, are 404 as ever.
+  assert.equal((await d.api('POST', `/containers/${'f'.repeat(64)}/wait`)).status, 404);
+  const plain = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'] })).json().Id as string;
+  assert.equal((await d.api('DELETE', `/containers/${plain}`)).status, 204);
+  assert.equal((await d.api('POST', `/containers/${plain}/wait`)).status, 404);
+});

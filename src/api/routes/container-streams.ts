@@ -4,12 +4,17 @@
  */
 import type { Ctx, HijackCtx, HijackPlan, Router } from '../router.js';
 import type { WaitCondition } from '../../containers/types.js';
-import { invalidArgument } from '../../common/errors.js';
+import { invalidArgument, isBerthError } from '../../common/errors.js';
 import { messageOf, startStream, writeAndDrain } from '../http-util.js';
 import { qBool, qStr, qTail, qTime } from '../query.js';
 import { frame, formatLogTimestamp, streamContentType } from '../frames.js';
 
 const CONDITIONS: Record<string, WaitCondition> = { '': 'not-running', 'not-running': 'not-running', 'next-exit': 'next-exit', removed: 'removed' };
+
+/** True when p has already resolved (checked after the pending microtasks and I/O of this turn). */
+function settledAtOnce(p: Promise<unknown>): Promise<boolean> {
+  return Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
+}
 
 async function wait(ctx: Ctx): Promise<void> {
   const { res, deps } = ctx;
@@ -25,8 +30,13 @@ async function wait(ctx: Ctx): Promise<void> {
   try {
     await deps.containers.inspect(ctx.params.id!);
   } catch (err) {
-    ac.abort();
-    throw err;
+    // Gone already, yet its wait has answered: an --rm container removed moments ago
+    // (containers' waiters keep its exit a while) answers like one that still exists.
+    const answered = isBerthError(err, 'NOT_FOUND') ? await settledAtOnce(waiting) : false;
+    if (!answered) {
+      ac.abort();
+      throw err;
+    }
   }
   // dockerd sends the 200 and headers at once; the body arrives when the condition holds.
   startStream(res, 200, 'application/json');
