@@ -190,3 +190,41 @@ test('a tcp:// endpoint speaks the same', async () => {
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('an answer before the whole upload: the rest is dropped and the connection is not reused', async () => {
+  let conns = 0;
+  const server = createServer((sock) => {
+    conns++;
+    let head = '';
+    sock.on('data', (c) => {
+      head += c.toString('latin1');
+      if (head.includes('POST /early') && head.includes('\r\n\r\n')) {
+        head = '';
+        sock.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\nno'); // keep-alive, body unread
+      } else if (head.includes('GET /next') && head.includes('\r\n\r\n')) {
+        head = '';
+        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      }
+    });
+    sock.on('error', () => {});
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'berth-lite-'));
+  const path = join(dir, 's.sock');
+  await new Promise<void>((r) => server.listen(path, r));
+  const pool = new LitePool({ socketPath: path });
+  try {
+    const body = new Readable({ read() {} });
+    body.push(Buffer.from('first part'));
+    const early = await liteRequest(pool, { method: 'POST', path: '/early', headers: { Host: 'h' }, body }) as LiteResponse;
+    assert.equal(early.statusCode, 400);
+    assert.equal(await text(early), 'no');
+    body.push(Buffer.from('more, after the answer')); // must not reach any later request
+    body.push(null);
+    assert.equal(await text(await get(pool, '/next')), 'ok');
+    assert.equal(conns, 2, 'the unfinished connection was not reused');
+  } finally {
+    pool.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -198,29 +198,47 @@ function requestHead(r: LiteRequest, bodyLength: number | 'chunked' | undefined)
   return head + '\r\n';
 }
 
+/** A request being written: sent() once all of it is out; stop() abandons a streamed body. */
+interface Outgoing { sent(): boolean; stop(): void }
+
 /** Write the request; a stream body goes chunked, with the socket's backpressure. */
-function writeRequest(socket: Socket, r: LiteRequest): void {
+function writeRequest(socket: Socket, r: LiteRequest): Outgoing {
   const body = r.body;
+  const whole: Outgoing = { sent: () => true, stop: () => {} };
   if (body === undefined) {
     // POST and friends without a body still say so, as Go's and Node's clients do.
     socket.write(requestHead(r, r.method === 'GET' || r.method === 'HEAD' ? undefined : 0));
-    return;
+    return whole;
   }
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
     socket.write(Buffer.concat([Buffer.from(requestHead(r, buf.length), 'latin1'), buf]));
-    return;
+    return whole;
   }
   socket.write(requestHead(r, 'chunked'));
   const src = body as NodeJS.ReadableStream;
-  src.on('data', (c: Buffer | string) => {
+  let done = false;
+  const onData = (c: Buffer | string) => {
     const chunk = typeof c === 'string' ? Buffer.from(c) : c;
     if (chunk.length === 0) return;
     const ok = socket.write(Buffer.concat([Buffer.from(chunk.length.toString(16) + '\r\n'), chunk, CRLF]));
     if (!ok) { src.pause(); socket.once('drain', () => src.resume()); }
-  });
-  src.once('end', () => { if (!socket.destroyed) socket.write('0\r\n\r\n'); });
-  src.once('error', (e: Error) => socket.destroy(e));
+  };
+  const onEnd = () => {
+    done = true;
+    if (!socket.destroyed) socket.write('0\r\n\r\n');
+  };
+  const onError = (e: Error) => socket.destroy(e);
+  src.on('data', onData);
+  src.once('end', onEnd);
+  src.once('error', onError);
+  return {
+    sent: () => done,
+    stop: () => {
+      src.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', onError);
+      src.pause();
+    },
+  };
 }
 
 /**
@@ -244,13 +262,19 @@ export function liteRequest(pool: LitePool, r: LiteRequest, retried = false): Pr
       r.signal?.removeEventListener('abort', onAbort);
       socket.removeListener('data', onData).removeListener('end', onEnd).removeListener('close', onClose).removeListener('error', fail);
     };
+    let out: Outgoing | undefined;
     const finish = (keepAlive: boolean) => {
       detach();
       res!.push(null);
-      if (keepAlive && !r.upgrade) pool.give(socket); else socket.destroy();
+      // An answer that came before the whole body was sent (an early error): the rest of
+      // the upload is dropped, and so is the connection, whose request never ended.
+      const reuse = keepAlive && !r.upgrade && (out?.sent() ?? false);
+      if (!out?.sent()) out?.stop();
+      if (reuse) pool.give(socket); else socket.destroy();
     };
     function fail(err: ErrnoError): void {
       detach();
+      out?.stop();
       socket.destroy();
       if (!settled) {
         settled = true;
@@ -317,7 +341,7 @@ export function liteRequest(pool: LitePool, r: LiteRequest, retried = false): Pr
     socket.once('close', onClose);
     socket.once('error', fail);
     try {
-      writeRequest(socket, r);
+      out = writeRequest(socket, r);
     } catch (e) {
       fail(e as Error);
     }
