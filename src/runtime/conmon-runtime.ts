@@ -271,6 +271,9 @@ export class ConmonRuntime implements Runtime {
       // container never finds it, then remove it (trash left by a crash: see list()).
       const trash = join(this.#layout.bundles, `.trash-${id.slice(0, 12)}-${process.hrtime.bigint()}`);
       let gone: string | undefined = trash;
+      // conmon's persist dir (attach socket, FIFOs) goes along, same file system: one rename
+      // instead of a synchronous recursive removal (~0.4 ms) on the exit path.
+      try { renameSync(this.#layout.persist(id), join(bundle, '.persist')); } catch { /* none, or removed below */ }
       try {
         renameSync(bundle, trash);
       } catch (e) {
