@@ -62,7 +62,7 @@ export class TestDaemon {
     this.#proc = p;
     const deadline = Date.now() + 15000;
     while (Date.now() < deadline) {
-      if (p.exitCode !== null) throw new Error(`berthd exited: ${this.log}`);
+      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`berthd exited: ${this.log}`);
       if (existsSync(this.socket)) {
         try {
           const r = await this.api('GET', '/_ping');
@@ -77,7 +77,9 @@ export class TestDaemon {
   /** Stop berthd like a crash (SIGKILL) or politely (SIGTERM); containers keep running. */
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.#proc;
-    if (!p || p.exitCode !== null) return;
+    // Already gone, also by a signal (a crash hook's SIGKILL leaves exitCode null): an
+    // 'exit' listener added now would wait forever.
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill(signal);
     await exited;
