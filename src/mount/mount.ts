@@ -57,33 +57,11 @@ export function parseMountOptions(options: string[]): { flags: number; data: str
 let mountFn: LibcFunction | undefined;
 let umountFn: LibcFunction | undefined;
 
-/** A call on this thread, with its errno: mount(2) is cheap (~0.1 ms for an overlay). */
-function callSync(fn: any, ...args: unknown[]): Promise<{ rc: number; err: number }> {
+function callAsync(fn: any, ...args: unknown[]): Promise<{ rc: number; err: number }> {
+  // errno must be read on the same thread as the call: do both in the worker by
+  // running synchronously when cheap. mount(2) is fast; a sync call keeps errno exact.
   const rc = fn(...args) as number;
   return Promise.resolve({ rc, err: rc < 0 ? errno() : 0 });
-}
-
-/**
- * umount2 off the event loop: unmounting an overlay takes 1.1-2.5 ms here (the kernel
- * tears the file system down in the call), on every container's exit. errno can only be
- * read on the thread that made the call, so a failure is asked again here: a failing
- * umount2 (not mounted, no such path) costs microseconds.
- */
-/**
- * A file system of its own on target (an overlay root, a tmpfs) is unmounted off the loop;
- * anything else (a bind mount, nothing mounted) answers in microseconds, on this thread.
- */
-function umountCall(target: string, flags: number): Promise<{ rc: number; err: number }> {
-  return hasOwnFileSystem(target) ? umountOffLoop(target, flags) : callSync(umountFn, target, flags);
-}
-
-function umountOffLoop(target: string, flags: number): Promise<{ rc: number; err: number }> {
-  return new Promise((resolve) => {
-    (umountFn as any).async(target, flags, (e: unknown, rc: number) => {
-      if (!e && rc === 0) resolve({ rc: 0, err: 0 });
-      else resolve(callSync(umountFn, target, flags));
-    });
-  });
 }
 
 /** mount(2) one Mount at target. The page-size limit on data is checked first. */
@@ -97,12 +75,12 @@ export async function mountOne(m: Mount, target: string): Promise<void> {
   const ro = (flags & 1) !== 0;
   // A read-only bind mount needs a second remount call: the first ignores MS_RDONLY.
   const first = bindLike ? flags & ~1 : flags;
-  const r = await callSync(mountFn, m.source, target, m.type, first, data || null);
+  const r = await callAsync(mountFn, m.source, target, m.type, first, data || null);
   if (r.rc !== 0) {
     throw new BerthError('INTERNAL', `mount ${m.type} ${m.source} on ${target}: ${strerror(r.err)}`);
   }
   if (bindLike && ro) {
-    const r2 = await callSync(mountFn, m.source, target, m.type, first | 32 | 1, null);
+    const r2 = await callAsync(mountFn, m.source, target, m.type, first | 32 | 1, null);
     if (r2.rc !== 0) {
       await unmount(target, { detach: true }).catch(() => {});
       throw new BerthError('INTERNAL', `remount read-only ${target}: ${strerror(r2.err)}`);
@@ -118,7 +96,7 @@ export async function mountAll(mounts: Mount[], target: string): Promise<void> {
 /** umount2(2). A target that is not mounted is not an error. */
 export async function unmount(target: string, opts: { detach?: boolean } = {}): Promise<void> {
   umountFn ??= libc().func('int umount2(const char *target, int flags)');
-  const r = await umountCall(target, opts.detach ? MNT_DETACH : 0);
+  const r = await callAsync(umountFn, target, opts.detach ? MNT_DETACH : 0);
   if (r.rc !== 0 && r.err !== 22 /* EINVAL: not a mount point */ && r.err !== 2 /* ENOENT */) {
     throw new BerthError('INTERNAL', `umount ${target}: ${strerror(r.err)}`);
   }
@@ -135,7 +113,7 @@ export async function unmountAll(target: string): Promise<void> {
   if (!existsSync(target)) return;
   umountFn ??= libc().func('int umount2(const char *target, int flags)');
   for (let i = 0; i < 32; i++) {
-    const r = await umountCall(target, MNT_DETACH);
+    const r = await callAsync(umountFn, target, MNT_DETACH);
     if (r.rc === 0) continue;
     if (r.err === 22 /* EINVAL: not a mount point */ || r.err === 2 /* ENOENT */) return;
     throw new BerthError('INTERNAL', `umount ${target}: ${strerror(r.err)}`);
