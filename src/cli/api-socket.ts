@@ -7,7 +7,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import type { Client } from './client.js';
 import { CliError } from './errors.js';
 import { configDir } from './commands/login-store.js';
@@ -77,6 +76,8 @@ export function prepareApiSocket(client: Client, body: CreateContainerRequest, e
     async inject(id) {
       try {
         const json = Buffer.from(JSON.stringify({ auths }, null, '\t'));
+        // Loaded here, not at the top: this module is part of every `berth run`.
+        const { default: tar } = await import('tar-stream');
         const pack = tar.pack();
         pack.entry({ name: CONFIG_IN_CONTAINER.slice(1), size: json.length, mode: 0o600 }, json);
         pack.finalize();

@@ -52,14 +52,15 @@ function readCache(cachePath: string, source: Buffer): { payload?: Buffer; statu
 }
 
 /**
- * Compiles and runs `bundlePath` as a CommonJS module (require, module, exports,
- * __filename, __dirname) with the code cache at `cachePath`.
+ * Compiles and runs `bundlePath`, an ASCII file, as a CommonJS module (require, module,
+ * exports, __filename, __dirname) with the code cache at `cachePath`.
  */
 export function runBundle(bundlePath: string, cachePath = `${bundlePath}.cache`, useCache = true): BundleRun {
   const source = readFileSync(bundlePath);
   let cached: { payload?: Buffer; status: CacheStatus } = { status: 'disabled' };
   if (useCache && checksum) cached = readCache(cachePath, source);
-  const wrapper = `(function (exports, require, module, __filename, __dirname) { ${source.toString('utf8')}\n})`;
+  // latin1: the bundle is ASCII (scripts/bundle.mjs checks), and latin1 is a plain copy.
+  const wrapper = `(function (exports, require, module, __filename, __dirname) { ${source.toString('latin1')}\n})`;
   const script = new Script(wrapper, { filename: bundlePath, cachedData: cached.payload });
   let status = cached.status;
   if (status === 'hit' && script.cachedDataRejected) status = 'rejected';

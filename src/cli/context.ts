@@ -11,14 +11,22 @@ export interface Ctx {
   client(): Client;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
+  /**
+   * The words commander is about to parse (after rewriteBoolFlags), when known: `run` and
+   * `create` declare only the flags these can name (flag-table.ts). Absent: all of them.
+   */
+  argv?: readonly string[];
 }
 
-export function makeContext(program: Command): Ctx {
+export function makeContext(program: Command, argv?: readonly string[]): Ctx {
   let client: Client | undefined;
   return {
     client: () => (client ??= new Client(resolveHost(program.opts().host as string | undefined))),
-    out: process.stdout,
-    err: process.stderr,
+    // Getters: Node builds process.stdout/stderr on first use (~0.3 ms), which for `berth
+    // run` can wait until after the create request is out.
+    get out() { return process.stdout; },
+    get err() { return process.stderr; },
+    argv,
   };
 }
 

@@ -4,6 +4,7 @@ import { render } from './format/template.js';
 import { tabwrite } from './format/tabwriter.js';
 import { formatRows } from './format/table.js';
 import { humanDuration, humanSize, ramInBytes, ellipsis, parseTimestamp } from './format/human.js';
+import { parseGoDuration } from './commands/update-flags.js';
 import { containerRow, PS_HEADERS, PS_TABLE } from './commands/ps.js';
 import { imageRows, IMAGE_HEADERS, IMAGE_TABLE } from './commands/image.js';
 
@@ -69,6 +70,8 @@ test('human durations and sizes like go-units', () => {
   assert.equal(ellipsis('sh -c while true; do sleep 1; done', 20), 'sh -c while true; d…');
   assert.equal(parseTimestamp('1700000000'), '1700000000');
   assert.equal(parseTimestamp('10s', 1_700_000_010_000), '1700000000.000000000');
+  // The micro sign: written \u00b5 in the source's regular expressions (the bundle is ASCII).
+  assert.equal(parseTimestamp('1s500000\u00b5s', 1_700_000_010_000), '1700000008.500000000');
   assert.equal(parseTimestamp('2023-11-14T22:13:20Z'), '1700000000.000000000');
   // nanoseconds survive (a stamp copied from `logs -t`)
   assert.equal(parseTimestamp('2023-11-14T22:13:20.123456789Z'), '1700000000.123456789');
@@ -102,4 +105,11 @@ test('images table: one row per tag, <none>, sizes', () => {
     'busybox             latest    aaaaaaaaaaaa   2 hours ago   4.26MB\n' +
     'localhost:5000/bb   1         aaaaaaaaaaaa   2 hours ago   4.26MB\n' +
     '<none>              <none>    bbbbbbbbbbbb   2 weeks ago   123B\n');
+});
+
+test('Go durations for --health-*: every unit, the micro sign included', () => {
+  assert.equal(parseGoDuration('1m30s', '--health-interval'), 90e9);
+  assert.equal(parseGoDuration('5\u00b5s', '--health-interval'), 5000);
+  assert.equal(parseGoDuration('2us500ns', '--health-interval'), 2500);
+  assert.throws(() => parseGoDuration('5x', '--health-interval'), /invalid duration "5x"/);
 });

@@ -127,7 +127,7 @@ function commanderMessage(e: CommanderError, program: Command): { text: string; 
 
 async function main(): Promise<void> {
   const args = rewriteBoolFlags(argv);
-  const program = await buildProgram({ command: selectCommand(args), ctx: makeContext, report });
+  const program = await buildProgram({ command: selectCommand(args), ctx: (p) => makeContext(p, args), report });
   try {
     await program.parseAsync(args, { from: 'user' });
   } catch (e) {

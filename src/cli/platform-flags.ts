@@ -5,7 +5,7 @@
  * client-side --sig-proxy, --disable-content-trust and --use-api-socket. Values are
  * parsed as docker's cli/command/container/opts.go parses them.
  */
-import type { Command } from 'commander';
+import type { FlagDef } from './flag-table.js';
 import type { HostConfig } from './wire.js';
 import { CliError, FlagError } from './errors.js';
 import { parseBytes, parseIntFlag } from './flag-values.js';
@@ -19,26 +19,26 @@ export interface PlatformFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-export function addPlatformFlags(cmd: Command): Command {
-  return cmd
-    .option('--annotation <map>', 'Add an annotation to the container (passed through to the OCI runtime)', collect)
-    .option('--blkio-weight-device <list>', 'Block IO weight (relative device weight)', collect)
-    .option('--cgroup-parent <string>', 'Optional parent cgroup for the container')
-    .option('--cpu-rt-period <int>', 'Limit CPU real-time period in microseconds')
-    .option('--cpu-rt-runtime <int>', 'Limit CPU real-time runtime in microseconds')
-    .option('--storage-opt <list>', 'Storage driver options for the container', collect)
-    .option('--gpus <gpu-request>', "GPU devices to add to the container ('all' to pass all GPUs)", collect)
-    .option('--isolation <string>', 'Container isolation technology')
-    .option('--cpu-count <int>', 'CPU count (Windows only)')
-    .option('--cpu-percent <int>', 'CPU percent (Windows only)')
-    .option('--io-maxbandwidth <bytes>', 'Maximum IO bandwidth limit for the system drive (Windows only)')
-    .option('--io-maxiops <uint>', 'Maximum IOps limit for the system drive (Windows only)')
-    .option('--volume-driver <string>', 'Optional volume driver for the container')
-    // docker's bool: --sig-proxy[=true|false]; --no-sig-proxy stays for old scripts.
-    .option('--sig-proxy', 'Proxy received signals to the process (default true)')
-    .option('--disable-content-trust', 'Skip image verification (default true)')
-    .option('--use-api-socket', 'Bind mount the berth API socket and required auth');
-}
+/** run/create flags whose answer is mostly the daemon's (see above), in docker's help order. */
+export const PLATFORM_FLAGS: readonly FlagDef[] = [
+  ['--annotation <map>', 'Add an annotation to the container (passed through to the OCI runtime)', collect],
+  ['--blkio-weight-device <list>', 'Block IO weight (relative device weight)', collect],
+  ['--cgroup-parent <string>', 'Optional parent cgroup for the container'],
+  ['--cpu-rt-period <int>', 'Limit CPU real-time period in microseconds'],
+  ['--cpu-rt-runtime <int>', 'Limit CPU real-time runtime in microseconds'],
+  ['--storage-opt <list>', 'Storage driver options for the container', collect],
+  ['--gpus <gpu-request>', "GPU devices to add to the container ('all' to pass all GPUs)", collect],
+  ['--isolation <string>', 'Container isolation technology'],
+  ['--cpu-count <int>', 'CPU count (Windows only)'],
+  ['--cpu-percent <int>', 'CPU percent (Windows only)'],
+  ['--io-maxbandwidth <bytes>', 'Maximum IO bandwidth limit for the system drive (Windows only)'],
+  ['--io-maxiops <uint>', 'Maximum IOps limit for the system drive (Windows only)'],
+  ['--volume-driver <string>', 'Optional volume driver for the container'],
+  // docker's bool: --sig-proxy[=true|false]; --no-sig-proxy stays for old scripts.
+  ['--sig-proxy', 'Proxy received signals to the process (default true)'],
+  ['--disable-content-trust', 'Skip image verification (default true)'],
+  ['--use-api-socket', 'Bind mount the berth API socket and required auth'],
+];
 
 /** docker's opts.ValidateWeightDevice. */
 export function parseWeightDevice(v: string): { Path: string; Weight: number } {

@@ -52,13 +52,14 @@ function buildRequest(command: 'run' | 'create', image: string, args: string[], 
 
 async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: string, quiet = false): Promise<string> {
   // -q: docker's "suppress the pull output" (the not-found line and the progress).
-  const pullOut: NodeJS.WritableStream = quiet ? new Writable({ write: (_c, _e, cb) => cb() }) : ctx.err;
+  // Made when a pull needs it: stderr's stream costs ~0.3 ms to build, before the create request.
+  const pullOut = (): NodeJS.WritableStream => quiet ? new Writable({ write: (_c, _e, cb) => cb() }) : ctx.err;
   const bad = referenceError(image);
   if (bad) throw new CliError(bad, 1);
   const client = ctx.client();
   // --use-api-socket: berthd's socket mounted in, credentials copied in after create.
   const apiSocket = call.useApiSocket ? prepareApiSocket(client, call.body) : undefined;
-  if (pull === 'always') await pullImage(client, image, pullOut, call.platform);
+  if (pull === 'always') await pullImage(client, image, pullOut(), call.platform);
   const create = () => client.json<CreateResponse>('POST', '/containers/create', {
     query: { name: call.name, platform: call.platform },
     body: call.body,
@@ -68,8 +69,9 @@ async function createContainer(ctx: Ctx, call: CreateCall, pull: string, image: 
     res = await create();
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404 || !/no such image/i.test(e.message) || pull !== 'missing') throw e;
-    pullOut.write(`Unable to find image '${splitReference(image).display}' locally\n`);
-    await pullImage(client, image, pullOut, call.platform);
+    const out = pullOut();
+    out.write(`Unable to find image '${splitReference(image).display}' locally\n`);
+    await pullImage(client, image, out, call.platform);
     res = await create();
   }
   if (apiSocket) res.Warnings = [...(res.Warnings ?? []), ...(await apiSocket.inject(res.Id))];
@@ -272,14 +274,15 @@ export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
     }));
 
   // The ~100 container flags are declared only on the command about to parse its
-  // arguments (commander runs preSubcommand before the subcommand sees its argv):
-  // declaring them on run, create, container run and container create at every start
-  // cost ~6 ms of each berth command, on the container start path.
+  // arguments (commander runs preSubcommand before the subcommand sees its argv), and
+  // only those its arguments can name (flag-table.ts): declaring them on run, create,
+  // container run and container create at every start cost ~6 ms of each berth command,
+  // and all of them on the one command ~2.5 ms of each `berth run`.
   const flagged = new Set<Command>();
   parent.hook('preSubcommand', (_parent, sub) => {
     if ((sub !== run && sub !== create) || flagged.has(sub)) return;
     flagged.add(sub);
-    addContainerFlags(sub);
+    addContainerFlags(sub, ctx.argv);
     if (sub === run) sub.option('-d, --detach', 'Run container in background and print container ID');
   });
 

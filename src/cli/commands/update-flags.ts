@@ -3,7 +3,7 @@
  * update): docker's names, docker's units (bytes via RAMInBytes, health durations as
  * Go durations sent in nanoseconds) and docker's flag errors.
  */
-import type { Command } from 'commander';
+import type { FlagDef } from '../flag-table.js';
 import type { ContainerConfig, HostConfig } from '../../oci/docker-config.js';
 import { CliError, FlagError } from '../errors.js';
 import { ramInBytes } from '../format/human.js';
@@ -20,28 +20,27 @@ export interface ResourceFlags {
   healthcheck?: boolean;
 }
 
-/** Flags run/create lacked before issue 3 (the rest are in opts.ts). */
-export function addResourceFlags(cmd: Command): Command {
-  return cmd
-    .option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100) (default -1)')
-    .option('--kernel-memory <bytes>', 'Kernel memory limit (not supported)')
-    .option('--oom-kill-disable', 'Disable OOM Killer')
-    .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period')
-    .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
-    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
-    .option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)')
-    .option('--device-read-bps <list>', 'Limit read rate (bytes per second) from a device', collect)
-    .option('--device-write-bps <list>', 'Limit write rate (bytes per second) to a device', collect)
-    .option('--device-read-iops <list>', 'Limit read rate (IO per second) from a device', collect)
-    .option('--device-write-iops <list>', 'Limit write rate (IO per second) to a device', collect)
-    .option('--health-cmd <string>', 'Command to run to check health')
-    .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)')
-    .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)')
-    .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy')
-    .option('--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
-    .option('--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)')
-    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK');
-}
+/** Flags run/create lacked before issue 3 (the rest are in run-flags.ts and platform-flags.ts). */
+export const RESOURCE_FLAGS: readonly FlagDef[] = [
+  ['--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100) (default -1)'],
+  ['--kernel-memory <bytes>', 'Kernel memory limit (not supported)'],
+  ['--oom-kill-disable', 'Disable OOM Killer'],
+  ['--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period'],
+  ['--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota'],
+  ['--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)'],
+  ['--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)'],
+  ['--device-read-bps <list>', 'Limit read rate (bytes per second) from a device', collect],
+  ['--device-write-bps <list>', 'Limit write rate (bytes per second) to a device', collect],
+  ['--device-read-iops <list>', 'Limit read rate (IO per second) from a device', collect],
+  ['--device-write-iops <list>', 'Limit write rate (IO per second) to a device', collect],
+  ['--health-cmd <string>', 'Command to run to check health'],
+  ['--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)'],
+  ['--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)'],
+  ['--health-retries <int>', 'Consecutive failures needed to report unhealthy'],
+  ['--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)'],
+  ['--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)'],
+  ['--no-healthcheck', 'Disable any container-specified HEALTHCHECK'],
+];
 
 export function intFlag(v: string, flag: string): number {
   if (!/^-?\d+$/.test(v)) throw new FlagError(v, flag, `strconv.ParseInt: parsing "${v}": invalid syntax`);
@@ -53,7 +52,7 @@ const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s
 /** Go's time.ParseDuration ("1m30s", "500ms", "0") → nanoseconds. */
 export function parseGoDuration(v: string, flag: string): number {
   if (v === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let pos = 0;
   let m: RegExpExecArray | null;

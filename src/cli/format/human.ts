@@ -46,12 +46,12 @@ export function ramInBytes(s: string): number {
  */
 export function parseTimestamp(value: string, now = Date.now()): string {
   if (/^\d+(\.\d{1,9})?$/.test(value)) return value;
-  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value);
+  const dur = /^(?:\d+(?:\.\d+)?(?:ns|us|\u00b5s|ms|s|m|h))+$/.test(value);
   let ms: number;
   if (dur) {
     const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
     let total = 0;
-    for (const [, n, u] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(n) * unit[u!]!;
+    for (const [, n, u] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g)) total += Number(n) * unit[u!]!;
     ms = now - total;
   } else {
     // Date.parse keeps milliseconds only: the fraction is taken apart so a stamp copied
