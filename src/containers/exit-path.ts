@@ -77,7 +77,7 @@ export class ExitPath {
       // wait, an inspect): dockerd, too, waits for its stream copiers before it marks
       // the container stopped. Usually at once: conmon closes the attach sockets first.
       await this.#flushed(id);
-      const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing';
+      const autoRemove = !!c.HostConfig.AutoRemove && c.State.Status !== 'removing' && !this.#m.restartingByUser.has(id);
       c.State = {
         ...c.State,
         Status: c.State.Status === 'removing' || autoRemove ? 'removing' : 'exited',

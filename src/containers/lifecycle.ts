@@ -120,7 +120,8 @@ export class Lifecycle {
     const { runtime, snapshots, network } = this.m.deps;
     const root = this.m.rootfsDir(c.Id);
     await mkdir(root, { recursive: true });
-    if (!hasOwnFileSystem(root)) await mountAll(await snapshots.mounts(c.Id), root);
+    // --rm: the container's writes go with it, so the overlay need not sync them (volatile).
+    if (!hasOwnFileSystem(root)) await mountAll(await snapshots.mounts(c.Id, { volatile: !!c.HostConfig.AutoRemove }), root);
     mark(c.Id, 'rootfs mounted');
     let netns: string | undefined;
     if (deferNetwork && network && requestedNetworks(c).length > 0) {
@@ -284,14 +285,20 @@ export class Lifecycle {
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.m.get(ref);
-    if (c.State.Running) await this.stopRunning(c, opts);
-    await this.m.lock.run(c.Id, async () => {
-      // A back-off armed by the stop above (or pending before) is superseded by this start.
-      this.restarts.cancel(c.Id);
-      if (c.State.Running) return;
-      c.StoppedByUser = false;
-      await this.#startLocked(c);
-    });
+    // An --rm container is stopped and started again, not removed (as dockerd does).
+    this.m.restartingByUser.add(c.Id);
+    try {
+      if (c.State.Running) await this.stopRunning(c, opts);
+      await this.m.lock.run(c.Id, async () => {
+        // A back-off armed by the stop above (or pending before) is superseded by this start.
+        this.restarts.cancel(c.Id);
+        if (c.State.Running) return;
+        c.StoppedByUser = false;
+        await this.#startLocked(c);
+      });
+    } finally {
+      this.m.restartingByUser.delete(c.Id);
+    }
     this.m.publish(c, 'restart');
   }
 

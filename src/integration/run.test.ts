@@ -189,3 +189,33 @@ test('a wait that comes after an --rm container is already gone still gets its e
   assert.equal((await d.api('DELETE', `/containers/${plain}`)).status, 204);
   assert.equal((await d.api('POST', `/containers/${plain}/wait`)).status, 404);
 });
+
+test('--rm containers get a volatile overlay (their writes are never synced: they go at the exit), others not; docker restart of an --rm container restarts it (dockerd: no removal), its next exit removes it', { timeout: 30_000 }, async () => {
+  const rootfsOptions = (id: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .find((l) => l.split(' ')[4]?.includes(id) && l.includes(' - overlay '))?.split(' - overlay ')[1] ?? '';
+  const gone = await d.docker(['run', '-d', '--rm', 'busybox', 'sh', '-c', 'echo x > /f; sleep 60']);
+  const kept = await d.docker(['run', '-d', 'busybox', 'sleep', '60']);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.equal(kept.code, 0, kept.stderr);
+  const [g, k] = [gone.stdout.trim(), kept.stdout.trim()];
+  try {
+    assert.match(rootfsOptions(g), /,(fsync=)?volatile(,|$)/); // newer kernels show fsync=volatile
+    assert.match(rootfsOptions(k), /upperdir=/);
+    assert.doesNotMatch(rootfsOptions(k), /volatile/);
+    const restart = await d.docker(['restart', '-t', '0', g]);
+    assert.equal(restart.code, 0, restart.stderr);
+    const st = (await d.api('GET', `/containers/${g}/json`)).json().State;
+    assert.equal(st.Running, true);
+    assert.match(rootfsOptions(g), /,(fsync=)?volatile(,|$)/); // newer kernels show fsync=volatile
+    assert.equal((await d.docker(['exec', g, 'cat', '/f'])).stdout, 'x\n');
+    // Restarted, it is still an --rm container: its next exit removes it.
+    assert.equal((await d.docker(['stop', '-t', '0', g])).code, 0);
+    const deadline = Date.now() + 5000;
+    while ((await d.api('GET', `/containers/${g}/json`)).status !== 404) {
+      assert.ok(Date.now() < deadline, 'the restarted --rm container was not removed at its exit');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await d.docker(['rm', '-f', g, k]);
+  }
+});

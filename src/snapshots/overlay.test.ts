@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createOverlaySnapshotter } from './index.js';
+import { overlayVolatile } from './overlay.js';
 import { applyLayer } from '../diff/index.js';
 import { makeTar, type TestEntry } from '../diff/test-tar.js';
 import { mountAll, unmountAll } from '../mount/mount.js';
@@ -188,3 +189,37 @@ test('prepareEarly: mountable before its metadata is durable; durable survives a
   assert.equal((await again.stat('early'))?.kind, 'active');
   await again.remove('early');
 }));
+
+test('volatile mounts: the overlay takes the option, and the snapshot mounts again after (the kernel marker is cleared)', { timeout: 20_000 }, () => withRoot(async (root) => {
+  const sn = createOverlaySnapshotter(root);
+  const target = join(root, 'mnt');
+  await mkdir(target);
+  await sn.prepare('c1', undefined);
+  const vol = await sn.mounts('c1', { volatile: true });
+  assert.ok(vol[0]!.options.includes('volatile'), vol[0]!.options.join(','));
+  assert.ok(!(await sn.mounts('c1'))[0]!.options.includes('volatile'));
+  await mountAll(vol, target);
+  try {
+    await writeFile(join(target, 'f'), 'kept');
+    // The kernel marks the work dir of a volatile overlay (and refuses another mount while the marker is there).
+    assert.ok((await readdir(join(root, 'overlay'), { recursive: true })).some((p) => p.endsWith(join('incompat', 'volatile'))));
+  } finally {
+    await unmountAll(target);
+  }
+  // A restart of the container: mounted again (volatile, then not), its writes intact.
+  for (const volatile of [true, false]) {
+    await mountAll(await sn.mounts('c1', { volatile }), target);
+    try {
+      assert.equal(await readFile(join(target, 'f'), 'utf8'), 'kept');
+    } finally {
+      await unmountAll(target);
+    }
+  }
+}));
+
+test('overlayVolatile: Linux 5.10 and later', () => {
+  assert.equal(overlayVolatile('6.18.44-fc'), true);
+  assert.equal(overlayVolatile('5.10.0-28-amd64'), true);
+  assert.equal(overlayVolatile('5.4.0-150-generic'), false);
+  assert.equal(overlayVolatile('4.19.0'), false);
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, unlinkSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, isErrno } from '../common/errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../common/fs.js';
@@ -47,6 +48,12 @@ interface State {
 
 /** mount(2) data must stay under a page; mount/ refuses longer option strings. */
 const PAGE_LIMIT = 4096;
+
+/** overlayfs took the volatile option in Linux 5.10; older kernels refuse the mount. */
+export function overlayVolatile(kernel = release()): boolean {
+  const [major = 0, minor = 0] = kernel.split('.').map((n) => Number.parseInt(n, 10));
+  return major > 5 || (major === 5 && minor >= 10);
+}
 
 /**
  * Layout under <root>/overlay:
@@ -182,8 +189,19 @@ class OverlaySnapshotter implements LayerSnapshotter {
     s.snapshots[key] = { id, kind: 'active', parent, created: new Date().toISOString() };
   }
 
-  async mounts(key: string): Promise<Mount[]> {
-    return this.#mountsOf(await this.#load(), key);
+  async mounts(key: string, opts: { volatile?: boolean } = {}): Promise<Mount[]> {
+    const s = await this.#load();
+    const mounts = this.#mountsOf(s, key);
+    const e = s.snapshots[key]!;
+    // A volatile mount leaves work/work/incompat/volatile behind, and the kernel refuses
+    // any later mount of that upper dir while it exists (it cannot tell a crash from a
+    // clean unmount). Only a container that does not outlive a crash is mounted volatile,
+    // so a later mount (a restart) finds its data intact: the marker goes (containers/storage
+    // does the same before each mount).
+    const marker = join(this.dir, String(e.id), 'work', 'work', 'incompat', 'volatile');
+    if (existsSync(marker)) rmSync(marker, { recursive: true, force: true });
+    if (opts.volatile && overlayVolatile()) mounts[0]!.options.push('volatile');
+    return mounts;
   }
 
   #mountsOf(s: State, key: string): Mount[] {

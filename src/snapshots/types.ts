@@ -22,8 +22,12 @@ export interface Snapshotter {
    * (a container's start is prepared while the create's records are written).
    */
   prepareEarly(key: string, parent: string | undefined): Promise<{ mounts: Mount[]; durable: Promise<void> }>;
-  /** The mounts of an existing active snapshot. */
-  mounts(key: string): Promise<Mount[]>;
+  /**
+   * The mounts of an existing active snapshot. volatile: the writes need not survive a
+   * crash (a container removed at its exit): the overlay skips its syncs (podman does the
+   * same for --rm), which takes ~0.7 ms off every unmount here.
+   */
+  mounts(key: string, opts?: { volatile?: boolean }): Promise<Mount[]>;
   /** Path of the active snapshot's upper dir (for diff, export, copy). */
   upperDir(key: string): Promise<string>;
   /** Path of a committed snapshot's fs dir. */
