@@ -4,6 +4,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureDir, readJsonIfExists, writeFileAtomic, type AtomicWriteOptions } from '../common/fs.js';
 import { notFound, conflict, invalidArgument, isErrno } from '../common/errors.js';
+import { trash } from '../common/trash.js';
 import type { ContainerRecord } from './types.js';
 
 /** Container dirs moved aside by delete(), removed in the background. */
@@ -80,12 +81,12 @@ export class ContainerStore {
   async delete(id: string): Promise<void> {
     const rec = this.#byId.get(id);
     // One rename takes the record away; the directory's files (log, /etc files) are
-    // deleted without being waited for: a dozen thread-pool round trips (~1 ms) on the
-    // path of every rm and `run --rm`. A crash meanwhile: load() sweeps the trash.
-    const trash = join(this.root, `${TRASH}${id.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    // deleted in the background (common/trash.ts): a dozen thread-pool round trips (~1 ms)
+    // on the path of every rm and `run --rm` otherwise. A crash meanwhile: load() sweeps it.
+    const trashDir = join(this.root, `${TRASH}${id.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
     try {
-      renameSync(this.dir(id), trash);
-      void rm(trash, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+      renameSync(this.dir(id), trashDir);
+      trash.add(trashDir);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) await rm(this.dir(id), { recursive: true, force: true });
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ensureDir } from '../common/fs.js';
+import { trash } from '../common/trash.js';
 import { EventBus } from '../events/bus.js';
 import { EventJournal } from '../events/journal.js';
 import { createContentStore } from '../content/index.js';
@@ -97,6 +98,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       // Bridges and the nft table go when no container uses them (running ones keep theirs).
       await network.close().catch(() => {});
       await journal.close().catch(() => {});
+      // What removed containers left to delete goes now (else: at the next start-up).
+      await trash.drain().catch(() => {});
       await releasePid();
     },
   };

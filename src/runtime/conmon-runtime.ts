@@ -9,6 +9,7 @@ import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { basename, join, delimiter, isAbsolute } from 'node:path';
 import { BerthError, isErrno, errorMessage } from '../common/errors.js';
 import { writeFileAtomicSync } from '../common/fs.js';
+import { trash } from '../common/trash.js';
 import { mountAll, unmountAll } from '../mount/mount.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type {
@@ -269,19 +270,19 @@ export class ConmonRuntime implements Runtime {
       // An exec monitor that is still exiting may write into <bundle>/x meanwhile (seen
       // as ENOTEMPTY): move the bundle out of the way first, so a new start of the same
       // container never finds it, then remove it (trash left by a crash: see list()).
-      const trash = join(this.#layout.bundles, `.trash-${id.slice(0, 12)}-${process.hrtime.bigint()}`);
-      let gone: string | undefined = trash;
+      const trashDir = join(this.#layout.bundles, `.trash-${id.slice(0, 12)}-${process.hrtime.bigint()}`);
+      let gone: string | undefined = trashDir;
       // conmon's persist dir (attach socket, FIFOs) goes along, same file system: one rename
       // instead of a synchronous recursive removal (~0.4 ms) on the exit path.
       try { renameSync(this.#layout.persist(id), join(bundle, '.persist')); } catch { /* none, or removed below */ }
       try {
-        renameSync(bundle, trash);
+        renameSync(bundle, trashDir);
       } catch (e) {
         gone = isErrno(e, 'ENOENT') ? undefined : bundle;
       }
-      // The moved bundle is nobody's any more: its removal is not waited for (a dozen
-      // thread-pool round trips, ~1 ms on every exit). A crash meanwhile: list() sweeps it.
-      if (gone === trash) void rm(gone, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => {});
+      // The moved bundle is nobody's any more: it is deleted in the background (common/trash.ts;
+      // a dozen thread-pool round trips, ~1 ms on every exit). A crash meanwhile: list() sweeps it.
+      if (gone === trashDir) trash.add(gone);
       else if (gone) await rm(gone, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => {});
     } else if (existsSync(bundle)) {
       // Keep the bundle (its rootfs may still be mounted) so a retry can finish.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, isErrno } from '../common/errors.js';
 import { ensureDir, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
+import { trash } from '../common/trash.js';
 import type { Mount } from '../mount/mount.js';
 import type { SnapshotInfo, Snapshotter } from './types.js';
 
@@ -346,21 +347,21 @@ class OverlaySnapshotter implements LayerSnapshotter {
     }, durable);
     if (!gone) return false;
     // Metadata no longer names it, so a crash from here leaves only garbage that start-up
-    // removes. The directory is moved aside at once (one rename) and deleted without being
-    // waited for: on every `run --rm` that deletion was a dozen thread-pool round trips
+    // removes. The directory is moved aside at once (one rename) and deleted in the background
+    // (common/trash.ts): on every `run --rm` that deletion was a dozen thread-pool round trips
     // (~1 ms) between the exit and the answer to `wait?condition=removed`.
     if (gone.link) {
       try { unlinkSync(join(this.dir, 'l', gone.link)); } catch { /* already gone */ }
     }
     const dir = join(this.dir, String(gone.id));
-    const trash = join(this.dir, `${TRASH}${gone.id}-${randomBytes(4).toString('hex')}`);
+    const trashDir = join(this.dir, `${TRASH}${gone.id}-${randomBytes(4).toString('hex')}`);
     try {
-      renameSync(dir, trash);
+      renameSync(dir, trashDir);
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) await rm(dir, { recursive: true, force: true });
       return true;
     }
-    void rm(trash, { recursive: true, force: true }).catch(() => {});
+    trash.add(trashDir);
     return true;
   }
 
