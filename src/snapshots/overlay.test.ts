@@ -223,3 +223,22 @@ test('overlayVolatile: Linux 5.10 and later', () => {
   assert.equal(overlayVolatile('5.4.0-150-generic'), false);
   assert.equal(overlayVolatile('4.19.0'), false);
 });
+
+test('remove with durable: false: gone at once for this process, from the metadata file a few ms later', { timeout: 20_000 }, () => withRoot(async (root) => {
+  const sn = createOverlaySnapshotter(root);
+  await sn.prepare('a', undefined);
+  await sn.prepare('b', undefined);
+  await sn.remove('a', { durable: false });
+  await sn.remove('b', { durable: false });
+  assert.equal(await sn.stat('a'), undefined);
+  assert.equal(await sn.stat('b'), undefined);
+  const onDisk = async () => Object.keys(JSON.parse(await readFile(join(root, 'overlay', 'metadata.json'), 'utf8')).snapshots);
+  for (let i = 0; i < 100 && (await onDisk()).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(await onDisk(), []);
+  assert.equal(await createOverlaySnapshotter(root).stat('a'), undefined);
+  // A durable change after a lazy one writes both.
+  await sn.prepare('c', undefined);
+  await sn.remove('c', { durable: false });
+  await sn.prepare('d', undefined);
+  assert.deepEqual(await onDisk(), ['d']);
+}));

@@ -35,9 +35,9 @@ export interface Snapshotter {
   stat(key: string): Promise<SnapshotInfo | undefined>;
   list(): Promise<SnapshotInfo[]>;
   /**
-   * durable: false skips the metadata fsync (the removal is in the page cache, so a
-   * crash of berthd keeps it): for callers whose start-up removes an active snapshot
-   * that nothing records (a power loss may bring one back).
+   * durable: false neither syncs nor waits for the metadata write (it follows within a few
+   * ms): for callers whose start-up removes an active snapshot that nothing records (a
+   * crash or a power loss may bring one back).
    */
   remove(key: string, opts?: { durable?: boolean }): Promise<void>;
   /** Disk usage in bytes of the snapshot's own dir. */
