@@ -8,7 +8,8 @@
  *   node bench/start.mjs [--iterations 30] [--warmup 3] [--only a,b,...] [--json out.json] [--alt-dist DIR]
  *
  * --alt-dist DIR adds (b'): docker CLI -> a second berthd run from DIR (a patched
- * copy of dist/), interleaved with (b), to measure a proposed change.
+ * copy of dist/), interleaved with (b), to measure a proposed change; with `berth` in
+ * --only also (c'): that build's own CLI (DIR/berth-launch.cjs) -> that berthd.
  *
  * Variants (keys for --only):
  *   conmon   floor: conmon runs `runc create`, pid from the sync pipe, `runc start`, exit file, `runc delete`
@@ -63,6 +64,7 @@ await main(async () => {
     // A/B: the same docker run against a berthd built elsewhere (a patched copy of dist/).
     const alt = await startBerthd({ tar, dist: resolve(flags['alt-dist']) });
     variants.push({ key: 'docker-alt', label: `(b') docker CLI -> berthd from ${flags['alt-dist']}`, once: cliOnce(() => alt.docker(RUN_ARGS)) });
+    if (want.has('berth')) variants.push({ key: 'berth-alt', label: `(c') berth CLI from ${flags['alt-dist']} -> its berthd`, once: cliOnce(() => alt.berthOfDist(RUN_ARGS)) });
   }
   if (want.has('dockerd')) {
     if (haveDockerd()) {
@@ -90,6 +92,7 @@ await main(async () => {
       { num: 'docker', den: 'dockerd', target: 0.5 },
       { num: 'docker', den: 'conmon-spec' },
       { num: 'docker-alt', den: 'docker' },
+      { num: 'berth-alt', den: 'berth' },
       { num: 'berth-nocerts', den: 'conmon' },
       { num: 'podman', den: 'conmon' },
       { num: 'runc', den: 'conmon' },

@@ -105,6 +105,8 @@ export async function startBerthd({ tar, nodeArgs = [], env = {}, dist = join(RE
     docker: (args, o = {}) => run('docker', args, { env: denv, ...o }),
     // bin/berth, what a user types (it drops NODE_EXTRA_CA_CERTS before starting node).
     berth: (args, o = {}) => run(join(REPO, 'bin/berth'), args, { env: benv, ...o }),
+    // The CLI of the build this berthd runs from, started the way bin/berth starts it.
+    berthOfDist: (args, o = {}) => run('env', ['-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '--', join(dist, 'berth-launch.cjs'), ...args], { env: benv, ...o }),
   };
 }
 

@@ -4,14 +4,14 @@
  * the walk that deletes them is Node's rimraf (a few event-loop callbacks per entry, ~2 ms
  * of berthd's thread per container) and runs here, in batches, once removals have paused
  * for IDLE_MS, and at the latest MAX_DELAY_MS after the first one waiting: not between a
- * container's exit and the answer to its `wait?condition=removed`, and not on the CPU the
- * client that asked for the removal is using to finish (containerd schedules its garbage
- * collection the same way). A crash meanwhile leaves `.trash-*` entries that each owner
+ * container's exit and the answer to its `wait?condition=removed` (~2 ms apart), but
+ * before a client that runs containers back to back sends its next create (containerd
+ * schedules its garbage collection after a pause too). A crash meanwhile leaves `.trash-*` entries that each owner
  * sweeps at its next start-up.
  */
 import { rm } from 'node:fs/promises';
 
-const IDLE_MS = 20;
+const IDLE_MS = 5;
 const MAX_DELAY_MS = 500;
 
 export class TrashCollector {

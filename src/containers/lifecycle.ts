@@ -2,7 +2,7 @@
  * Start, stop, kill, restart, pause and the exit path. Every transition runs under
  * the container's lock and is persisted before it is announced.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { BerthError, conflict, errorMessage, isBerthError, notModified } from '../common/errors.js';
 import { sleep } from '../common/sleep.js';
 import { mountAll, unmountAll, hasOwnFileSystem } from '../mount/mount.js';
@@ -119,7 +119,7 @@ export class Lifecycle {
   async #createRuntime(c: ContainerRecord, deferNetwork = false): Promise<{ pid: number; networkDeferred: boolean }> {
     const { runtime, snapshots, network } = this.m.deps;
     const root = this.m.rootfsDir(c.Id);
-    await mkdir(root, { recursive: true });
+    mkdirSync(root, { recursive: true }); // on every start's critical path: no thread-pool round trip
     // --rm: the container's writes go with it, so the overlay need not sync them (volatile).
     if (!hasOwnFileSystem(root)) await mountAll(await snapshots.mounts(c.Id, { volatile: !!c.HostConfig.AutoRemove }), root);
     mark(c.Id, 'rootfs mounted');

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { rm, mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { resolveInRoot } from './support/in-root.js';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
 import { KeyedMutex } from '../common/lock.js';
@@ -91,7 +92,7 @@ export class ContainerManager {
     let mounts: Awaited<ReturnType<typeof resolveMounts>> | undefined;
     let made: ContainerRecord | undefined;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o710 });
+      mkdirSync(dir, { recursive: true, mode: 0o710 }); // one syscall: no thread-pool round trip on every create
       const journaled: string[] = [];
       mounts = await resolveMounts(merged.hostConfig, merged.config, this.deps.volumes, async (vol) => {
         journaled.push(vol);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -128,9 +128,10 @@ class OverlaySnapshotter implements LayerSnapshotter {
       if (durable) {
         await writeFileAtomic(this.#metaPath(), JSON.stringify(draft, null, 1) + '\n', 0o600, { durable });
       } else {
-        // Not durable, and not waited for either: the file follows in a few ms, one write
-        // for any number of such changes (a crash before it brings the entries back, which
-        // the callers' start-up removes). Each such write was ~0.4 ms of every `--rm` exit.
+        // Not durable, and not waited for either: the file follows in a few ms (after the
+        // --rm exit's answer), one write for any number of such changes (a crash before it
+        // brings the entries back, which the callers' start-up removes). Each such write
+        // was ~0.4 ms of every `--rm` exit.
         this.#writeSoon();
       }
       this.#state = draft;
@@ -144,7 +145,7 @@ class OverlaySnapshotter implements LayerSnapshotter {
       this.#writeTimer = undefined;
       void this.#lock.run('state', () => writeFileAtomic(this.#metaPath(), JSON.stringify(this.#state, null, 1) + '\n', 0o600, { durable: false }))
         .catch(() => { /* as a crash before it: start-up removes what the file still names */ });
-    }, 10);
+    }, 5);
     this.#writeTimer.unref();
   }
 
@@ -203,8 +204,10 @@ class OverlaySnapshotter implements LayerSnapshotter {
       if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is active; only committed snapshots can be parents`);
     }
     const id = this.#nextId++;
-    await mkdir(this.#fs(id), { recursive: true, mode: 0o755 });
-    await mkdir(join(this.dir, String(id), 'work'), { mode: 0o700 });
+    // Synchronous: two mkdirs (~20 µs each) on every container create, where each thread-pool
+    // round trip cost 0.1-0.3 ms before the container's runtime could be prepared.
+    mkdirSync(this.#fs(id), { recursive: true, mode: 0o755 });
+    mkdirSync(join(this.dir, String(id), 'work'), { mode: 0o700 });
     s.snapshots[key] = { id, kind: 'active', parent, created: new Date().toISOString() };
   }
 
