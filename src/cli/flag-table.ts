@@ -1,6 +1,6 @@
 /**
  * Flags kept as data, declared on a commander Command on demand. Why: `run` and `create`
- * carry ~110 of docker's flags, and declaring them all (commander builds an Option, checks
+ * carry ~100 of docker's flags, and declaring them all (commander builds an Option, checks
  * it against every flag declared before it and adds an event listener) cost ~2.5 ms of
  * every `berth run`, which sits on the container start path. Given the words commander is
  * about to parse, declareFlags declares only the flags those words can name, plus every flag

@@ -6,8 +6,8 @@
  * for IDLE_MS, and at the latest MAX_DELAY_MS after the first one waiting: not between a
  * container's exit and the answer to its `wait?condition=removed` (~2 ms apart), but
  * before a client that runs containers back to back sends its next create (containerd
- * schedules its garbage collection after a pause too). A crash meanwhile leaves `.trash-*` entries that each owner
- * sweeps at its next start-up.
+ * schedules its garbage collection after a pause too). A crash meanwhile leaves `.trash-*`
+ * entries that each owner sweeps at its next start-up.
  */
 import { rm } from 'node:fs/promises';
 
