@@ -286,7 +286,8 @@ export class Lifecycle {
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.m.get(ref);
     // An --rm container is stopped and started again, not removed (as dockerd does).
-    this.m.restartingByUser.add(c.Id);
+    const restarts = this.m.restartingByUser;
+    restarts.set(c.Id, (restarts.get(c.Id) ?? 0) + 1);
     try {
       if (c.State.Running) await this.stopRunning(c, opts);
       await this.m.lock.run(c.Id, async () => {
@@ -297,7 +298,9 @@ export class Lifecycle {
         await this.#startLocked(c);
       });
     } finally {
-      this.m.restartingByUser.delete(c.Id);
+      const left = (restarts.get(c.Id) ?? 1) - 1;
+      if (left > 0) restarts.set(c.Id, left);
+      else restarts.delete(c.Id);
     }
     this.m.publish(c, 'restart');
   }

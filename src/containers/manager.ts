@@ -39,11 +39,11 @@ export class ContainerManager {
   /** Runtimes made right after a create, for the start that follows (prepared-start.ts). */
   readonly prepared = new PreparedStarts(this.lock);
   /**
-   * Containers a user's restart is stopping (dockerd's HasBeenManuallyRestarted): their exit
-   * is not the end of an --rm container. In memory only: after a crash mid-restart an --rm
-   * container is removed, as with dockerd.
+   * Containers a user's restart is stopping (dockerd's HasBeenManuallyRestarted), with how
+   * many restarts are under way: their exit is not the end of an --rm container. In memory
+   * only: after a crash mid-restart an --rm container is removed, as with dockerd.
    */
-  readonly restartingByUser = new Set<string>();
+  readonly restartingByUser = new Map<string, number>();
 
   constructor(deps: ContainerDeps) {
     this.deps = deps;

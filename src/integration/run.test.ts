@@ -219,3 +219,17 @@ test('--rm containers get a volatile overlay (their writes are never synced: the
     await d.docker(['rm', '-f', g, k]);
   }
 });
+
+test('two docker restart of an --rm container at once: it runs after both, and is still there', { timeout: 30_000 }, async () => {
+  const run = await d.docker(['run', '-d', '--rm', 'busybox', 'sleep', '60']);
+  assert.equal(run.code, 0, run.stderr);
+  const id = run.stdout.trim();
+  try {
+    const [r1, r2] = await Promise.all([d.docker(['restart', '-t', '0', id]), d.docker(['restart', '-t', '0', id])]);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal((await d.api('GET', `/containers/${id}/json`)).json().State.Running, true);
+  } finally {
+    await d.docker(['rm', '-f', id]);
+  }
+});
