@@ -67,10 +67,8 @@ function queryString(q?: Query): string {
   return parts.length ? '?' + parts.join('&') : '';
 }
 
-async function readBody(res: LiteResponse): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+function readBody(res: LiteResponse): Promise<Buffer> {
+  return res.readAll();
 }
 
 function errorText(res: LiteResponse, body: Buffer): string {

@@ -51,11 +51,7 @@ export const filterArg = (flag: string) => (v: string, prev: string[] = []): str
  */
 export function beginWait(ctx: Ctx, id: string, condition?: 'next-exit' | 'removed', signal?: AbortSignal): { ready: Promise<void>; result: Promise<WaitResponse> } {
   const res = ctx.client().stream('POST', `/containers/${enc(id)}/wait`, { query: { condition }, signal });
-  const result = res.then(async (r) => {
-    let s = '';
-    for await (const c of r) s += c.toString();
-    return JSON.parse(s) as WaitResponse;
-  });
+  const result = res.then(async (r) => JSON.parse((await r.readAll()).toString('utf8')) as WaitResponse);
   result.catch(() => { /* observed by the caller */ });
   const ready = Promise.race([res.then(() => undefined, () => undefined), new Promise<void>((r) => setTimeout(r, 1500).unref())]);
   return { ready, result };

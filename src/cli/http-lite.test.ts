@@ -175,6 +175,37 @@ test('failures: no socket, garbage, a hang-up mid-body, abort, and a stale kept-
   }
 });
 
+test('readAll: the whole body, or the error a for-await would give, also one raised before the call', async () => {
+  const srv = await rawServer((sock, req) => {
+    if (req.includes('/split')) {
+      const out = Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nh\u00e9llo\r\n6\r\n world\r\n0\r\n\r\n'.replace('5\r\nh', '6\r\nh'));
+      for (let i = 0; i < out.length; i++) sock.write(out.subarray(i, i + 1));
+    } else if (req.includes('/badchunk')) sock.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n');
+    else if (req.includes('/short')) sock.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc');
+    else if (req.includes('/slow')) sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n');
+    else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const pool = new LitePool({ socketPath: srv.path });
+  try {
+    // A multi-byte character split across packets comes out whole.
+    assert.equal((await (await get(pool, '/split')).readAll()).toString('utf8'), 'h\u00e9llo world');
+    const bad = await get(pool, '/badchunk');
+    await new Promise((r) => setTimeout(r, 30)); // the body has failed before anyone reads it
+    await assert.rejects(bad.readAll(), /chunk size/);
+    await assert.rejects(async () => (await get(pool, '/short')).readAll(), /socket hang up/);
+    const ac = new AbortController();
+    const reading = (await get(pool, '/slow', { signal: ac.signal })).readAll();
+    setTimeout(() => ac.abort(), 20);
+    await assert.rejects(reading, (e: Error) => e.name === 'AbortError');
+    const done = await get(pool, '/ok');
+    assert.equal((await done.readAll()).toString(), 'ok');
+    assert.equal((await done.readAll()).length, 0); // read already: nothing more, no hang
+  } finally {
+    pool.destroy();
+    await srv.close();
+  }
+});
+
 test('a tcp:// endpoint speaks the same', async () => {
   const server = createServer((sock) => {
     sock.once('data', () => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntcp'));

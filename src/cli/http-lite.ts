@@ -36,6 +36,34 @@ export class LiteResponse extends Readable {
   /** @internal the socket's flow control: paused when a push is refused. */
   setResume(fn: () => void): void { this.#resume = fn; }
   override _read(): void { this.#resume?.(); }
+
+  /**
+   * The whole body. With 'data' and 'end' listeners, not `for await`: a stream's async
+   * iterator is compiled on its first use in a process, ~1 ms of every `berth run`'s
+   * first JSON answer (measured with --cpu-prof). Rejects as the iterator did: with the
+   * body's error, also one raised before this was called, or on a close before the end.
+   */
+  readAll(): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      if (this.errored) { reject(this.errored); return; }
+      if (this.readableEnded) { resolve(Buffer.alloc(0)); return; }
+      if (this.destroyed) { reject(prematureClose()); return; }
+      const chunks: Buffer[] = [];
+      const settle = (err: Error | null) => {
+        this.removeListener('data', onData).removeListener('end', onEnd).removeListener('error', onError).removeListener('close', onClose);
+        if (err) reject(err); else resolve(Buffer.concat(chunks));
+      };
+      const onData = (c: Buffer | string) => { chunks.push(typeof c === 'string' ? Buffer.from(c) : c); };
+      const onEnd = () => settle(null);
+      const onError = (e: Error) => settle(e);
+      const onClose = () => settle(this.errored ?? prematureClose());
+      this.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+    });
+  }
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 export interface Upgraded { statusCode: 101; headers: Record<string, string>; socket: Socket; head: Buffer }
