@@ -14,7 +14,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { BerthError, invalidArgument } from '../common/errors.js';
+import { BerthError, invalidArgument, isBerthError } from '../common/errors.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { helperGet, helperJson, startHelper, type HelperJob, type PathStat } from './archive-run.js';
@@ -32,6 +32,16 @@ export class ContainerArchive {
 
   /** Run `work` with the job base for c's view, under the container lock when it is stopped. */
   async #withView<T>(ref: string, withBinds: boolean, work: (base: HelperJob, c: ContainerRecord) => Promise<{ value: T; done: Promise<void> }>): Promise<T> {
+    try {
+      return await this.#inView(ref, withBinds, work);
+    } catch (err) {
+      // The helper knows paths, not containers: dockerd names the container as it was asked for.
+      if (isBerthError(err, 'NOT_FOUND') && err.message.endsWith(' in container')) throw new BerthError('NOT_FOUND', `${err.message} ${ref}`);
+      throw err;
+    }
+  }
+
+  async #inView<T>(ref: string, withBinds: boolean, work: (base: HelperJob, c: ContainerRecord) => Promise<{ value: T; done: Promise<void> }>): Promise<T> {
     const c = this.m.get(ref);
     const view = join(this.m.store.dir(c.Id), 'cpview');
     await mkdir(view, { recursive: true, mode: 0o700 });

@@ -3,7 +3,7 @@
  * kept in memory, as dockerd does, for as long as the container exists.
  */
 import { newId } from '../common/ids.js';
-import { conflict, errorMessage, invalidArgument, notFound } from '../common/errors.js';
+import { BerthError, conflict, errorMessage, invalidArgument, notFound } from '../common/errors.js';
 import { buildSpecWithWarnings } from '../runtime/spec/index.js';
 import { ALL_CAPABILITIES } from '../runtime/spec/capabilities.js';
 import type { ContainerManager } from './manager.js';
@@ -21,7 +21,13 @@ interface ExecEntry {
   config: ExecConfig;
   handle?: ExecHandle;
   started: boolean;
+  /** Settles once the process runs (handle set) or could not start: what a resize waits for. */
+  launched: Promise<void>;
+  settleLaunch: () => void;
 }
+
+/** How long a resize waits for its exec's process, as dockerd's ContainerExecResize does. */
+export const EXEC_RESIZE_WAIT_MS = 10_000;
 
 export class ExecManager {
   readonly #m: ContainerManager;
@@ -45,8 +51,12 @@ export class ExecManager {
     if (!cfg || !Array.isArray(cfg.Cmd) || cfg.Cmd.length === 0) throw invalidArgument('No exec command specified');
     if (cfg.DetachKeys) parseDetachKeys(cfg.DetachKeys);
     const id = newId();
+    let settleLaunch!: () => void;
+    const launched = new Promise<void>((r) => (settleLaunch = r));
     this.#execs.set(id, {
       started: false,
+      launched,
+      settleLaunch,
       config: cfg,
       record: {
         ID: id,
@@ -117,6 +127,7 @@ export class ExecManager {
       // docker: an exec that cannot start ends with 126 and its reason on the stream.
       e.record.ExitCode = 126;
       e.record.Running = false;
+      e.settleLaunch();
       this.#m.publish(c, 'exec_die', { execID: execId, exitCode: '126' });
       return 126;
     };
@@ -124,6 +135,7 @@ export class ExecManager {
       e.handle = handle;
       e.record.Running = true;
       e.record.Pid = handle.pid;
+      e.settleLaunch();
       return handle.exited.then((code) => code, () => 126).then((code) => {
         e.record.ExitCode = code;
         e.record.Running = false;
@@ -173,9 +185,21 @@ export class ExecManager {
     return session;
   }
 
-  async resize(execId: string, height: number, width: number): Promise<void> {
+  /**
+   * A resize that comes with the start (clients send it right after their hijacked start,
+   * before the process is up) waits for the process, up to EXEC_RESIZE_WAIT_MS, as dockerd
+   * does; an exec never started meets the same timeout (a 500, as dockerd's).
+   */
+  async resize(execId: string, height: number, width: number, waitMs = EXEC_RESIZE_WAIT_MS): Promise<void> {
     const e = this.#entry(execId);
-    if (!e.handle || !e.record.Running) throw conflict(`exec ${execId} is not running`);
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      e.launched.then(() => true),
+      new Promise<false>((r) => { timer = setTimeout(() => r(false), waitMs); }),
+    ]).finally(() => clearTimeout(timer));
+    if (!ready) throw new BerthError('INTERNAL', `timeout waiting for exec session ready: exec ${execId} was not started within ${waitMs / 1000} s`);
+    if (!e.handle) throw invalidArgument(`exec ${execId}: its process could not start`);
+    if (!e.record.Running) throw conflict(`exec ${execId} is not running`);
     await e.handle.resize(height, width);
   }
 }

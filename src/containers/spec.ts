@@ -9,7 +9,7 @@ import { hostname as hostHostname } from 'node:os';
 import { invalidArgument, conflict } from '../common/errors.js';
 import type { Spec, Mount } from '../oci/runtime-spec.js';
 import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
-import { readHostInfo, readHostDevices, type HostInfo } from '../runtime/spec/host-info.js';
+import { readHostInfo, readHostDevices, DEFAULT_NET_SYSCTLS, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveDevices } from './devices.js';
 import { containerCgroupsPath } from '../cgroups/index.js';
 import { ImageEtcCache, resolveUser } from './support/user.js';
@@ -74,6 +74,19 @@ export function containerHostname(c: ContainerRecord): string {
   return c.Config.Hostname || c.Id.slice(0, 12);
 }
 
+/**
+ * The container's sysctls: dockerd's network defaults (DEFAULT_NET_SYSCTLS) when it gets a
+ * network namespace of its own (not host, not another container's), then its own --sysctl.
+ */
+export function containerSysctls(c: Pick<ContainerRecord, 'HostConfig'>, info: Pick<HostInfo, 'netSysctls'>): Record<string, string> | undefined {
+  const mode = c.HostConfig.NetworkMode || 'default';
+  const own = mode !== 'host' && !mode.startsWith('container:');
+  const out: Record<string, string> = {};
+  if (own) for (const name of info.netSysctls) out[name] = DEFAULT_NET_SYSCTLS[name]!;
+  Object.assign(out, c.HostConfig.Sysctls ?? {});
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** Build the process part shared by the container and its execs. */
 /** netns: the namespace a start prepared ahead will wire (network/ reserveNamespace). */
 export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs: string, netns?: string): Promise<SpecInput> {
@@ -120,7 +133,7 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     resources: hc,
     // --cgroup-parent (checked at create), else /berth.
     cgroupsPath: containerCgroupsPath(c.Id, hc.CgroupParent),
-    sysctls: hc.Sysctls ?? undefined,
+    sysctls: containerSysctls(c, info),
     oomScoreAdj: hc.OomScoreAdj || undefined,
     hostBoundingCaps: info.boundingCaps,
     unavailableSeccompArches: info.unavailableSeccompArches,

@@ -134,7 +134,7 @@ test('cp in and out of a running and of a stopped container, volumes included', 
   assert.equal(await ok(['logs', '-f', 'cold']), 'payload\npayload\n');
   const missing = await d.docker(['cp', 'cold:/nope', join(tmp, 'x')]);
   assert.notEqual(missing.code, 0);
-  assert.match(missing.stderr, /Could not find the file \/nope/);
+  assert.match(missing.stderr, /Could not find the file \/nope in container cold\n/);
   // berth's CLI, with tar streams both ways.
   const b = await d.berth(['cp', 'live:/tmp/f', '-']);
   assert.equal(b.code, 0, b.stderr);

@@ -69,7 +69,7 @@ async function list(ctx: Ctx): Promise<void> {
   const now = Date.now();
   let rows = recs.map((c) => containerSummaryWire(c, now));
   if (extra) {
-    rows = rows.filter(extra);
+    rows = rows.filter((row, i) => extra(row, recs[i]!));
     if (limit !== undefined && limit > 0) rows = rows.slice(0, limit);
   }
   if (qBool(q, 'size')) {

@@ -5,6 +5,7 @@ import { parseTimestamp } from '../../images/index.js';
 import { readJson, sendEmpty, sendJson } from '../http-util.js';
 import { checkFilterKeys, checkUntilFilter, qFilters } from '../query.js';
 import { networkWire } from '../wire/network.js';
+import { compareVersions } from '../frames.js';
 import { checkShape, ENDPOINT } from '../wire/create-body.js';
 import type { CreateNetworkOptions, NetworkService } from '../../network/types.js';
 
@@ -17,7 +18,10 @@ async function list(ctx: Ctx): Promise<void> {
   const f = qFilters(ctx.query);
   checkFilterKeys(f, ['name', 'id', 'label', 'driver', 'type', 'scope', 'dangling']);
   const s = svc(ctx);
-  sendJson(ctx.res, 200, s.list(f).map((n) => networkWire(n, s.endpointsOf(n.Id))));
+  // dockerd lists each network's containers only for clients older than API 1.28; newer
+  // ones get an empty map there and the containers from the network's inspect.
+  const detailed = compareVersions(ctx.version, '1.28') < 0;
+  sendJson(ctx.res, 200, s.list(f).map((n) => networkWire(n, detailed ? s.endpointsOf(n.Id) : [])));
 }
 
 async function inspect(ctx: Ctx): Promise<void> {

@@ -28,7 +28,8 @@ function endpointWire(ep: EndpointState): WireEndpoint {
 /**
  * dockerd (API < 1.45) lists the short container id among the aliases on user-defined
  * networks; docker-compose 1.x looks for it to decide that a container is already
- * wired and must not be disconnected and reconnected.
+ * wired and must not be disconnected and reconnected. Kept at every version, as
+ * ContainerConfig in image inspect: compose 1.29 negotiates the newest version.
  */
 function withShortIdAlias(ep: WireEndpoint, network: string, id: string): WireEndpoint {
   if (network === 'bridge' || network === 'host' || network === 'none') return ep;

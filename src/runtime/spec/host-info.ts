@@ -2,7 +2,7 @@
  * What the spec builder needs to know about the host, read once by the daemon
  * (this is the only file of spec/ that does I/O; buildSpec itself stays pure).
  */
-import { readFile, readdir, lstat } from 'node:fs/promises';
+import { readFile, readdir, lstat, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LinuxDevice } from '../../oci/runtime-spec.js';
 import { decodeCapMask } from './capabilities.js';
@@ -15,14 +15,31 @@ export interface HostInfo {
   hardLimits: HostLimits;
   /** Seccomp sub-architectures this kernel cannot run (x32 unless its ABI is on). */
   unavailableSeccompArches: string[];
+  /** Of DEFAULT_NET_SYSCTLS, those this kernel has (a spec naming another fails in runc). */
+  netSysctls: string[];
 }
+
+/**
+ * dockerd's defaults for a container with a network namespace of its own: any user may
+ * bind ports below 1024 and open ICMP echo sockets, which the default capabilities
+ * (NET_BIND_SERVICE, NET_RAW) grant root anyway. The container's own --sysctl wins.
+ */
+export const DEFAULT_NET_SYSCTLS: Readonly<Record<string, string>> = {
+  'net.ipv4.ip_unprivileged_port_start': '0',
+  'net.ipv4.ping_group_range': '0 2147483647',
+};
 
 export async function readHostInfo(): Promise<HostInfo> {
   const status = await readFile('/proc/self/status', 'utf8');
   const bnd = /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
   const limits = await readFile('/proc/self/limits', 'utf8');
   const unfiltered = /^Seccomp:\s*0$/m.test(status);
+  const netSysctls: string[] = [];
+  for (const name of Object.keys(DEFAULT_NET_SYSCTLS)) {
+    if (await access(join('/proc/sys', ...name.split('.'))).then(() => true, () => false)) netSysctls.push(name);
+  }
   return {
+    netSysctls,
     boundingCaps: decodeCapMask(bnd),
     hardLimits: parseProcLimits(limits),
     unavailableSeccompArches: unfiltered && process.arch === 'x64' && !x32AbiAvailable() ? ['SCMP_ARCH_X32'] : [],
