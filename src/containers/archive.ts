@@ -11,6 +11,7 @@
  * container the container lock is held while the helper works, so a start cannot mount
  * the same overlay at the same time.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -141,11 +142,21 @@ function under(path: string, dir: string): boolean {
 }
 
 /** The container's volumes and bind mounts, parents before children. */
+/**
+ * What the container sees mounted over its root: its volumes and bind mounts, and the
+ * /etc files berthd writes for it (dockerd's NetworkMounts: `docker cp c:/etc/hosts .`
+ * gives the file the container reads, not the empty placeholder in its layer). Those
+ * exist once it has been started, and a mount of the user's own at the path wins.
+ */
 function bindsOf(c: ContainerRecord): Array<{ source: string; destination: string; readonly: boolean }> {
-  return (c.OciMounts ?? [])
+  const binds = (c.OciMounts ?? [])
     .filter((m) => (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')) && m.source?.startsWith('/'))
-    .map((m) => ({ source: m.source!, destination: m.destination, readonly: (m.options ?? []).includes('ro') }))
-    .sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
+    .map((m) => ({ source: m.source!, destination: m.destination, readonly: (m.options ?? []).includes('ro') }));
+  const taken = new Set((c.OciMounts ?? []).map((m) => m.destination));
+  for (const [destination, source] of [['/etc/resolv.conf', c.ResolvConfPath], ['/etc/hostname', c.HostnamePath], ['/etc/hosts', c.HostsPath]] as const) {
+    if (source && !taken.has(destination) && existsSync(source)) binds.push({ source, destination, readonly: !!c.HostConfig.ReadonlyRootfs });
+  }
+  return binds.sort((a, b) => a.destination.split('/').length - b.destination.split('/').length);
 }
 
 export { BerthError };

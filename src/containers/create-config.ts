@@ -34,6 +34,22 @@ export function mergeEnv(imageEnv: string[] = [], reqEnv: string[] = []): string
   return [...out.values()];
 }
 
+/**
+ * A process's environment from a merged list. A bare name (`-e FOO` where FOO is unset on
+ * the client, which the docker CLI then sends as is) means "not set": it has already
+ * replaced any earlier FOO=… in the merge, and it goes here, as dockerd's
+ * ReplaceOrAppendEnvValues drops it (runc refuses an entry without '=').
+ */
+export function processEnv(env: string[]): { env: string[]; unset: Set<string> } {
+  const unset = new Set<string>();
+  const out: string[] = [];
+  for (const e of env) {
+    if (e.includes('=')) out.push(e);
+    else unset.add(e);
+  }
+  return { env: out, unset };
+}
+
 export function validateHostConfig(hc: HostConfig): void {
   if (hc.Memory !== undefined && hc.Memory !== 0 && hc.Memory < MIN_MEMORY) {
     throw invalidArgument('Minimum memory limit allowed is 6MB');
@@ -100,17 +116,21 @@ export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile)
   checkNames(reqConfig);
   validateHostConfig(hostConfig);
 
-  const entrypoint = reqConfig.Entrypoint !== undefined && reqConfig.Entrypoint !== null ? reqConfig.Entrypoint : ic.Entrypoint ?? null;
+  let entrypoint = reqConfig.Entrypoint !== undefined && reqConfig.Entrypoint !== null ? reqConfig.Entrypoint : ic.Entrypoint ?? null;
   let cmd = reqConfig.Cmd && reqConfig.Cmd.length ? reqConfig.Cmd : null;
   // docker: an entrypoint given at create time drops the image's Cmd.
   if (!cmd && !(reqConfig.Entrypoint && reqConfig.Entrypoint.length)) cmd = ic.Cmd ?? null;
+  // [""] (the docker CLI's `--entrypoint ""`) clears the entrypoint, after the merge: so
+  // the image's Cmd is not taken either (dockerd's mergeAndVerifyConfig).
+  if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
   const argv = [...(entrypoint ?? []), ...(cmd ?? [])];
   if (argv.length === 0) throw invalidArgument('No command specified');
 
   const config: ContainerConfig = {
     Hostname: reqConfig.Hostname ?? '',
     Domainname: reqConfig.Domainname ?? '',
-    User: reqConfig.User ?? ic.User ?? '',
+    // "" (what the docker CLI sends without -u) is no user: the image's USER applies.
+    User: reqConfig.User || ic.User || '',
     AttachStdin: !!reqConfig.AttachStdin,
     AttachStdout: reqConfig.AttachStdout ?? true,
     AttachStderr: reqConfig.AttachStderr ?? true,
@@ -148,6 +168,8 @@ export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile)
     ...hostConfig,
   };
   if (!hc.NetworkMode) hc.NetworkMode = 'default';
+  // The docker CLI sends {"Type": ""} without --log-driver: the daemon's driver, shown by inspect.
+  if (!hc.LogConfig?.Type) hc.LogConfig = { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} };
   return { config, hostConfig: hc, path: argv[0]!, args: argv.slice(1) };
 }
 

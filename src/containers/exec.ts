@@ -10,7 +10,7 @@ import type { ContainerManager } from './manager.js';
 import type { ExecConfig, ExecRecord, StdioSession } from './types.js';
 import { assertCanExec } from './rules.js';
 import { specInput } from './spec.js';
-import { mergeEnv } from './create-config.js';
+import { mergeEnv, processEnv } from './create-config.js';
 import { resolveUser } from './support/user.js';
 import { parseDetachKeys } from './support/detach-keys.js';
 import { ClientSession } from './client-session.js';
@@ -103,7 +103,7 @@ export class ExecManager {
       // docker runs an exec as the command itself: the container's init (tini) is PID 1
       // already, and a second one under it only warns that it is not a subreaper.
       input.init = undefined;
-      input.env = mergeEnv(input.env, cfg.Env ?? []);
+      input.env = processEnv(mergeEnv(input.env, cfg.Env ?? [])).env;
       if (cfg.WorkingDir) input.cwd = cfg.WorkingDir;
       if (cfg.User) {
         const u = await resolveUser(rootfs, cfg.User, c.HostConfig.GroupAdd ?? []);

@@ -10,7 +10,7 @@ import type { ExitStatus } from '../runtime/types.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import { LogRotator, parseLogOpts } from './logs/index.js';
-import { networkDown } from './network-hooks.js';
+import { announceDisconnects, networkDown, type NetworksLeft } from './network-hooks.js';
 import { mark } from './phases.js';
 import { shmDir } from './shared-namespaces.js';
 
@@ -94,6 +94,7 @@ export class ExitPath {
       // the container's processes are gone: released side by side.
       let runtimeReleased = false;
       let snapshotRemoved = false;
+      let networksLeft: NetworksLeft = [];
       const released = [
         (async () => {
           const unmounted = await unmountAll(this.#m.rootfsDir(id)).then(() => true, () => false);
@@ -112,7 +113,7 @@ export class ExitPath {
           () => { runtimeReleased = true; mark(id, 'runtime deleted'); },
           (err) => { process.stderr.write(`berthd: cleanup of container ${id} after its exit: ${errorMessage(err)}\n`); },
         ),
-        networkDown(this.#m, c), // networking hook: veths, netns, leases, ports released
+        networkDown(this.#m, c, { later: true }).then((left) => { networksLeft = left; }), // networking hook: veths, netns, leases, ports released
       ];
       await Promise.all([saved, ...released]);
       mark(id, 'unmounted, network down');
@@ -120,6 +121,7 @@ export class ExitPath {
       // dockerd's die carries how long the process ran, in whole seconds.
       const ran = Math.max(0, Math.floor((st.finishedAt.getTime() - Date.parse(c.State.StartedAt)) / 1000));
       this.#m.publish(c, 'die', { exitCode: String(st.exitCode), execDuration: String(Number.isFinite(ran) ? ran : 0) });
+      announceDisconnects(this.#m, c, networksLeft);
       this.#m.waiters.exited(id, { StatusCode: st.exitCode, Error: null });
       // What was released above is not asked again (unless the runtime's cleanup failed).
       if (autoRemove) await this.#m.destroy(c, true, runtimeReleased, snapshotRemoved).catch(() => {});

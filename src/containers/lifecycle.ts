@@ -274,7 +274,7 @@ export class Lifecycle {
         return;
       }
     }
-    if (!c.State.Running) throw conflict(`Cannot kill container: ${c.Id}: container ${c.Id} is not running`);
+    if (!c.State.Running) throw conflict(`Cannot kill container: ${ref}: container ${c.Id} is not running`);
     if (sig === 9 || sig === 15) {
       c.StoppedByUser = true;
       this.restarts.cancel(c.Id);

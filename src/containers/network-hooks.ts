@@ -6,7 +6,7 @@
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import type { AttachRequest } from '../network/types.js';
-import { failedPrecondition, invalidArgument, notFound, unavailable } from '../common/errors.js';
+import { failedPrecondition, invalidArgument, isBerthError, notFound, unavailable } from '../common/errors.js';
 import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingHosts } from './network-request.js';
 import { parseMac } from './support/link-env.js';
 import { readHostResolvConf, renderResolvConf } from './support/etc-files.js';
@@ -52,14 +52,34 @@ export async function networkUp(m: ContainerManager, c: ContainerRecord): Promis
     // The embedded DNS forwards this container's other names to its --dns servers.
     dns: c.HostConfig.Dns ?? undefined,
   });
+  // dockerd's events: the container joins each network as it starts (before its start event).
+  for (const [name, ep] of Object.entries(c.Network.Networks)) {
+    m.deps.events.publish('network', 'connect', ep.NetworkID, { container: c.Id, name, type: driverOf(m, name) });
+  }
   // Containers linked to this one (legacy links) see its new address.
   await refreshLinkingHosts(m, c);
 }
 
-/** Release everything networkUp made; safe to call twice and after a crash. */
-export async function networkDown(m: ContainerManager, c: ContainerRecord): Promise<void> {
+function driverOf(m: ContainerManager, network: string): string {
+  try { return m.deps.network?.get(network).Driver ?? 'bridge'; } catch { return 'bridge'; }
+}
+
+export type NetworksLeft = Array<{ name: string; networkId: string; driver: string }>;
+
+/**
+ * Release everything networkUp made; safe to call twice and after a crash. Each network
+ * left gets its disconnect event, or, with `later`, is returned for the caller to
+ * announce (announceDisconnects): the exit path does after its die event, as dockerd.
+ */
+export async function networkDown(m: ContainerManager, c: ContainerRecord, opts: { later?: boolean } = {}): Promise<NetworksLeft> {
   c.Network = undefined;
-  await m.deps.network?.tearDown(c.Id).catch(() => {});
+  const left = await m.deps.network?.tearDown(c.Id).catch(() => []) ?? [];
+  if (!opts.later) announceDisconnects(m, c, left);
+  return left;
+}
+
+export function announceDisconnects(m: ContainerManager, c: ContainerRecord, left: NetworksLeft): void {
+  for (const n of left) m.deps.events.publish('network', 'disconnect', n.networkId, { container: c.Id, name: n.name, type: n.driver });
 }
 
 /** Does the network named by the create request exist? (NOT_FOUND like dockerd otherwise.) */
@@ -68,7 +88,14 @@ export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord
   checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config);
   const net = m.deps.network;
   if (!net) return;
-  for (const a of requestedNetworks(c as ContainerRecord)) net.get(a.network);
+  for (const a of requestedNetworks(c as ContainerRecord)) {
+    try {
+      net.get(a.network);
+    } catch (e) {
+      // 400, not 404: the docker CLI answers any 404 from create by pulling the image.
+      throw isBerthError(e, 'NOT_FOUND') ? invalidArgument(e.message) : e;
+    }
+  }
 }
 
 export interface NetworkConnectRequest {

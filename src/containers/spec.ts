@@ -2,7 +2,7 @@
  * From a container's record to the OCI spec the runtime runs: user resolved inside
  * the image, /etc files written, namespaces chosen, host facts applied.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname as hostHostname } from 'node:os';
@@ -18,6 +18,7 @@ import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } fro
 import { writeFileAtomic } from '../common/fs.js';
 import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
 import { checkExecSize } from './support/exec-size.js';
+import { processEnv } from './create-config.js';
 import { joinSharedNamespaces, shareShm } from './shared-namespaces.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
@@ -96,9 +97,9 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
   const hostname = containerHostname(c);
   // Legacy links' variables come before the container's own env, which overrides them (dockerd's order).
   const own = new Set((c.Config.Env ?? []).map((e) => e.split('=')[0]));
-  const env = [...linkEnv(legacyLinks(m, c)).filter((e) => !own.has(e.split('=')[0])), ...(c.Config.Env ?? [])];
-  if (!env.some((e) => e.startsWith('HOSTNAME='))) env.unshift(`HOSTNAME=${hostname}`);
-  if (c.Config.Tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
+  const { env, unset } = processEnv([...linkEnv(legacyLinks(m, c)).filter((e) => !own.has(e.split('=')[0])), ...(c.Config.Env ?? [])]);
+  if (!env.some((e) => e.startsWith('HOSTNAME=')) && !unset.has('HOSTNAME')) env.unshift(`HOSTNAME=${hostname}`);
+  if (c.Config.Tty && !env.some((e) => e.startsWith('TERM=')) && !unset.has('TERM')) env.push('TERM=xterm');
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home || '/'}`);
   // Before runc: an env it could never exec (or would take minutes to set) is the request's fault.
   checkExecSize([c.Path, ...c.Args], env, hc.Ulimits);
@@ -190,7 +191,16 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
     if (taken.has(dest)) continue;
     out.push({ destination: dest, type: 'bind', source: src, options: ['rbind', 'rprivate', hc.ReadonlyRootfs ? 'ro' : 'rw'] });
   }
+  // Docker's marker that a process runs in a container (scripts test for it): an empty
+  // file, one for all containers, so read-only (dockerd puts it in each container's init layer).
+  if (!taken.has('/.dockerenv')) out.push({ destination: '/.dockerenv', type: 'bind', source: dockerenvFile(m), options: ['rbind', 'rprivate', 'ro'] });
   return out;
+}
+
+function dockerenvFile(m: ContainerManager): string {
+  const path = join(m.deps.dataRoot, 'dockerenv');
+  if (!existsSync(path)) writeFileSync(path, '', { mode: 0o444 });
+  return path;
 }
 
 /**

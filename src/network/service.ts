@@ -313,14 +313,15 @@ export class LocalNetworkService implements NetworkService {
     }
   }
 
-  async tearDown(containerId: string): Promise<void> {
+  async tearDown(containerId: string): Promise<Array<{ name: string; networkId: string; driver: string }>> {
     const sb = this.#state.sandboxes[containerId];
     if (!sb) {
       const path = join(this.#netnsDir, containerId.slice(0, 12));
       this.#reserved.delete(path);
       await removeNetns(path);
-      return;
+      return [];
     }
+    const left = Object.entries(sb.Networks).map(([name, ep]) => ({ name, networkId: ep.NetworkID, driver: this.#state.networks.find((n) => n.Id === ep.NetworkID)?.Driver ?? 'bridge' }));
     // No RTM_DELLINK per endpoint here: that call waits out an RCU grace period in the
     // kernel (~10 ms, blocking berthd's thread) on every `run --rm`. Removing the
     // namespace is enough: when its last user is gone the kernel destroys it, and a
@@ -329,6 +330,7 @@ export class LocalNetworkService implements NetworkService {
     await removeNetns(sb.SandboxKey);
     delete this.#state.sandboxes[containerId];
     await this.#save();
+    return left;
   }
 
   async connect(containerId: string, a: AttachRequest): Promise<EndpointState> {

@@ -134,8 +134,8 @@ export interface NetworkService {
    * tearDown removes it.
    */
   reserveNamespace(containerId: string): string;
-  /** Undo setUp (or reserveNamespace); idempotent, also after a crash. */
-  tearDown(containerId: string): Promise<void>;
+  /** Undo setUp (or reserveNamespace); idempotent, also after a crash. The networks it left. */
+  tearDown(containerId: string): Promise<Array<{ name: string; networkId: string; driver: string }>>;
   /** Attach a running container's sandbox to one more network. */
   connect(containerId: string, req: AttachRequest): Promise<EndpointState>;
   disconnect(containerId: string, network: string): Promise<void>;

@@ -1,0 +1,132 @@
+/**
+ * Differences from Docker that a user of the docker CLI met against berthd: the image's
+ * USER, `--entrypoint ""`, `-e NAME` of an unset variable, a missing network at create,
+ * `docker cp` of the /etc files, the default LogConfig, /.dockerenv, network events at
+ * start and exit, and kill's message.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon } from '../testing/daemon.js';
+
+let d: TestDaemon;
+before(async () => {
+  d = await TestDaemon.start();
+  for (const [name, change] of [['cp-user', 'USER nobody'], ['cp-ep', 'ENTRYPOINT ["echo","ep"]'], ['cp-env', 'ENV CP_IMG_VAR=img']]) {
+    await ok('create', '--name', `${name}-src`, 'busybox', 'true');
+    await ok('commit', '-c', change, `${name}-src`, name);
+    await ok('rm', `${name}-src`);
+  }
+});
+after(async () => { await d?.stop(); });
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await d.docker(args);
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+const b = (...args: string[]) => d.berth(args);
+
+test('the image\'s USER applies to run and exec unless -u says otherwise', { timeout: 30_000 }, async () => {
+  assert.equal(await ok('run', '--rm', 'cp-user', 'id', '-u'), '65534\n');
+  assert.equal(await ok('run', '--rm', '-u', '0', 'cp-user', 'id', '-u'), '0\n');
+  assert.equal((await b('run', '--rm', 'cp-user', 'id', '-u')).stdout, '65534\n');
+  await ok('run', '-d', '--name', 'cp-user-c', 'cp-user', 'sleep', '60');
+  try {
+    assert.equal(await ok('exec', 'cp-user-c', 'id', '-u'), '65534\n');
+    assert.equal(await ok('exec', '-u', '0', 'cp-user-c', 'id', '-u'), '0\n');
+    assert.equal((await ok('inspect', '-f', '{{.Config.User}}', 'cp-user-c')).trim(), 'nobody');
+  } finally {
+    await ok('rm', '-f', 'cp-user-c');
+  }
+});
+
+test('--entrypoint "" clears the image\'s entrypoint, and with it the image\'s command', { timeout: 30_000 }, async () => {
+  assert.equal(await ok('run', '--rm', 'cp-ep', 'x'), 'ep x\n');
+  assert.equal(await ok('run', '--rm', '--entrypoint', '', 'cp-ep', 'echo', 'reset'), 'reset\n');
+  assert.equal((await b('run', '--rm', '--entrypoint', '', 'cp-ep', 'echo', 'reset')).stdout, 'reset\n');
+  await ok('create', '--name', 'cp-ep-c', '--entrypoint', '', 'cp-ep', 'echo', 'x');
+  assert.equal((await ok('inspect', '-f', '{{json .Config.Entrypoint}} {{.Path}}', 'cp-ep-c')).trim(), 'null echo');
+  await ok('rm', 'cp-ep-c');
+  // busybox's only command is its Cmd, which an explicit entrypoint drops: nothing is left to run.
+  const none = await d.docker(['run', '--rm', '--entrypoint', '', 'busybox']);
+  assert.equal(none.code, 125);
+  assert.match(none.stderr, /No command specified/);
+});
+
+test('-e NAME of a variable the client does not have leaves it unset, also over the image\'s value and in exec', { timeout: 30_000 }, async () => {
+  const show = 'echo "a=${CP_UNSET_VAR-unset} img=${CP_IMG_VAR-unset} b=$CP_B"';
+  assert.equal(await ok('run', '--rm', '-e', 'CP_UNSET_VAR', '-e', 'CP_B=1', 'busybox', 'sh', '-c', show), 'a=unset img=unset b=1\n');
+  assert.equal(await ok('run', '--rm', '-e', 'CP_IMG_VAR', 'cp-env', 'sh', '-c', show), 'a=unset img=unset b=\n');
+  assert.equal(await ok('run', '--rm', 'cp-env', 'sh', '-c', show), 'a=unset img=img b=\n');
+  await ok('run', '-d', '--name', 'cp-env-c', '-e', 'CP_B=2', 'cp-env', 'sleep', '60');
+  try {
+    assert.equal(await ok('exec', '-e', 'CP_UNSET_VAR', '-e', 'CP_IMG_VAR', 'cp-env-c', 'sh', '-c', show), 'a=unset img=unset b=2\n');
+  } finally {
+    await ok('rm', '-f', 'cp-env-c');
+  }
+});
+
+test('a network that does not exist fails the create with its own message: no pull, nothing created', { timeout: 30_000 }, async () => {
+  for (const cli of [(...a: string[]) => d.docker(a), b]) {
+    const r = await cli('run', '--rm', '--name', 'cp-nonet', '--network', 'cp-nosuch', 'busybox', 'true');
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(r.stderr, /network cp-nosuch not found/);
+    assert.doesNotMatch(r.stderr, /Unable to find image/);
+  }
+  assert.equal((await ok('ps', '-aq', '--filter', 'name=cp-nonet')).trim(), '');
+});
+
+test('docker cp of /etc/hosts, /etc/hostname and /etc/resolv.conf gives what the container reads', { timeout: 30_000 }, async () => {
+  await ok('run', '-d', '--name', 'cp-etc', '--hostname', 'cp-etc-host', '--add-host', 'cp-extra:10.1.2.3', 'busybox', 'sleep', '60');
+  try {
+    for (const f of ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf']) {
+      const inside = await ok('exec', 'cp-etc', 'cat', f);
+      assert.ok(inside.length > 0, f);
+      const tar = await d.docker(['cp', `cp-etc:${f}`, '-']);
+      assert.equal(tar.code, 0, tar.stderr);
+      assert.ok(tar.stdout.includes(inside), `${f}: the copy holds what the container reads`);
+    }
+    assert.match(await ok('exec', 'cp-etc', 'cat', '/etc/hosts'), /10\.1\.2\.3\tcp-extra/);
+    await ok('stop', '-t', '0', 'cp-etc');
+    assert.match((await d.docker(['cp', 'cp-etc:/etc/hostname', '-'])).stdout, /cp-etc-host/, 'stopped: the same file');
+  } finally {
+    await ok('rm', '-f', 'cp-etc');
+  }
+});
+
+test('inspect shows the json-file log driver by default; /.dockerenv exists and is not a change of the container', { timeout: 30_000 }, async () => {
+  await ok('create', '--name', 'cp-misc', 'busybox', 'sh', '-c', 'test -f /.dockerenv && touch /made');
+  try {
+    assert.equal((await ok('inspect', '-f', '{{.HostConfig.LogConfig.Type}}', 'cp-misc')).trim(), 'json-file');
+    assert.equal((await ok('start', '-a', 'cp-misc')), '');
+    assert.equal((await ok('inspect', '-f', '{{.State.ExitCode}}', 'cp-misc')).trim(), '0');
+    assert.equal((await ok('diff', 'cp-misc')).trim(), 'A /made');
+  } finally {
+    await ok('rm', 'cp-misc');
+  }
+  const kill = await d.docker(['create', '--name', 'cp-killed', 'busybox', 'true']);
+  assert.equal(kill.code, 0);
+  const r = await d.docker(['kill', 'cp-killed']);
+  assert.match(r.stderr, /Cannot kill container: cp-killed: container [0-9a-f]{64} is not running/);
+  await ok('rm', 'cp-killed');
+});
+
+test('a container on a network: network connect before its start event, disconnect after its die', { timeout: 30_000 }, async () => {
+  await ok('network', 'create', 'cp-evnet');
+  try {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = (await ok('run', '-d', '--network', 'cp-evnet', 'busybox', 'true')).trim();
+    assert.equal((await ok('wait', id)).trim(), '0');
+    await ok('rm', id);
+    const until = Math.floor(Date.now() / 1000) + 1;
+    const out = await ok('events', '--since', String(since), '--until', String(until), '--format', '{{.Type}} {{.Action}} {{index .Actor.Attributes "container"}}{{.Actor.ID}}');
+    const mine = out.trim().split('\n').filter((l) => l.includes(id)).map((l) => l.split(' ').slice(0, 2).join(' '));
+    const at = (e: string) => mine.indexOf(e);
+    for (const e of ['network connect', 'container start', 'container die', 'network disconnect', 'container destroy']) assert.ok(at(e) >= 0, `${e} in ${mine.join(', ')}`);
+    assert.ok(at('network connect') < at('container start'), mine.join(', '));
+    assert.ok(at('container die') < at('network disconnect'), mine.join(', '));
+    assert.ok(at('network disconnect') < at('container destroy'), mine.join(', '));
+  } finally {
+    await ok('network', 'rm', 'cp-evnet');
+  }
+});
