@@ -197,9 +197,14 @@ async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount
   return out;
 }
 
+/** The empty file, made once per data root (a start pays no stat for it). */
+const dockerenvMade = new Set<string>();
 function dockerenvFile(m: ContainerManager): string {
   const path = join(m.deps.dataRoot, 'dockerenv');
-  if (!existsSync(path)) writeFileSync(path, '', { mode: 0o444 });
+  if (!dockerenvMade.has(path)) {
+    if (!existsSync(path)) writeFileSync(path, '', { mode: 0o444 });
+    dockerenvMade.add(path);
+  }
   return path;
 }
 
