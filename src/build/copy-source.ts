@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { invalidArgument, notFound } from '../common/errors.js';
+import { writeTarEntry } from '../common/tar-entry.js';
 import { contextPath } from './context.js';
 import { goPathPattern } from '../common/glob.js';
 
@@ -198,15 +199,7 @@ export function packItems(items: CopyItem[], owner: Owner | undefined, chmod: nu
 }
 
 function entry(pack: tar.Pack, header: Partial<tar.Header> & { name: string }, body?: Readable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!body) {
-      pack.entry(header as tar.Header, Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-      return;
-    }
-    const sink = pack.entry(header as tar.Header, (err) => (err ? reject(err) : resolve()));
-    body.on('error', (e) => sink.destroy(e));
-    body.pipe(sink);
-  });
+  return writeTarEntry(pack, header as tar.Header, body);
 }
 
 /** ADD of a local tar: its entries, names kept inside the destination (escapes refused). */

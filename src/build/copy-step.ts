@@ -12,6 +12,7 @@ import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { invalidArgument } from '../common/errors.js';
+import { writeTarEntry } from '../common/tar-entry.js';
 import type { Instruction } from './dockerfile-parse.js';
 import { expandWord, splitWords, type Lookup } from './shell-words.js';
 import { expandSources, hashItems, itemsOf, packItems, type CopyItem, type Owner } from './copy-source.js';
@@ -193,14 +194,11 @@ export function retar(src: Readable, top: string, fileName: string, owner: Owner
         const ln = h.linkname.replace(/\/+$/, '');
         header.linkname = ln === top ? fileName : ln.startsWith(top + '/') ? ln.slice(top.length + 1) : ln;
       }
-      await new Promise<void>((resolve, reject) => {
-        const done = (err?: Error | null) => (err ? reject(err) : resolve());
-        if (h.type === 'file' || h.type === 'contiguous-file') e.pipe(pack.entry(header, done));
-        else {
-          e.resume();
-          pack.entry(header, Buffer.alloc(0), done);
-        }
-      });
+      if (h.type === 'file' || h.type === 'contiguous-file') await writeTarEntry(pack, header, e);
+      else {
+        e.resume();
+        await writeTarEntry(pack, header);
+      }
     }
     pack.finalize();
   })().catch((err) => {

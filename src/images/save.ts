@@ -6,6 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { writeTarEntry } from '../common/tar-entry.js';
 import tar from 'tar-stream';
 import { createHash } from 'node:crypto';
 import { invalidArgument } from '../common/errors.js';
@@ -55,21 +56,15 @@ export async function writeImageArchive(src: SaveSource, picked: Picked[], out: 
   piping.catch(() => {});
   const written = new Set<string>();
   const mtime = new Date(0);
-  const put = (name: string, data: Buffer) => new Promise<void>((resolve, reject) => {
-    pack.entry({ name, size: data.length, mode: 0o644, mtime }, data, (e) => (e ? reject(e) : resolve()));
-  });
+  // A client that stops reading (`docker save … | head`) destroys the pack: the entry being
+  // written then fails, and the save with it (writeTarEntry keeps that error handled).
+  const put = (name: string, data: Buffer) => writeTarEntry(pack, { name, size: data.length, mode: 0o644, mtime }, data);
   const putBlob = async (digest: string) => {
     if (written.has(digest)) return;
     written.add(digest);
     const info = await src.content.stat(digest);
     if (!info) throw invalidArgument(`blob ${digest} is missing from the content store; the image cannot be saved`);
-    await new Promise<void>((resolve, reject) => {
-      const sink = pack.entry({ name: blobPath(digest), size: info.size, mode: 0o644, mtime }, (e) => (e ? reject(e) : resolve()));
-      src.content.read(digest).then((r) => {
-        r.on('error', (e) => { sink.destroy(e); reject(e); });
-        r.pipe(sink);
-      }, reject);
-    });
+    await writeTarEntry(pack, { name: blobPath(digest), size: info.size, mode: 0o644, mtime }, await src.content.read(digest));
   };
   const manifestJson: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = [];
   const index: Descriptor[] = [];

@@ -6,6 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { TestDaemon } from '../testing/daemon.js';
 
 let d: TestDaemon;
@@ -129,4 +130,23 @@ test('a container on a network: network connect before its start event, disconne
   } finally {
     await ok('network', 'rm', 'cp-evnet');
   }
+});
+
+test('a client that stops reading `docker save` (save | head) does not end berthd; the next save is whole', { timeout: 60_000 }, async () => {
+  for (let i = 0; i < 3; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath: d.socket, method: 'GET', path: '/images/get?names=busybox' }, (res) => {
+        // The first bytes of the tar, then the connection goes, as with `| head -c 1000`.
+        res.once('data', () => { req.destroy(); resolve(); });
+      });
+      req.on('error', () => {});
+      req.setTimeout(20_000, () => reject(new Error('no save data')));
+      req.end();
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await d.api('GET', '/_ping')).status, 200, `round ${i}: berthd still answers`);
+  }
+  const whole = await d.api('GET', '/images/get?names=busybox');
+  assert.equal(whole.status, 200);
+  assert.ok(whole.body.includes(Buffer.from('manifest.json')), 'a complete archive');
 });
