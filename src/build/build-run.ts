@@ -12,7 +12,7 @@ import type { Plan, Stage } from './stages.js';
 import { fromImage } from './stages.js';
 import { expandWord, splitWords, type Lookup } from './shell-words.js';
 import { applyMeta, commandOf, META } from './meta-steps.js';
-import { envMap, scratchState, stateId, stateOfImage, withLayer, withMeta, type ImageState } from './image-state.js';
+import { envMap, scratchState, stateId, stateOfImage, withDefaultPath, withLayer, withMeta, type ImageState } from './image-state.js';
 import { BuildCache } from './cache.js';
 import type { BuildImages } from './builder.js';
 import type { WorkContainers } from './work-container.js';
@@ -62,16 +62,24 @@ export class BuildRun {
     let st!: StageState;
     for (const stage of plan.stages) {
       this.#out(`Step ${++this.#step}/${total} : ${stage.from.original}\n`);
-      st = { image: await this.#from(stage, escape), args: new Map(), cmdSet: false };
+      const from = await this.#from(stage, escape);
+      // A base without PATH (an imported rootfs, like berth's busybox) gets the default one,
+      // as with dockerd's builder (setDefaultPath): RUN finds its commands, `ENV PATH=/x:$PATH`
+      // extends it, and the built image keeps it. Until a step commits, the image is the base.
+      st = { image: withDefaultPath(from), args: new Map(), cmdSet: false };
+      const pathed = st.image;
       await this.#triggers(st);
-      this.#out(` ---> ${short(stateId(st.image))}\n`);
+      let untouched = st.image === pathed;
+      this.#out(` ---> ${short(stateId(untouched ? from : st.image))}\n`);
       for (const inst of body(stage)) {
         this.d.opts.signal?.throwIfAborted();
         this.#out(`Step ${++this.#step}/${total} : ${inst.original}\n`);
         st.image = await this.#dispatch(inst, st);
+        untouched = false;
         await this.d.images.hold(st.image);
         this.#out(` ---> ${short(stateId(st.image))}\n`);
       }
+      if (untouched) st.image = from;
       this.#results.set(stage.index, st.image);
       if (stage !== last) this.d.images.keep.add(await this.d.images.ensure(st.image));
     }
@@ -161,8 +169,16 @@ export class BuildRun {
     if (inst.cmd === 'ARG') {
       const pairs = this.#argPairs(inst, (n) => this.#metaArgs.get(n), lookup);
       for (const [k, v] of pairs) st.args.set(k, v);
-      const text = `ARG ${pairs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join(' ')}`;
-      return this.#cached(parent, [text], async () => withMeta(parent, `/bin/sh -c #(nop)  ${text}`, () => {}));
+      // The history says what the Dockerfile declares (dockerd's dispatchArg), never a
+      // --build-arg value: `docker history` and a pushed image would show it. The values in
+      // effect still key the cache, so another value is another entry.
+      const declared = splitWords(inst.args, this.d.escape).map((w) => {
+        const i = w.indexOf('=');
+        return i < 0 ? w : `${w.slice(0, i)}=${expandWord(w.slice(i + 1), lookup, this.d.escape)}`;
+      });
+      const text = `ARG ${declared.join(' ')}`;
+      const key = `ARG ${pairs.map(([k, v]) => (v === undefined ? k : `${k}=${v}`)).join(' ')}`;
+      return this.#cached(parent, [key], async () => withMeta(parent, `/bin/sh -c #(nop)  ${text}`, () => {}));
     }
     if (META.has(inst.cmd)) {
       // Applied once to learn the history text (the cache key), then kept or replaced by the hit.

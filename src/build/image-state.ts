@@ -39,6 +39,14 @@ export function scratchState(architecture: string): ImageState {
   };
 }
 
+/** s with the default PATH in its config's Env when it has none (s itself when it has one). */
+export function withDefaultPath(s: ImageState): ImageState {
+  if (envMap(s.config.config?.Env).has('PATH')) return s;
+  const config = structuredClone(s.config);
+  config.config = { ...(config.config ?? {}), Env: [...(config.config?.Env ?? []), DEFAULT_PATH] };
+  return { ...s, config };
+}
+
 /** A metadata-only step: the config changed, no layer (docker's empty_layer history entry). */
 export function withMeta(s: ImageState, createdBy: string, change: (c: ImageState['config']) => void): ImageState {
   const config = structuredClone(s.config);

@@ -48,7 +48,7 @@ export function attachArchives<T extends LocalImageService>(images: T, s: { root
   const stores = { content: s.content, snapshots: s.snapshots };
   const archiver: ImageArchiver = {
     async save(names) {
-      const src = { get: (r: string) => images.get(r), content: s.content };
+      const src = { get: (r: string) => images.get(r), list: () => images.list(), content: s.content };
       const picked = await pickImages(src, names);
       return (out) => writeImageArchive(src, picked, out);
     },

@@ -18,7 +18,25 @@ import { normalizedString, parseReference, withDefaultTag } from './reference.js
 /** What save needs of the image service: lookups, and each image's layer blobs. */
 export interface SaveSource {
   get(ref: string): Promise<ImageRecord & { layers?: Descriptor[] }>;
+  /** Every image (for a name without a tag: all of that repository's tags go, as docker's). */
+  list(): Promise<ImageRecord[]>;
   content: ContentStore;
+}
+
+/** A repository name given without tag or digest ("busybox"): every tag of it, or none. */
+async function tagsOfRepository(src: SaveSource, name: string): Promise<string[]> {
+  let ref;
+  try { ref = parseReference(name); } catch { return []; }
+  if (ref.tag !== undefined || ref.digest !== undefined) return [];
+  const repo = normalizedString(ref);
+  const out: string[] = [];
+  for (const img of await src.list()) {
+    for (const t of img.repoTags) {
+      const r = parseReference(t);
+      if (normalizedString({ ...r, tag: undefined, digest: undefined }) === repo) out.push(t);
+    }
+  }
+  return out;
 }
 
 interface Picked {
@@ -30,7 +48,12 @@ interface Picked {
 export async function pickImages(src: SaveSource, names: string[]): Promise<Picked[]> {
   if (names.length === 0) throw invalidArgument('no image names given to save');
   const byId = new Map<string, Picked>();
+  const expanded: string[] = [];
   for (const name of names) {
+    const tags = await tagsOfRepository(src, name);
+    expanded.push(...(tags.length ? tags : [name]));
+  }
+  for (const name of expanded) {
     const image = await src.get(name);
     const p = byId.get(image.id) ?? { image, tags: [] };
     byId.set(image.id, p);

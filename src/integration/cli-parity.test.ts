@@ -150,3 +150,38 @@ test('a client that stops reading `docker save` (save | head) does not end berth
   assert.equal(whole.status, 200);
   assert.ok(whole.body.includes(Buffer.from('manifest.json')), 'a complete archive');
 });
+
+test('builds: a base without PATH gets the default one (ENV PATH=/x:$PATH extends it); ARG history shows the Dockerfile, not the --build-arg value', { timeout: 60_000 }, async () => {
+  // berth's busybox is an imported rootfs: its config has no Env at all.
+  assert.equal((await ok('image', 'inspect', '-f', '{{json .Config.Env}}', 'busybox')).trim(), 'null');
+  const build = async (tag: string, dockerfile: string, ...extra: string[]) => {
+    const r = await d.berth(['build', '-q', '-t', tag, ...extra, '-'], { input: dockerfile, timeout: 45_000 });
+    assert.equal(r.code, 0, r.stderr);
+  };
+  await build('cp-path', 'FROM busybox\nENV PATH=/custom:$PATH\n');
+  assert.equal((await ok('image', 'inspect', '-f', '{{json .Config.Env}}', 'cp-path')).trim(), '["PATH=/custom:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]');
+  assert.equal(await ok('run', '--rm', 'cp-path', 'sh', '-c', 'echo $PATH'), '/custom:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
+  await build('cp-arg', 'FROM busybox\nARG TOKEN\nARG MSG=hello\nRUN true\n', '--build-arg', 'TOKEN=s3cr3t', '--build-arg', 'MSG=other');
+  const history = await ok('history', '--no-trunc', '--format', '{{.CreatedBy}}', 'cp-arg');
+  assert.match(history, /#\(nop\)\s+ARG TOKEN\n/);
+  assert.match(history, /#\(nop\)\s+ARG MSG=hello\n/);
+  assert.doesNotMatch(history.split('\n').filter((l) => l.includes('#(nop)')).join('\n'), /s3cr3t|other/, 'no --build-arg value in an ARG line');
+  // A FROM with nothing after it is the base itself, as with docker's builder.
+  await build('cp-same', 'FROM busybox\n');
+  assert.equal((await ok('image', 'inspect', '-f', '{{.Id}}', 'cp-same')).trim(), (await ok('image', 'inspect', '-f', '{{.Id}}', 'busybox')).trim());
+  await ok('rmi', 'cp-path', 'cp-arg', 'cp-same');
+});
+
+test('docker save NAME without a tag saves every tag of that repository', { timeout: 30_000 }, async () => {
+  await ok('tag', 'busybox', 'cp-repo:a');
+  await ok('tag', 'busybox', 'cp-repo:b');
+  try {
+    const r = await d.api('GET', '/images/get?names=cp-repo');
+    assert.equal(r.status, 200, r.body.toString());
+    const text = r.body.toString('latin1');
+    assert.match(text, /"RepoTags":\["cp-repo:a","cp-repo:b"\]|"RepoTags":\["cp-repo:b","cp-repo:a"\]/);
+    assert.equal((await d.api('GET', '/images/get?names=cp-norepo')).status, 404);
+  } finally {
+    await ok('rmi', 'cp-repo:a', 'cp-repo:b');
+  }
+});
