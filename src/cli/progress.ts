@@ -32,6 +32,8 @@ interface DisplayOptions {
   /** Redraw per-id lines in place (a terminal). Default: out.isTTY. */
   tty?: boolean;
   width?: number;
+  /** An error message's errorDetail.code becomes the exit status (docker build's RUN failures). */
+  exitWithErrorCode?: boolean;
 }
 
 export async function displayJSONStream(body: AsyncIterable<Buffer | string>, out: NodeJS.WritableStream, opts: DisplayOptions = {}): Promise<Msg[]> {
@@ -45,7 +47,11 @@ export async function displayJSONStream(body: AsyncIterable<Buffer | string>, ou
     let m: Msg;
     try { m = JSON.parse(line) as Msg; } catch { return; }
     seen.push(m);
-    if (m.error || m.errorDetail?.message) throw new CliError(m.errorDetail?.message || m.error || 'unknown error', 1);
+    if (m.error || m.errorDetail?.message) {
+      // docker build exits with the failed RUN's code (errorDetail.code); others with 1.
+      const code = opts.exitWithErrorCode && Number.isInteger(m.errorDetail?.code) && m.errorDetail!.code! > 0 ? m.errorDetail!.code! : 1;
+      throw new CliError(m.errorDetail?.message || m.error || 'unknown error', code);
+    }
     if (m.stream !== undefined) { out.write(m.stream); return; }
     if (m.aux) return;
     if (m.status === undefined) return;

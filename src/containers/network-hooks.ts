@@ -6,6 +6,7 @@
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import type { AttachRequest } from '../network/types.js';
+import { expandPortBindings } from '../network/index.js';
 import { failedPrecondition, invalidArgument, isBerthError, notFound, unavailable } from '../common/errors.js';
 import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingHosts } from './network-request.js';
 import { parseMac } from './support/link-env.js';
@@ -88,6 +89,8 @@ export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord
   checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config);
   const net = m.deps.network;
   if (!net) return;
+  // A bad -p (host port 99999, a malformed key) fails here, not at the start: nothing is created.
+  expandPortBindings(c.HostConfig.PortBindings ?? {});
   for (const a of requestedNetworks(c as ContainerRecord)) {
     try {
       net.get(a.network);

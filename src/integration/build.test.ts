@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { TestDaemon } from '../testing/daemon.js';
+import { TestDaemon, run } from '../testing/daemon.js';
 
 let d: TestDaemon;
 let dir: string;
@@ -119,7 +119,9 @@ test('berth build: a failing RUN exits non-zero with docker\'s message and tags 
     'Dockerfile.target': 'FROM busybox AS one\nRUN touch /one\nFROM one AS two\nRUN exit 9\n',
   });
   const r = await d.berth(['build', '-t', 'failed:1', root]);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 3, 'the failed RUN\'s code, as docker build exits');
+  const dk = await run('docker', ['build', '-q', '-t', 'failed:1', root], { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0' });
+  assert.equal(dk.code, 3, dk.stderr);
   assert.match(r.stdout, /before/);
   assert.match(r.stderr, /The command '\/bin\/sh -c echo before && exit 3' returned a non-zero code: 3/);
   assert.equal((await d.docker(['image', 'inspect', 'failed:1'])).code, 1);

@@ -185,3 +185,44 @@ test('docker save NAME without a tag saves every tag of that repository', { time
     await ok('rmi', 'cp-repo:a', 'cp-repo:b');
   }
 });
+
+test('berth CLI templates as docker\'s: events fields by Go name and json in the wire\'s order; inspect .ID; load -q still names the image', { timeout: 30_000 }, async () => {
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok('create', '--name', 'cp-tmpl', '--label', 'cp-tmpl=1', 'busybox', 'true');
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const window = ['--since', String(since), '--until', String(until), '--filter', 'label=cp-tmpl=1'];
+  for (const format of ['{{.Status}}|{{.ID}}|{{.From}}|{{.Type}}|{{.Action}}|{{.Scope}}|{{.Time}}|{{.TimeNano}}', 'json', '{{json .}}']) {
+    const docker = await ok('events', ...window, '--format', format);
+    const berth = await b('events', ...window, '--format', format);
+    assert.equal(berth.code, 0, berth.stderr);
+    assert.equal(berth.stdout, docker, format);
+  }
+  const id = (await ok('inspect', '-f', '{{.Id}}', 'cp-tmpl')).trim();
+  assert.equal((await b('inspect', '-f', '{{.ID}}', 'cp-tmpl')).stdout.trim(), id);
+  assert.equal((await b('inspect', '-f', '{{.Id}}', 'cp-tmpl')).stdout.trim(), id);
+  assert.doesNotMatch((await b('inspect', '-f', '{{json .}}', 'cp-tmpl')).stdout, /"ID"/, 'the alias is not part of the JSON');
+  await ok('rm', 'cp-tmpl');
+  const tarball = await d.api('GET', '/images/get?names=busybox');
+  const { writeFileSync, rmSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'cp-load-'));
+  try {
+    writeFileSync(join(dir, 'bb.tar'), tarball.body);
+    assert.equal((await b('load', '-q', '-i', join(dir, 'bb.tar'))).stdout, (await ok('load', '-q', '-i', join(dir, 'bb.tar'))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bad -p fails the create: nothing is left to conflict with the next run', { timeout: 30_000 }, async () => {
+  // The docker CLI checks -p itself; berth's CLI and API clients rely on the daemon.
+  for (let i = 0; i < 2; i++) {
+    const r = await b('run', '--name', 'cp-badport', '-p', '99999:80', 'busybox', 'true');
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /invalid host port range 99999 for 80\/tcp/);
+  }
+  const api = await d.api('POST', '/containers/create?name=cp-badport', { Image: 'busybox', Cmd: ['true'], HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '70000' }] } } });
+  assert.equal(api.status, 400, api.body.toString());
+  assert.equal((await ok('ps', '-aq', '--filter', 'name=cp-badport')).trim(), '');
+});

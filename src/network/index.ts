@@ -4,7 +4,7 @@ import { EmbeddedDns } from './dns-server.js';
 import type { EventBus } from '../events/bus.js';
 
 export type * from './types.js';
-export { parsePortKey } from './ports.js';
+export { expandPortBindings, parsePortKey } from './ports.js';
 
 /**
  * The network service with its state loaded and its bridges present. The default

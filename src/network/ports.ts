@@ -66,11 +66,15 @@ function ephemeralRange(): [number, number] {
  * Resolve the bindings into host ports. `taken` says whether berth already uses a
  * host ip/proto/port (any address collides with a specific one and back).
  */
-export async function resolvePorts(req: PortRequest, ip: string, taken: (p: { hostIp: string; proto: string; hostPort: number }) => boolean): Promise<{ nft: NftPort[]; wire: Record<string, PublishedPort[]> }> {
-  const want: Array<{ key: string; port: number; proto: 'tcp' | 'udp'; hostIp: string; host?: { from: number; to: number } }> = [];
-  const bindings = { ...(req.portBindings ?? {}) };
-  if (req.publishAll) for (const e of req.exposed) if (!bindings[e]?.length) bindings[e] = [{ HostIp: '', HostPort: '' }];
-  for (const [key, list] of Object.entries(bindings)) {
+type WantedPort = { key: string; port: number; proto: 'tcp' | 'udp'; hostIp: string; host?: { from: number; to: number } };
+
+/**
+ * The bindings checked and expanded to one entry per container port (no host port chosen
+ * yet). Also what create checks, so a bad `-p` fails before a container exists.
+ */
+export function expandPortBindings(bindings: PortRequest['portBindings']): WantedPort[] {
+  const want: WantedPort[] = [];
+  for (const [key, list] of Object.entries(bindings ?? {})) {
     const cp = parsePortKey(key);
     for (const b of list ?? [{}]) {
       const hostIp = b.HostIp ?? '';
@@ -87,6 +91,13 @@ export async function resolvePorts(req: PortRequest, ip: string, taken: (p: { ho
       }
     }
   }
+  return want;
+}
+
+export async function resolvePorts(req: PortRequest, ip: string, taken: (p: { hostIp: string; proto: string; hostPort: number }) => boolean): Promise<{ nft: NftPort[]; wire: Record<string, PublishedPort[]> }> {
+  const bindings = { ...(req.portBindings ?? {}) };
+  if (req.publishAll) for (const e of req.exposed) if (!bindings[e]?.length) bindings[e] = [{ HostIp: '', HostPort: '' }];
+  const want = expandPortBindings(bindings);
   const out: NftPort[] = [];
   const wire: Record<string, PublishedPort[]> = {};
   const mine = (hostIp: string, proto: string, hostPort: number) => out.some((p) => p.proto === proto && p.hostPort === hostPort && (!p.hostIp || !hostIp || p.hostIp === hostIp));

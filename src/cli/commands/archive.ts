@@ -17,13 +17,15 @@ import { ApiError } from '../client.js';
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
 const isDirMode = (m: number) => m >= 2 ** 31;
 
-async function toFileOrStdout(ctx: Ctx, res: Readable, file: string | undefined, what: string): Promise<void> {
+/** A tar for stdout, but stdout is a terminal: refused before any request, as docker does. */
+function refuseTerminal(file: string | undefined): void {
   if (!file && (process.stdout as { isTTY?: boolean }).isTTY) {
-    res.destroy();
-    throw new CliError(`cowardly refusing to save to a terminal. Use the -o flag or redirect`, 1);
+    throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   }
+}
+
+async function toFileOrStdout(ctx: Ctx, res: Readable, file: string | undefined): Promise<void> {
   await pipeline(res, file ? createWriteStream(file) : (ctx.out as Writable), { end: !!file });
-  void what;
 }
 
 /** docker's "c:/path" split; a path with a slash before the colon is local. */
@@ -135,8 +137,9 @@ export function registerArchive(parent: Command, ctx: Ctx, act: Act, which: Arra
     .usage('[OPTIONS] IMAGE [IMAGE...]').argument('<image...>')
     .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
     .action(act(1, async (names: string[], o: { output?: string }) => {
+      refuseTerminal(o.output);
       const res = await client().stream('GET', '/images/get', { query: { names } });
-      await toFileOrStdout(ctx, res, o.output, 'save');
+      await toFileOrStdout(ctx, res, o.output);
     }));
   if (has('load')) parent.command('load').description('Load an image from a tar archive or STDIN')
     .usage('[OPTIONS]')
@@ -151,15 +154,17 @@ export function registerArchive(parent: Command, ctx: Ctx, act: Act, which: Arra
       for (const line of text.split('\n').filter(Boolean)) {
         const j = JSON.parse(line) as { stream?: string; error?: string };
         if (j.error) throw new CliError(j.error, 1);
-        if (j.stream && !o.quiet) ctx.out.write(j.stream);
+        // -q drops progress only: docker still prints "Loaded image: …" (the API is asked quiet).
+        if (j.stream) ctx.out.write(j.stream);
       }
     }));
   if (has('export')) parent.command('export').description("Export a container's filesystem as a tar archive")
     .usage('[OPTIONS] CONTAINER').argument('<container>')
     .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
     .action(act(1, async (name: string, o: { output?: string }) => {
+      refuseTerminal(o.output);
       const res = await client().stream('GET', `/containers/${enc(name)}/export`);
-      await toFileOrStdout(ctx, res, o.output, 'export');
+      await toFileOrStdout(ctx, res, o.output);
     }));
   if (has('commit')) parent.command('commit').description("Create a new image from a container's changes")
     .usage('[OPTIONS] CONTAINER [REPOSITORY[:TAG]]').argument('<container>').argument('[reference]')

@@ -81,7 +81,7 @@ async function build(ctx: Ctx, path: string, o: BuildFlags): Promise<void> {
     body,
     headers: { 'Content-Type': 'application/x-tar' },
   });
-  const seen = await displayJSONStream(res, o.quiet ? ({ write: () => true } as unknown as NodeJS.WritableStream) : ctx.out);
+  const seen = await displayJSONStream(res, o.quiet ? ({ write: () => true } as unknown as NodeJS.WritableStream) : ctx.out, { exitWithErrorCode: true });
   const id = seen.map((m) => (m as { aux?: { ID?: string } }).aux?.ID).find(Boolean);
   if (!id) throw new CliError('the daemon ended the build without an image id', 1);
   if (o.quiet) ctx.out.write(id + '\n');

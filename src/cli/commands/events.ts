@@ -13,6 +13,28 @@ interface EventsOpts { since?: string; until?: string; filter?: string[]; format
 
 interface EventMessage {
   Type: string; Action: string; Actor: { ID: string; Attributes?: Record<string, string> }; time: number; timeNano: number;
+  status?: string; id?: string; from?: string; scope?: string;
+}
+
+/**
+ * What --format templates see: docker's events.Message, whose fields are Go names (Status,
+ * ID, From, Type, Action, Actor, Scope, Time, TimeNano), and whose JSON (`json .`, `--format
+ * json`) is the wire's, in the struct's order, empty status/id/from left out, Attributes sorted.
+ */
+function messageView(ev: EventMessage, exactNano?: string): Record<string, unknown> {
+  const attrs = Object.fromEntries(Object.entries(ev.Actor.Attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const actor = { ID: ev.Actor.ID, Attributes: attrs };
+  const wire: Record<string, unknown> = {};
+  if (ev.status) wire.status = ev.status;
+  if (ev.id) wire.id = ev.id;
+  if (ev.from) wire.from = ev.from;
+  Object.assign(wire, { Type: ev.Type, Action: ev.Action, Actor: actor, scope: ev.scope ?? 'local', time: ev.time, timeNano: ev.timeNano });
+  const view: Record<string, unknown> = {
+    Status: ev.status ?? '', ID: ev.id ?? '', From: ev.from ?? '', Type: ev.Type, Action: ev.Action, Actor: actor,
+    Scope: ev.scope ?? 'local', Time: ev.time, TimeNano: exactNano && /^\d+$/.test(exactNano) ? exactNano : String(Math.trunc(ev.timeNano)),
+  };
+  Object.defineProperty(view, 'toJSON', { value: () => wire, enumerable: false });
+  return view;
 }
 
 /**
@@ -52,7 +74,8 @@ async function events(ctx: Ctx, o: EventsOpts): Promise<void> {
   });
   for await (const line of ndjsonLines(res)) {
     const ev = JSON.parse(line) as EventMessage;
-    ctx.out.write(o.format ? formatEach(o.format, [ev], { strict: false }) : eventLine(ev, /"timeNano":\s*(\d+)/.exec(line)?.[1]));
+    const exact = /"timeNano":\s*(\d+)/.exec(line)?.[1];
+    ctx.out.write(o.format ? formatEach(o.format, [messageView(ev, exact)], { strict: false }) : eventLine(ev, exact));
   }
 }
 

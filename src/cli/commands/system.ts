@@ -24,6 +24,18 @@ const PATHS: Record<Kind, (n: string) => string> = {
  * (404 moves on). Prints the JSON array (4-space indent) or --format per object; misses are
  * reported after, exit 1.
  */
+/**
+ * docker runs an inspect template on its typed struct first, where the id is `.ID` (JSON
+ * "Id"), and on the raw JSON only if that fails, so scripts use both. The JSON is what
+ * berth has: `.ID` is added beside `.Id`, hidden from `json .`.
+ */
+function withGoNames(obj: unknown): unknown {
+  if (obj && typeof obj === 'object' && 'Id' in obj && !('ID' in obj)) {
+    Object.defineProperty(obj, 'ID', { value: (obj as { Id: unknown }).Id, enumerable: false });
+  }
+  return obj;
+}
+
 export async function inspect(ctx: Ctx, names: string[], o: { format?: string; type?: string; size?: boolean }, only?: Kind): Promise<void> {
   const kinds: Kind[] = only ? [only] : o.type ? [o.type as Kind] : ['container', 'image', 'network', 'volume'];
   if (o.type && !(o.type in PATHS)) throw new CliError(`"${o.type}" is not a valid value for --type`, 1);
@@ -45,7 +57,7 @@ export async function inspect(ctx: Ctx, names: string[], o: { format?: string; t
     else if (hit !== null) found.push(hit);
   }
   // docker inspect: missingkey=error; a template that does not parse exits 64.
-  if (o.format) ctx.out.write(formatEach(o.format, found, { errors: { parse: 'template parsing error: ', exec: 'template parsing error: ' }, parseCode: 64 }));
+  if (o.format) ctx.out.write(formatEach(o.format, found.map(withGoNames), { errors: { parse: 'template parsing error: ', exec: 'template parsing error: ' }, parseCode: 64 }));
   else ctx.out.write(JSON.stringify(found, null, 4) + '\n');
   if (errors.length) throw new CliError(errors.join('\n'), 1);
 }
