@@ -13,6 +13,7 @@ import { link, lstat, mkdir, mkdtemp, readFile, rm, symlink, utimes } from 'node
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { TarTrailer } from '../common/tar-trailer.js';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 import dockerignore from '@balena/dockerignore';
@@ -157,7 +158,9 @@ async function extract(input: Readable, dir: string): Promise<void> {
     }
   })();
   try {
-    await Promise.all([pipeline(input, ex), consume]);
+    // TarTrailer: the docker CLI's context for `build -f <file outside it>` ends without its
+    // tar's end blocks, which dockerd (Go's archive/tar) accepts.
+    await Promise.all([pipeline(input, new TarTrailer(), ex), consume]);
   } catch (err) {
     ex.destroy();
     if (err instanceof BerthError) throw err;

@@ -335,3 +335,12 @@ test('squash is refused as dockerd refuses it without experimental features (400
   assert.match(r.body.toString(), /squash is only supported with experimental mode/);
   assert.equal((await d.api('GET', '/images/sq:1/json')).status, 404, 'nothing was built');
 });
+
+test('docker build -f with a Dockerfile outside the context (the CLI sends that context without its tar end blocks)', { timeout: 45_000 }, async () => {
+  const root = await context('outside', { 'f.txt': 'from-context\n' });
+  const elsewhere = await context('outside-df', { Dockerfile: 'FROM busybox\nCOPY f.txt /f.txt\n' });
+  const r = await run('docker', ['build', '-q', '-f', join(elsewhere, 'Dockerfile'), '-t', 'outside:1', root], { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0' }, { timeout: 40_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(ok(await d.docker(['run', '--rm', 'outside:1', 'cat', '/f.txt'])), 'from-context\n');
+  ok(await d.docker(['rmi', 'outside:1']));
+});
