@@ -124,8 +124,14 @@ async function statPath(path: string): Promise<PathStat> {
       return t.startsWith('/') ? clean(t) : clean(p.slice(0, p.lastIndexOf('/')) + '/' + t);
     });
   }
-  const name = p === '/' ? '/' : p.slice(p.lastIndexOf('/') + 1);
+  // "dir/." names the directory's contents: its stat and its tar's top entry are ".", so
+  // that clients copy what is inside (dockerd keeps a trailing "/." the same way).
+  const name = contentsOf(path) ? '.' : p === '/' ? '/' : p.slice(p.lastIndexOf('/') + 1);
   return { name, size: st.size, mode: goMode(st), mtime: st.mtime.toISOString(), linkTarget };
+}
+
+function contentsOf(path: string): boolean {
+  return path === '.' || path.endsWith('/.');
 }
 
 async function get(job: HelperJob): Promise<void> {
@@ -135,7 +141,7 @@ async function get(job: HelperJob): Promise<void> {
   let p = clean(job.path ?? '/');
   // "dir/." asks for the contents; a trailing "/" follows a symlinked directory.
   if (/\/\.?$/.test(job.path ?? '') && (await lstat(p)).isSymbolicLink()) p = await realpath(p);
-  await packTree(p, job.rebase ?? (p === '/' ? '.' : p.slice(p.lastIndexOf('/') + 1)), process.stdout, { mode: 'copy' });
+  await packTree(p, job.rebase ?? (p === '/' || contentsOf(job.path ?? '') ? '.' : p.slice(p.lastIndexOf('/') + 1)), process.stdout, { mode: 'copy' });
 }
 
 /** Entry name to components below the extraction dir; ".." above it is refused. */

@@ -226,3 +226,35 @@ test('a bad -p fails the create: nothing is left to conflict with the next run',
   assert.equal(api.status, 400, api.body.toString());
   assert.equal((await ok('ps', '-aq', '--filter', 'name=cp-badport')).trim(), '');
 });
+
+test('cp c:/dir/. copies the directory\'s contents (into a new or an existing directory), c:/dir the directory itself; berth as docker', { timeout: 30_000 }, async () => {
+  await ok('run', '-d', '--name', 'cp-dot', 'busybox', 'sh', '-c', 'mkdir -p /d/sub && echo a > /d/a && echo b > /d/sub/b && sleep 60');
+  const { mkdtempSync, mkdirSync, rmSync, readdirSync, statSync } = await import('node:fs');
+  const { join, relative } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const tree = (dir: string): string[] => {
+    const out: string[] = [];
+    const walk = (p: string) => { for (const n of readdirSync(p).sort()) { const f = join(p, n); out.push(relative(dir, f)); if (statSync(f).isDirectory()) walk(f); } };
+    walk(dir);
+    return out;
+  };
+  const roots: string[] = [];
+  try {
+    for (const cli of [(...a: string[]) => d.docker(a), b]) {
+      const root = mkdtempSync(join(tmpdir(), 'cp-dot-'));
+      roots.push(root);
+      mkdirSync(join(root, 'exists1'));
+      mkdirSync(join(root, 'exists2'));
+      for (const [src, dst] of [['cp-dot:/d/.', 'new1'], ['cp-dot:/d/.', 'exists1'], ['cp-dot:/d', 'new2'], ['cp-dot:/d', 'exists2']]) {
+        const r = await cli('cp', src!, join(root, dst!));
+        assert.equal(r.code, 0, r.stderr);
+      }
+    }
+    const [docker, berth] = roots.map(tree);
+    assert.deepEqual(docker, ['exists1', 'exists1/a', 'exists1/sub', 'exists1/sub/b', 'exists2', 'exists2/d', 'exists2/d/a', 'exists2/d/sub', 'exists2/d/sub/b', 'new1', 'new1/a', 'new1/sub', 'new1/sub/b', 'new2', 'new2/a', 'new2/sub', 'new2/sub/b']);
+    assert.deepEqual(berth, docker);
+  } finally {
+    for (const r of roots) rmSync(r, { recursive: true, force: true });
+    await ok('rm', '-f', 'cp-dot');
+  }
+});

@@ -74,15 +74,18 @@ async function packLocal(src: string, top: string): Promise<Readable> {
   return pack as unknown as Readable;
 }
 
-/** Unpack a container's tar locally, the top entry renamed to `top` under `dir`. */
-async function unpackLocal(src: Readable, dir: string, top: string): Promise<void> {
+/**
+ * Unpack a container's tar locally with its top entry at `root`. The top entry is the
+ * path's own name ("d/…"), or "." when the path asked for a directory's contents ("/d/."):
+ * then every entry is relative to root.
+ */
+async function unpackLocal(src: Readable, root: string, dotted: boolean): Promise<void> {
   const extract = tar.extract();
   src.pipe(extract);
   for await (const e of extract) {
     const parts = e.header.name.split('/').filter((p) => p && p !== '.');
-    if (parts.includes('..') || parts.length === 0) { e.resume(); continue; }
-    parts[0] = top;
-    const path = join(dir, ...parts);
+    if (parts.includes('..') || (!dotted && parts.length === 0)) { e.resume(); continue; }
+    const path = join(root, ...(dotted ? parts : parts.slice(1)));
     await mkdir(dirname(path), { recursive: true });
     const h = e.header;
     if (h.type === 'directory') await mkdir(path, { recursive: true, mode: h.mode ?? 0o755 });
@@ -108,7 +111,9 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string): Promise<void> {
     const stat = JSON.parse(Buffer.from(String(res.headers['x-docker-container-path-stat'] ?? ''), 'base64').toString('utf8') || '{}') as PathStat;
     const local = resolve(dst.path);
     const into = existsSync(local) && (await lstat(local)).isDirectory();
-    await unpackLocal(res, into ? local : dirname(local), into ? stat.name : basename(local));
+    const dotted = stat.name === '.';
+    // Into an existing directory: under the source's name, or its contents for "dir/.".
+    await unpackLocal(res, into && !dotted ? join(local, stat.name) : local, dotted);
     return;
   }
   const c = dst.container!;
