@@ -6,10 +6,9 @@
 import type { ContainerManager } from './manager.js';
 import type { AttachOptions, ContainerRecord, StdioSession } from './types.js';
 import { ClientSession } from './client-session.js';
-import { parseDetachKeys } from './support/detach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './support/detach-keys.js';
 import { readLogs } from './logs/index.js';
 
-const DEFAULT_DETACH = 'ctrl-p,ctrl-q';
 /** dockerd waits up to 2 s for its stream copiers when a container exits. */
 const FLUSH_MS = 2000;
 
@@ -25,7 +24,7 @@ export class AttachHub {
 
   async attach(ref: string, opts: AttachOptions): Promise<StdioSession> {
     const c = this.#m.get(ref);
-    const keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH);
+    const keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS);
     const session = new ClientSession({
       tty: !!c.Config.Tty,
       stdin: !!opts.stdin && !!c.Config.OpenStdin,

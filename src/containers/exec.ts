@@ -12,7 +12,7 @@ import { assertCanExec } from './rules.js';
 import { specInput } from './spec.js';
 import { mergeEnv, processEnv } from './create-config.js';
 import { resolveUser } from './support/user.js';
-import { parseDetachKeys } from './support/detach-keys.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './support/detach-keys.js';
 import { ClientSession } from './client-session.js';
 import type { ExecHandle } from '../runtime/types.js';
 
@@ -165,7 +165,8 @@ export class ExecManager {
       stdout: cfg.AttachStdout ?? true,
       stderr: cfg.AttachStderr ?? true,
       stdinOnce: true,
-      detachKeys: cfg.DetachKeys ? parseDetachKeys(cfg.DetachKeys) : undefined,
+      // dockerd's exec detaches on ctrl-p,ctrl-q too when the client names no keys.
+      detachKeys: parseDetachKeys(cfg.DetachKeys || DEFAULT_DETACH_KEYS),
       beforeEnd: () => done,
       onStart: open,
     });

@@ -138,6 +138,23 @@ test('berth exec -it: a shell in a running container with its own pty, sized and
   assert.equal((await state('tty3')).Running, true, 'ending the exec leaves the container running');
 });
 
+test('Ctrl-P Ctrl-Q in exec -it and attach: detached with docker\'s "read escape sequence" and exit 1; the container keeps running', async () => {
+  assert.equal((await d.berth(['run', '-dit', '--name', 'tty6', 'busybox', 'sh'])).code, 0);
+  const e = berth('exec -it tty6 sh');
+  await e.expect(/\/ # /);
+  e.type('\x10\x11');
+  assert.equal(await e.exit(), 1, 'an exec detach is an error for docker exec');
+  assert.match(e.output, /read escape sequence/);
+  const a = berth('attach tty6');
+  await a.ptyName();
+  assert.match(await a.run('echo still', 'A6'), /still/);
+  a.type('\x10\x11');
+  assert.equal(await a.exit(), 1);
+  assert.match(a.output, /read escape sequence/);
+  assert.equal((await state('tty6')).Running, true, 'the container survives both detaches');
+  assert.equal((await d.berth(['rm', '-f', 'tty6'])).code, 0);
+});
+
 test('resizes that queue up at a busy conmon: the last one wins (conmon 2.1 reads only the first of a batch)', async () => {
   assert.equal((await d.berth(['run', '-dit', '--name', 'tty5', 'busybox', 'sh'])).code, 0);
   const id = (await d.api('GET', '/containers/tty5/json')).json<{ Id: string }>().Id;

@@ -40,7 +40,8 @@ async function exec(ctx: Ctx, container: string, cmd: string[], o: ExecOpts): Pr
   const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/exec/${enc(execId)}/resize`) : () => {};
   try {
     const r = await pumpStreams(conn, { tty, stdin, detachKeys: o.detachKeys, stdout: ctx.out, stderr: ctx.err });
-    if (r.detached) throw new ExitStatus(0);
+    // docker exec and attach report a detach as an error (exit 1); run and start -a do not.
+    if (r.detached) throw new CliError('read escape sequence', 1);
   } finally {
     stopResize();
     restore();

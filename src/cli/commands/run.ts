@@ -232,7 +232,7 @@ async function attachContainer(ctx: Ctx, name: string, o: { stdin?: boolean; det
   const stopResize = tty && process.stdout.isTTY ? monitorTtySize(client, `/containers/${enc(c.Id)}/resize`, { redraw: true }) : () => {};
   try {
     const r = s.pumped ? await s.pumped : { detached: false };
-    if (r.detached) throw new ExitStatus(0);
+    if (r.detached) throw new CliError('read escape sequence', 1);
     throw new ExitStatus((await wait.result).StatusCode);
   } finally {
     stopResize();
