@@ -88,7 +88,15 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     exposed[key] = {};
     (portBindings[key] ??= []).push(binding);
   }
-  for (const e of f.expose ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+  for (const e of f.expose ?? []) {
+    // docker: PORT[/PROTO] or a range START-END[/PROTO], checked before any request.
+    const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(e);
+    if (!m || Number(m[1]) > 65535 || (m[2] !== undefined && (Number(m[2]) > 65535 || Number(m[2]) < Number(m[1])))) {
+      throw new CliError(`invalid range format for --expose: ${e}, error: invalid port range`, 125);
+    }
+    const [from, to] = [Number(m[1]), m[2] !== undefined ? Number(m[2]) : Number(m[1])];
+    for (let p = from; p <= to; p++) exposed[`${p}/${m[3] ?? 'tcp'}`] = {};
+  }
 
   if (binds.length) hc.Binds = binds;
   if (mounts.length) hc.Mounts = mounts;

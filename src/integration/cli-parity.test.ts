@@ -258,3 +258,16 @@ test('cp c:/dir/. copies the directory\'s contents (into a new or an existing di
     await ok('rm', '-f', 'cp-dot');
   }
 });
+
+test('flag values docker checks before any request: ps -n x, run --expose x (and --expose ranges expand)', { timeout: 30_000 }, async () => {
+  const docker = await d.docker(['ps', '-n', 'x']);
+  const berth = await b('ps', '-n', 'x');
+  assert.equal(berth.code, 125);
+  assert.equal(berth.stderr.replaceAll('berth', 'docker'), docker.stderr);
+  const bad = await b('run', '--rm', '--expose', 'x', 'busybox', 'true');
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid range format for --expose: x/);
+  assert.equal((await b('create', '--name', 'cp-expose', '--expose', '8000-8002/udp', 'busybox', 'true')).code, 0);
+  assert.equal((await ok('inspect', '-f', '{{json .Config.ExposedPorts}}', 'cp-expose')).trim(), '{"8000/udp":{},"8001/udp":{},"8002/udp":{}}');
+  await ok('rm', 'cp-expose');
+});

@@ -7,6 +7,7 @@ import { type Act, type Ctx, filtersJSON, filterArg } from '../context.js';
 import { ago, ellipsis, goTimeString, humanSize } from '../format/human.js';
 import { formatRows } from '../format/table.js';
 import type { ContainerSummary, PortSummary } from '../wire.js';
+import { parseIntFlag } from '../flag-values.js';
 
 export const PS_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
@@ -66,7 +67,7 @@ interface PsOpts { all?: boolean; quiet?: boolean; last?: string; latest?: boole
 async function ps(ctx: Ctx, o: PsOpts): Promise<void> {
   const trunc = o.trunc !== false;
   const wantSize = o.size === true || (o.format?.includes('.Size') ?? false);
-  const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
+  const limit = o.latest ? 1 : o.last !== undefined ? parseIntFlag(o.last, '-n, --last') : undefined;
   const list = await ctx.client().json<ContainerSummary[]>('GET', '/containers/json', {
     query: { all: o.all ? 1 : undefined, limit: limit !== undefined && limit > 0 ? limit : undefined, size: wantSize ? 1 : undefined, filters: filtersJSON(o.filter) },
   });
