@@ -33,7 +33,7 @@ export function flagNamesIn(words: readonly string[]): Set<string> {
   return names;
 }
 
-/** True when the flags string ("-a, --attach <stream>") declares `name` ("-a" or "--attach"). */
+/** True when the flags string ("-a, --attach <list>") declares `name` ("-a" or "--attach"). */
 function declares(flags: string, name: string): boolean {
   for (let i = flags.indexOf(name); i >= 0; i = flags.indexOf(name, i + 1)) {
     const before = i === 0 ? ' ' : flags[i - 1]!;
@@ -60,6 +60,8 @@ export function declareFlags(cmd: Command, defs: readonly FlagDef[], words?: rea
     if (typeof extra === 'function') cmd.option(flags, description, extra as (value: string, previous: unknown) => unknown);
     else if (extra !== undefined) cmd.option(flags, description, extra);
     else cmd.option(flags, description);
+    // docker's help leaves out the flags of another OS (pflag's "ostype" annotation).
+    if (description.endsWith('(Windows only)')) cmd.options.at(-1)!.hidden = true;
   }
   return cmd;
 }

@@ -57,7 +57,7 @@ export function registerExec(parent: Command, ctx: Ctx, act: Act): void {
     .option('-d, --detach', 'Detached mode: run command in the background')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('-e, --env <list>', 'Set environment variables', collect)
-    .option('--env-file <file>', 'Read in a file of environment variables', collect)
+    .option('--env-file <list>', 'Read in a file of environment variables', collect)
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('--privileged', 'Give extended privileges to the command')
     .option('-t, --tty', 'Allocate a pseudo-TTY')

@@ -8,6 +8,7 @@ import { ApiError, ConnectError } from '../client.js';
 import type { Hijacked } from '../client.js';
 import { type Act, type Ctx, enc, beginWait } from '../context.js';
 import { CliError, ExitStatus, FlagError, withHelp } from '../errors.js';
+import { DOCKER_HELP } from '../help.js';
 import { addContainerFlags, buildCreateRequest, type CreateCall, type RunFlags } from '../opts.js';
 import { pullImage, splitReference } from '../progress.js';
 import { prepareApiSocket } from '../api-socket.js';
@@ -252,14 +253,14 @@ const DOCKER_FLAG_ORDER = {
 
 /** Registers run/create/start/attach on `parent` (the root, or the `container` group). */
 export function registerRun(parent: Command, ctx: Ctx, act: Act): void {
-  const run = parent.command('run').helpOption('--help', 'Print usage').configureHelp(DOCKER_FLAG_ORDER)
+  const run = parent.command('run').helpOption('--help', 'Print usage').configureHelp({ ...DOCKER_HELP, ...DOCKER_FLAG_ORDER })
     .description('Create and run a new container from an image')
     .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
     .argument('<image>').argument('[command...]')
     .passThroughOptions()
     .action(act(125, (image: string, args: string[], f: RunFlags) => runContainer(ctx, image, args, f)));
 
-  const create = parent.command('create').helpOption('--help', 'Print usage').configureHelp(DOCKER_FLAG_ORDER)
+  const create = parent.command('create').helpOption('--help', 'Print usage').configureHelp({ ...DOCKER_HELP, ...DOCKER_FLAG_ORDER })
     .description('Create a new container')
     .usage('[OPTIONS] IMAGE [COMMAND] [ARG...]')
     .argument('<image>').argument('[command...]')
