@@ -271,3 +271,28 @@ test('flag values docker checks before any request: ps -n x, run --expose x (and
   assert.equal((await ok('inspect', '-f', '{{json .Config.ExposedPorts}}', 'cp-expose')).trim(), '{"8000/udp":{},"8001/udp":{},"8002/udp":{}}');
   await ok('rm', 'cp-expose');
 });
+
+test('printf and print in --format as Go\'s fmt: widths, flags, precision, verbs; berth prints what docker prints', { timeout: 30_000 }, async () => {
+  await ok('create', '--name', 'cp-printf', '--label', 'n=42', 'busybox', 'sleep', '3600');
+  try {
+    const formats = [
+      '{{printf "%-12s|%12s|" .Name .Name}}',
+      '{{printf "%5d|%05d|%+d|%x|%o" .State.Pid 42 42 255 8}}',
+      '{{printf "%.2f|%e" 3.14159 1234.5678}}',
+      '{{printf "%q" .Config.Cmd}}',
+      '{{printf "%d" .Name}}',
+      '{{printf "%s %s" .Name}}',
+      '{{printf "%T|%T|%T" .State.Pid .Name .State.Running}}',
+      '{{print .Name 1 2 "a" "b"}}',
+    ];
+    for (const f of formats) {
+      const docker = await d.docker(['inspect', '-f', f, 'cp-printf']);
+      const berth = await b('inspect', '-f', f, 'cp-printf');
+      assert.equal(berth.stdout, docker.stdout, f);
+    }
+    const ps = '{{printf "%-20s|%-8.3s|" .Names .State}}';
+    assert.equal((await b('ps', '-a', '--filter', 'name=cp-printf', '--format', ps)).stdout, await ok('ps', '-a', '--filter', 'name=cp-printf', '--format', ps));
+  } finally {
+    await ok('rm', 'cp-printf');
+  }
+});

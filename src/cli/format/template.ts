@@ -30,6 +30,8 @@ export class TemplateError extends Error {
  * row contexts: `typeName` names the struct) and, with inspect's missingkey=error, on a
  * missing map key; otherwise it prints "<no value>".
  */
+import { goSprint, goSprintf, goValue } from './go-printf.js';
+
 export interface TemplateOptions { strict?: boolean; typeName?: string }
 
 /**
@@ -58,9 +60,9 @@ const FUNCS: Record<string, TemplateFunc> = {
   split: (s, sep) => String(s).split(String(sep)),
   pad: (s, l, r) => ' '.repeat(Number(l)) + show(s) + ' '.repeat(Number(r)),
   truncate: (s, n) => [...show(s)].slice(0, Number(n)).join(''),
-  print: (...a) => a.map(show).join(''),
+  print: (...a) => goSprint(a),
   println: (...a) => a.map(show).join(' ') + '\n',
-  printf: (f, ...a) => sprintf(String(f), a),
+  printf: (f, ...a) => goSprintf(String(f), a),
   not: (v) => !truthy(v),
   and: (...a) => a.find((x) => !truthy(x)) ?? a[a.length - 1],
   or: (...a) => a.find((x) => truthy(x)) ?? a[a.length - 1],
@@ -73,17 +75,7 @@ const FUNCS: Record<string, TemplateFunc> = {
 };
 
 /** Go's %v of a JSON-ish value. */
-export function show(v: unknown): string {
-  if (v === undefined) return '<no value>';
-  if (v === null) return '<nil>';
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return '[' + v.map(show).join(' ') + ']';
-  if (typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return 'map[' + Object.keys(o).sort().map((k) => `${k}:${show(o[k])}`).join(' ') + ']';
-  }
-  return String(v);
-}
+export const show = goValue;
 
 function truthy(v: unknown): boolean {
   if (v == null || v === false || v === 0 || v === '') return false;
@@ -92,16 +84,6 @@ function truthy(v: unknown): boolean {
   return true;
 }
 
-function sprintf(f: string, args: unknown[]): string {
-  let i = 0;
-  return f.replace(/%([-0-9.]*)([svdqf%])/g, (_m, _w: string, verb: string) => {
-    if (verb === '%') return '%';
-    const a = args[i++];
-    if (verb === 'q') return JSON.stringify(show(a));
-    if (verb === 'd') return String(Math.trunc(Number(a)));
-    return show(a);
-  });
-}
 
 // ---- lexing and parsing ----------------------------------------------------------
 
