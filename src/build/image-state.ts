@@ -63,6 +63,9 @@ export function withLayer(s: ImageState, createdBy: string, layer: { descriptor:
 }
 
 function stamp(config: ImageConfigFile, h: HistoryEntry): ImageConfigFile {
+  // A built image is a new image: the base's comment ("Imported from -") is not its own
+  // (dockerd's NewChildImage starts without one).
+  delete config.comment;
   const now = new Date().toISOString();
   config.created = now;
   config.history = [...(config.history ?? []), { created: now, ...h }];

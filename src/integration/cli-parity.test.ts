@@ -162,6 +162,7 @@ test('builds: a base without PATH gets the default one (ENV PATH=/x:$PATH extend
   assert.equal((await ok('image', 'inspect', '-f', '{{json .Config.Env}}', 'cp-path')).trim(), '["PATH=/custom:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]');
   assert.equal(await ok('run', '--rm', 'cp-path', 'sh', '-c', 'echo $PATH'), '/custom:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
   await build('cp-arg', 'FROM busybox\nARG TOKEN\nARG MSG=hello\nRUN true\n', '--build-arg', 'TOKEN=s3cr3t', '--build-arg', 'MSG=other');
+  assert.equal((await ok('image', 'inspect', '-f', '{{.Comment}}', 'cp-arg')).trim(), '', 'the base\'s comment is not inherited');
   const history = await ok('history', '--no-trunc', '--format', '{{.CreatedBy}}', 'cp-arg');
   assert.match(history, /#\(nop\)\s+ARG TOKEN\n/);
   assert.match(history, /#\(nop\)\s+ARG MSG=hello\n/);
