@@ -297,3 +297,23 @@ test('printf and print in --format as Go\'s fmt: widths, flags, precision, verbs
     await ok('rm', 'cp-printf');
   }
 });
+
+test('cp -L copies what a symlink points to, under the link\'s name; without -L the link itself; berth as docker', { timeout: 30_000 }, async () => {
+  await ok('run', '-d', '--name', 'cp-link', 'busybox', 'sh', '-c', 'mkdir -p /d && echo real > /d/real && ln -s real /d/lnk && sleep 60');
+  const { mkdtempSync, rmSync, lstatSync, readFileSync, readlinkSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const root = mkdtempSync(join(tmpdir(), 'cp-link-'));
+  try {
+    for (const [tag, cli] of [['d', (...a: string[]) => d.docker(a)], ['b', b]] as const) {
+      assert.equal((await cli('cp', '-L', 'cp-link:/d/lnk', join(root, `${tag}-followed`))).code, 0);
+      assert.equal((await cli('cp', 'cp-link:/d/lnk', join(root, `${tag}-link`))).code, 0);
+      assert.ok(lstatSync(join(root, `${tag}-followed`)).isFile(), `${tag}: -L gives a regular file`);
+      assert.equal(readFileSync(join(root, `${tag}-followed`), 'utf8'), 'real\n');
+      assert.equal(readlinkSync(join(root, `${tag}-link`)), 'real', `${tag}: without -L, the link`);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    await ok('rm', '-f', 'cp-link');
+  }
+});

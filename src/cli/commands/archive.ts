@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -100,20 +100,33 @@ async function unpackLocal(src: Readable, root: string, dotted: boolean): Promis
   }
 }
 
-async function cp(ctx: Ctx, srcArg: string, dstArg: string): Promise<void> {
+/** Go's os.ModeSymlink in a stat header's mode. */
+const isSymlinkMode = (m: number) => Math.floor(m / 2 ** 27) % 2 === 1;
+
+async function cp(ctx: Ctx, srcArg: string, dstArg: string, o: { followLink?: boolean } = {}): Promise<void> {
   const src = splitCpArg(srcArg);
   const dst = splitCpArg(dstArg);
   if (src.container && dst.container) throw new CliError('copying between containers is not supported', 1);
   if (!src.container && !dst.container) throw new CliError('must specify at least one container source', 1);
   if (src.container) {
-    const res = await ctx.client().stream('GET', `/containers/${enc(src.container)}/archive`, { query: { path: src.path } });
+    // -L: a symlink's target is copied, under the link's own name (docker's followLink).
+    let path = src.path;
+    let name: string | undefined;
+    if (o.followLink) {
+      const st = await statRemote(ctx, src.container, path);
+      if (st && isSymlinkMode(st.mode) && st.linkTarget) {
+        name = basename(path.replace(/\/+$/, ''));
+        path = st.linkTarget;
+      }
+    }
+    const res = await ctx.client().stream('GET', `/containers/${enc(src.container)}/archive`, { query: { path } });
     if (dst.path === '-') { await pipeline(res, ctx.out as Writable, { end: false }); return; }
     const stat = JSON.parse(Buffer.from(String(res.headers['x-docker-container-path-stat'] ?? ''), 'base64').toString('utf8') || '{}') as PathStat;
     const local = resolve(dst.path);
     const into = existsSync(local) && (await lstat(local)).isDirectory();
     const dotted = stat.name === '.';
     // Into an existing directory: under the source's name, or its contents for "dir/.".
-    await unpackLocal(res, into && !dotted ? join(local, stat.name) : local, dotted);
+    await unpackLocal(res, into && !dotted ? join(local, name ?? stat.name) : local, dotted);
     return;
   }
   const c = dst.container!;
@@ -121,11 +134,12 @@ async function cp(ctx: Ctx, srcArg: string, dstArg: string): Promise<void> {
     await ctx.client().json('PUT', `/containers/${enc(c)}/archive`, { query: { path: dst.path }, body: process.stdin, headers: { 'Content-Type': 'application/x-tar' } });
     return;
   }
-  const local = resolve(src.path);
+  let local = resolve(src.path);
   if (!existsSync(local)) throw new CliError(`lstat ${local}: no such file or directory`, 1);
   const st = await statRemote(ctx, c, dst.path);
   let dir = dst.path;
   let top = basename(local);
+  if (o.followLink && (await lstat(local)).isSymbolicLink()) local = await realpath(local);
   if (!st || !isDirMode(st.mode)) {
     if (dst.path.endsWith('/')) throw new CliError(`destination directory ${dst.path} does not exist in the container`, 1);
     dir = dst.path.slice(0, dst.path.lastIndexOf('/')) || '/';
@@ -203,5 +217,5 @@ export function registerArchive(parent: Command, ctx: Ctx, act: Act, which: Arra
     .option('-a, --archive', 'Archive mode (copy all uid/gid information)')
     .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
     .option('-q, --quiet', 'Suppress progress output during copy')
-    .action(act(1, (s: string, dst: string) => cp(ctx, s, dst)));
+    .action(act(1, (s: string, dst: string, o: { followLink?: boolean }) => cp(ctx, s, dst, o)));
 }
