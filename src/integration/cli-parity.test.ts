@@ -317,3 +317,21 @@ test('cp -L copies what a symlink points to, under the link\'s name; without -L 
     await ok('rm', '-f', 'cp-link');
   }
 });
+
+test('ps shows the image name a container was created with only while it still means that image, else the image id', { timeout: 30_000 }, async () => {
+  await ok('tag', 'busybox', 'cp-re:1');
+  await ok('create', '--name', 'cp-re-c', 'cp-re:1', 'true');
+  const image = async (cli: (...a: string[]) => Promise<{ stdout: string }>, ...extra: string[]) => (await cli('ps', '-a', ...extra, '--filter', 'name=cp-re-c', '--format', '{{.Image}}')).stdout.trim();
+  const dk = (...a: string[]) => d.docker(a);
+  try {
+    assert.equal(await image(dk), 'cp-re:1');
+    await ok('tag', 'cp-user', 'cp-re:1'); // the name now means another image
+    const id = (await ok('image', 'inspect', '-f', '{{.Id}}', 'busybox')).trim();
+    assert.equal(await image(dk), id.slice(7, 19));
+    assert.equal(await image(dk, '--no-trunc'), id);
+    assert.equal(await image(b), await image(dk));
+  } finally {
+    await ok('rm', 'cp-re-c');
+    await ok('rmi', 'cp-re:1');
+  }
+});

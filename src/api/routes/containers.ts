@@ -68,6 +68,7 @@ async function list(ctx: Ctx): Promise<void> {
   const recs = await ctx.deps.containers.list({ all: qBool(q, 'all') || (extra !== undefined && limit !== undefined), limit: extra ? undefined : limit, filters });
   const now = Date.now();
   let rows = recs.map((c) => containerSummaryWire(c, now));
+  await showCurrentImageNames(ctx, rows, recs);
   if (extra) {
     rows = rows.filter((row, i) => extra(row, recs[i]!));
     if (limit !== undefined && limit > 0) rows = rows.slice(0, limit);
@@ -77,6 +78,25 @@ async function list(ctx: Ctx): Promise<void> {
     rows = rows.map((r) => withSizes(r, sizes.get(r.Id), 'Labels'));
   }
   sendJson(ctx.res, 200, rows);
+}
+
+/**
+ * dockerd's refreshImage: a row shows the image name the container was created with only
+ * while that name still means the container's image; once it is retagged or removed, the
+ * row shows the image id (the CLI shortens it). One lookup per distinct name.
+ */
+async function showCurrentImageNames(ctx: Ctx, rows: Array<{ Image: string }>, recs: Array<{ Image: string; ImageRef: string }>): Promise<void> {
+  const current = new Map<string, Promise<string | undefined>>();
+  const idOf = (ref: string) => {
+    let p = current.get(ref);
+    if (!p) current.set(ref, (p = ctx.deps.images.get(ref).then((img) => img.id, () => undefined)));
+    return p;
+  };
+  await Promise.all(rows.map(async (row, i) => {
+    const c = recs[i]!;
+    if (!c.ImageRef || c.ImageRef === c.Image) return;
+    if ((await idOf(c.ImageRef)) !== c.Image) row.Image = c.Image;
+  }));
 }
 
 async function inspect(ctx: Ctx): Promise<void> {
