@@ -143,6 +143,10 @@ describe('api server: routing, versions, errors', () => {
   });
 
   it('container list and inspect wire shapes', async () => {
+    // The list shows the name the container was made with while it still means its image
+    // (the fake containers' image id): so the fake images know it for this test.
+    const busybox = h.images.add('busybox:latest', 'sha256:' + 'a'.repeat(64));
+    after(() => { h.images.images.splice(h.images.images.indexOf(busybox), 1); });
     const c = await request(h.sock, 'POST', '/containers/create?name=shape', { body: JSON.stringify({ Image: 'busybox', Cmd: ['echo', 'hello world'], Labels: { k: 'v' }, HostConfig: { Memory: 1024, NetworkMode: 'none' } }) });
     const id = c.json().Id;
     const list = (await request(h.sock, 'GET', '/containers/json?all=true')).json();
