@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { type Act, type Ctx, collect, enc } from '../context.js';
 import { CliError } from '../errors.js';
+import { writeTarEntry } from '../../common/tar-entry.js';
 import { ApiError } from '../client.js';
 
 interface PathStat { name: string; size: number; mode: number; mtime: string; linkTarget: string }
@@ -50,17 +51,14 @@ async function packLocal(src: string, top: string): Promise<Readable> {
   const walk = async (p: string, name: string): Promise<void> => {
     const st = await lstat(p);
     const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+    // writeTarEntry: an upload the daemon cuts short fails this copy, not the whole CLI.
     if (st.isDirectory()) {
-      await new Promise<void>((r, j) => pack.entry({ ...base, name: name + '/', type: 'directory' }, (e) => (e ? j(e) : r())));
+      await writeTarEntry(pack, { ...base, name: name + '/', type: 'directory' });
       for (const n of (await readdir(p)).sort()) await walk(join(p, n), `${name}/${n}`);
     } else if (st.isSymbolicLink()) {
-      const linkname = await readlink(p);
-      await new Promise<void>((r, j) => pack.entry({ ...base, type: 'symlink', linkname }, (e) => (e ? j(e) : r())));
+      await writeTarEntry(pack, { ...base, type: 'symlink', linkname: await readlink(p) });
     } else if (st.isFile()) {
-      await new Promise<void>((r, j) => {
-        const sink = pack.entry({ ...base, type: 'file', size: st.size }, (e) => (e ? j(e) : r()));
-        createReadStream(p).pipe(sink);
-      });
+      await writeTarEntry(pack, { ...base, type: 'file', size: st.size }, createReadStream(p));
     }
   };
   void (async () => {

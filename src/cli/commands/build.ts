@@ -15,6 +15,7 @@ import dockerignore from '@balena/dockerignore';
 import type { Act, Ctx } from '../context.js';
 import { collect } from '../context.js';
 import { CliError } from '../errors.js';
+import { writeTarEntry } from '../../common/tar-entry.js';
 import { displayJSONStream } from '../progress.js';
 
 // CommonJS module whose types declare a default export.
@@ -137,11 +138,8 @@ async function dirContext(path: string, file: string | undefined): Promise<{ bod
   const out = new PassThrough();
   pack.on('error', () => {});
   pack.pipe(out);
-  const add = (header: Partial<tar.Header> & { name: string }, body?: Readable) => new Promise<void>((res, rej) => {
-    const cb = (e?: Error | null) => (e ? rej(e) : res());
-    if (!body) pack.entry(header as tar.Header, Buffer.alloc(0), cb);
-    else body.pipe(pack.entry(header as tar.Header, cb));
-  });
+  // writeTarEntry: an upload berthd cuts short (an early error answer) fails the build, not the CLI.
+  const add = (header: Partial<tar.Header> & { name: string }, body?: Readable) => writeTarEntry(pack, header, body);
   const always = new Set([dockerfile, '.dockerignore']);
   const walk = async (rel: string): Promise<void> => {
     for (const name of (await readdir(join(root, rel))).sort()) {
