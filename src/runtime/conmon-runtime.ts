@@ -11,6 +11,7 @@ import { BerthError, isErrno, errorMessage } from '../common/errors.js';
 import { writeFileAtomicSync } from '../common/fs.js';
 import { trash } from '../common/trash.js';
 import { mountAll, unmountAll } from '../mount/mount.js';
+import { AttachPrimer } from '../cgroups/attach-primer.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type {
   CreateOptions, ExecHandle, ExecOptions, ExitStatus, IoSession, Runtime, RuntimeState,
@@ -37,6 +38,11 @@ export interface ConmonRuntimeOptions {
   logLevel?: 'info' | 'warn';
   /** Deadline for every runc/conmon call (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Start the cgroup attach's grace period when conmon is launched (cgroups/attach-primer.ts);
+   * default on. Off for a runtime whose runc puts nothing in a cgroup.
+   */
+  primeCgroupAttach?: boolean;
 }
 
 function resolveBinary(name: string): string {
@@ -67,8 +73,10 @@ export class ConmonRuntime implements Runtime {
   readonly #exits: ExitWatcher;
   /** cgroupsPath of each container created by this instance (the OOM check reads it at exit). */
   readonly #cgroups = new Map<string, string | undefined>();
+  readonly #primer: AttachPrimer | undefined;
 
   constructor(opts: ConmonRuntimeOptions) {
+    this.#primer = opts.primeCgroupAttach === false ? undefined : new AttachPrimer();
     this.#layout = new Layout(opts.execRoot);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#runc = new Runc(resolveBinary(opts.runtimePath ?? 'runc'), this.#layout.runcRoot, this.#timeoutMs);
@@ -137,6 +145,8 @@ export class ConmonRuntime implements Runtime {
         }),
       });
       conmon.sendStart();
+      // runc's attach of the container's init follows in ~9 ms: its grace period starts now.
+      this.#primer?.prime();
       const msg = await conmon.readSync(Date.now() + this.#timeoutMs);
       if (msg.data <= 0) {
         throw new BerthError('INTERNAL', `create container ${id}: ${runcMessage(msg.message ?? '') || 'runtime failed without a message'}`);
@@ -330,6 +340,7 @@ export class ConmonRuntime implements Runtime {
     return startExec({
       cid: id, opts, dir: this.#layout.execDir(id, opts.execId), conmonPath: this.#conmonPath,
       runcPath: this.#runc.path, runcRoot: this.#runc.root, logLevel: this.#logLevel, timeoutMs: this.#timeoutMs,
+      onRuncLaunch: this.#primer ? () => this.#primer!.prime() : undefined,
     });
   }
 

@@ -27,6 +27,8 @@ export interface StartExecInput {
   runcRoot: string;
   logLevel: 'info' | 'warn';
   timeoutMs: number;
+  /** Called when conmon is let go to run `runc exec` (which attaches the process to the container's cgroups). */
+  onRuncLaunch?: () => void;
 }
 
 /** How long the end of output may wait for the exit code (conmon sends it right after). */
@@ -107,6 +109,8 @@ export async function startExec(i: StartExecInput): Promise<ExecHandle> {
       if (opts.gate) await opts.gate;
       conmon.sendStart();
     }
+    // conmon now runs `runc exec` (the last start above let it go).
+    i.onRuncLaunch?.();
     const msg = await conmon.readSync(deadline);
     if (msg.data <= 0) {
       throw new BerthError('INTERNAL', `exec in ${i.cid}: ${runcMessage(msg.message ?? '') || 'runtime failed without a message'}`);
