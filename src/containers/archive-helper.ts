@@ -21,9 +21,10 @@ import { libc, errno, strerror } from '../common/libc.js';
 import { mountOne, type Mount } from '../mount/mount.js';
 import { listUpper, packTree } from './archive-walk.js';
 import { parseGroup, parsePasswd, resolveUserFrom } from './support/user.js';
+import { populateVolume } from './volume-populate.js';
 
 export interface HelperJob {
-  op: 'stat' | 'get' | 'put' | 'changes' | 'layer';
+  op: 'stat' | 'get' | 'put' | 'changes' | 'layer' | 'populate';
   /** An empty dir the view is mounted on, or (no mounts) the dir to chroot into as is. */
   root: string;
   /** Mounted on root first: a stopped container's overlay. */
@@ -47,6 +48,8 @@ export interface HelperJob {
   user?: string;
   /** layer: paths left out when they are empty files (bind-mount targets). */
   skipEmpty?: string[];
+  /** populate (volume-populate.ts; `path` is the mount path in the container): the volume's host dir. */
+  volume?: string;
 }
 
 export interface PathStat {
@@ -257,6 +260,12 @@ async function main(): Promise<void> {
   // Touch what Node loads lazily before the chroot hides the host's files.
   void process.stdout;
   void process.stdin;
+  if (job.op === 'populate') {
+    // Its own view (a tmpfs holding the rootfs and the volume), not the container's.
+    const r = await populateVolume({ root: job.root, mounts: job.mounts ?? [], target: job.path ?? '/', volume: job.volume ?? fail('INVALID_ARGUMENT', 'populate: no volume') });
+    process.stdout.write(JSON.stringify(r) + '\n');
+    return;
+  }
   await setup(job);
   switch (job.op) {
     case 'stat':
@@ -271,6 +280,8 @@ async function main(): Promise<void> {
       return;
     case 'layer':
       return packTree('/', '', process.stdout, { mode: 'layer', skipEmpty: job.skipEmpty });
+    default:
+      fail('INVALID_ARGUMENT', `copy helper: unknown job ${String(job.op)}`);
   }
 }
 

@@ -4,9 +4,8 @@
  * this manager's store and per-container lock.
  */
 import { join } from 'node:path';
-import { rm, mkdir } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
-import { resolveInRoot } from './support/in-root.js';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
 import { KeyedMutex } from '../common/lock.js';
 import { readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
@@ -19,7 +18,7 @@ import { mergeConfig } from './create-config.js';
 import { resolveMounts } from './mounts.js';
 import { labelMatch, matchesFilters, newestFirst } from './list-filter.js';
 import { assertCanRemove, initialState, nowRFC3339Nano } from './rules.js';
-import { copyImageDataIntoVolume } from '../volumes/index.js';
+import { helperJson } from './archive-run.js';
 import { assertNetworksExist, networkDown } from './network-hooks.js';
 import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
@@ -181,17 +180,17 @@ export class ContainerManager {
     }
   }
 
-  /** docker copies the image's content at a volume's mount path into a new volume. */
+  /**
+   * docker copies the image's content at a volume's mount path into a new volume. In the
+   * copy helper, chrooted: a container that has the volume mounted meanwhile cannot
+   * lead the copy out of it (volume-populate.ts).
+   */
   async #populateVolumes(id: string, fresh: Array<{ target: string; mountpoint: string }>): Promise<void> {
     const root = this.rootfsDir(id);
-    await mkdir(root, { recursive: true });
-    await mountAll(await this.deps.snapshots.mounts(id), root);
-    try {
-      mark(id, 'volumes populating');
-      for (const f of fresh) await copyImageDataIntoVolume(await resolveInRoot(root, f.target), f.mountpoint);
-    } finally {
-      await unmountAll(root);
-    }
+    mkdirSync(root, { recursive: true });
+    mark(id, 'volumes populating');
+    const mounts = await this.deps.snapshots.mounts(id);
+    for (const f of fresh) await helperJson({ op: 'populate', root, mounts, path: f.target, volume: f.mountpoint });
   }
 
   async inspect(ref: string): Promise<ContainerRecord> {
