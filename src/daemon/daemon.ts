@@ -3,6 +3,7 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { ensureDir } from '../common/fs.js';
 import { trash } from '../common/trash.js';
@@ -37,7 +38,11 @@ export interface Daemon {
 const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
 
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
-  await ensureDir(cfg.dataRoot, 0o711);
+  // Not traversable by other users (docker's answer to CVE-2021-41091): a setuid binary
+  // or a world-writable dir a container leaves in a volume or a layer must not be
+  // reachable by an unprivileged host user. chmod too: mkdir keeps an older root's mode.
+  await ensureDir(cfg.dataRoot, 0o710);
+  await chmod(cfg.dataRoot, 0o710);
   await ensureDir(cfg.execRoot, 0o711);
   const logRotation = parseLogOpts(cfg.logOpts);
   const releasePid = await claimPidFile(cfg.pidFile);
