@@ -20,6 +20,7 @@ import tar from 'tar-stream';
 import { libc, errno, strerror } from '../common/libc.js';
 import { mountOne, type Mount } from '../mount/mount.js';
 import { listUpper, packTree } from './archive-walk.js';
+import { makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../diff/index.js';
 import { parseGroup, parsePasswd, resolveUserFrom } from './support/user.js';
 
 export interface HelperJob {
@@ -49,6 +50,8 @@ export interface HelperJob {
    * /etc/group), or keeps the tar's owners when the container sets no user.
    */
   copyUIDGID?: boolean;
+  /** put: device nodes and FIFOs are created (the builder's ADD and COPY), not refused (docker cp). */
+  devices?: boolean;
   /** put with copyUIDGID: the container's Config.User ("" = none). */
   user?: string;
   /** layer: paths left out when they are empty files (bind-mount targets). */
@@ -273,8 +276,16 @@ async function put(job: HelperJob): Promise<void> {
         e.resume();
         continue;
       }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        // The builder makes them, as docker's does; berth's docker cp keeps refusing them.
+        if (!job.devices) fail('INVALID_ARGUMENT', `archive entry "${h.name}" has the unsupported type "${h.type}"`);
+        // A 0/0 character device is an overlay whiteout: in the upper dir it would delete the path.
+        if (h.type === 'character-device' && !h.devmajor && !h.devminor) fail('INVALID_ARGUMENT', `archive entry "${h.name}" is a 0/0 character device, which overlayfs takes for a deletion; remove it from the archive`);
+        mknod(path, (h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR) | 0o600, makedev(h.devmajor ?? 0, h.devminor ?? 0));
+        break;
       default:
-        // Device nodes and FIFOs have no business being copied into a container.
         fail('INVALID_ARGUMENT', `archive entry "${h.name}" has the unsupported type "${h.type}"`);
     }
     e.resume();

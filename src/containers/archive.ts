@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalidArgument, isBerthError } from '../common/errors.js';
 import type { ContainerManager } from './manager.js';
-import type { ContainerRecord } from './types.js';
+import type { ArchivePutOptions, ContainerRecord } from './types.js';
 import { helperGet, helperJson, startHelper, type HelperJob, type PathStat } from './archive-run.js';
 import { decompress } from '../diff/index.js';
 
@@ -109,12 +109,12 @@ export class ContainerArchive {
    * destination is writable (--read-only rootfs, read-only volumes) is decided in the
    * helper: only there is the path resolved as the container sees it.
    */
-  copyIn(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+  copyIn(ref: string, path: string, input: Readable, opts: ArchivePutOptions): Promise<void> {
     checkPath(path);
     return this.#withView(ref, true, async (base, c) => {
       // dockerd accepts a compressed tar here too (gzip, zstd): clients send .tar.gz as is.
       const tar = (await decompress(input)).stream;
-      const run = startHelper({ ...base, op: 'put', path, readonlyRootfs: !!c.HostConfig.ReadonlyRootfs, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID, user: c.Config.User ?? '' }, { stdin: true });
+      const run = startHelper({ ...base, op: 'put', path, readonlyRootfs: !!c.HostConfig.ReadonlyRootfs, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID, devices: !!opts.devices, user: c.Config.User ?? '' }, { stdin: true });
       const stdin = run.child.stdin!;
       stdin.on('error', () => { /* the helper stopped reading: its exit status says why */ });
       tar.on('error', () => stdin.destroy());
