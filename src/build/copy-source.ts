@@ -213,7 +213,7 @@ async function unpackArchive(pack: tar.Pack, it: CopyItem, owner: Owner | undefi
   for await (const e of ex) {
     const h = e.header;
     const rel = contextPath(h.name);
-    if (!rel || !['file', 'contiguous-file', 'directory', 'symlink', 'link'].includes(h.type ?? '')) {
+    if (!rel || !['file', 'contiguous-file', 'directory', 'symlink', 'link', 'character-device', 'block-device', 'fifo'].includes(h.type ?? '')) {
       e.resume();
       continue;
     }

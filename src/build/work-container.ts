@@ -150,7 +150,8 @@ export class WorkContainers {
   }
 
   async put(id: string, dir: string, tarStream: Readable): Promise<void> {
-    await this.containers.archivePut!(id, dir, tarStream, { copyUIDGID: true });
+    // devices: ADD of a tar keeps its device nodes and FIFOs, as docker's builder does.
+    await this.containers.archivePut!(id, dir, tarStream, { copyUIDGID: true, devices: true });
   }
 
   /** A tar of `path` in the container (docker cp's shape: the top entry named after it). */

@@ -14,12 +14,13 @@
  * Protocol: argv[2] is a JSON Job. Output on stdout (a tar, or JSON); the stat of a
  * `get` on fd 3; a failure is one JSON line {code, message} on stderr and exit 1.
  */
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, realpath, rm, stat, symlink } from 'node:fs/promises';
+import { access, chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { constants, createWriteStream, type Stats } from 'node:fs';
 import tar from 'tar-stream';
 import { libc, errno, strerror } from '../common/libc.js';
 import { mountOne, type Mount } from '../mount/mount.js';
 import { listUpper, packTree } from './archive-walk.js';
+import { makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../diff/index.js';
 import { parseGroup, parsePasswd, resolveUserFrom } from './support/user.js';
 import { populateVolume } from './volume-populate.js';
 
@@ -33,6 +34,12 @@ export interface HelperJob {
   liveRoot?: string;
   /** The container's volumes and bind mounts, placed on the view before the chroot. */
   binds?: Array<{ source: string; destination: string; readonly: boolean }>;
+  /**
+   * put: the container was created with --read-only. The view's root is remounted
+   * read-only (the container's own mount is read-only only in its namespace), so the
+   * kernel itself refuses a write that lands on the rootfs, however the path got there.
+   */
+  readonlyRootfs?: boolean;
   /** The path inside the container (stat, get, put). */
   path?: string;
   /** get: the name of the top entry in the tar ("" for export: contents unprefixed). */
@@ -44,6 +51,8 @@ export interface HelperJob {
    * /etc/group), or keeps the tar's owners when the container sets no user.
    */
   copyUIDGID?: boolean;
+  /** put: device nodes and FIFOs are created (the builder's ADD and COPY), not refused (docker cp). */
+  devices?: boolean;
   /** put with copyUIDGID: the container's Config.User ("" = none). */
   user?: string;
   /** layer: paths left out when they are empty files (bind-mount targets). */
@@ -75,6 +84,12 @@ async function setup(job: HelperJob): Promise<void> {
     for (const m of job.mounts) await mountOne(m, job.root);
   } else if (job.liveRoot) {
     await mountOne({ type: 'bind', source: job.liveRoot, options: ['rbind'] }, job.root);
+  }
+  if (job.readonlyRootfs) {
+    // Only a mount point can be made read-only: a bare dir becomes one first.
+    if (!job.mounts?.length && !job.liveRoot) await mountOne({ type: 'bind', source: job.root, options: ['bind'] }, job.root);
+    // Before the binds: they keep their own flags (a writable volume stays writable).
+    await mountOne({ type: 'none', source: 'none', options: ['bind', 'remount', 'ro'] }, job.root);
   }
   for (const b of job.binds ?? []) {
     // Resolved lexically under the view: even if the container raced a symlink into
@@ -174,6 +189,28 @@ async function parentOf(dest: string, parts: string[], name: string): Promise<st
   return dir;
 }
 
+/**
+ * Refuse a put whose destination, resolved inside the container (symlinks and ".."
+ * followed by the kernel), is on a read-only mount: the rootfs of a --read-only
+ * container (remounted read-only in setup) or a read-only volume or bind. The kernel
+ * answers from the mounts really in the view, so a path that only looks like it is in
+ * a writable volume cannot pass. dockerd refuses these with 400 and the same words.
+ */
+async function checkWritable(real: string, job: HelperJob): Promise<void> {
+  try {
+    await access(real, constants.W_OK);
+    return;
+  } catch (err) {
+    // Anything but a read-only file system is for the extraction itself to report.
+    if ((err as NodeJS.ErrnoException).code !== 'EROFS') return;
+  }
+  const mount = (job.binds ?? [])
+    .filter((b) => real === clean(b.destination) || real.startsWith(clean(b.destination) + '/'))
+    .sort((a, b) => b.destination.length - a.destination.length)[0];
+  const why = mount?.readonly ? 'mounted volume is marked read-only' : 'container rootfs is marked read-only';
+  fail('INVALID_ARGUMENT', `cannot copy into ${job.path} (${real} in the container): ${why}; copy into a writable volume or bind mount instead`);
+}
+
 /** After the chroot: the container's own passwd and group files name the owner. */
 async function containerUser(spec: string): Promise<{ uid: number; gid: number }> {
   const read = async (f: string) => {
@@ -196,6 +233,7 @@ async function put(job: HelperJob): Promise<void> {
   const dst = await stat(dest).catch(() => fail('NOT_FOUND', `Could not find the file ${job.path} in container`));
   if (!dst.isDirectory()) fail('INVALID_ARGUMENT', `extraction point is not a directory: ${job.path}`);
   const destReal = await realpath(dest);
+  await checkWritable(destReal, job);
   const owner = job.copyUIDGID && job.user ? await containerUser(job.user) : undefined;
   const extract = tar.extract();
   process.stdin.pipe(extract);
@@ -241,8 +279,16 @@ async function put(job: HelperJob): Promise<void> {
         e.resume();
         continue;
       }
+      case 'character-device':
+      case 'block-device':
+      case 'fifo':
+        // The builder makes them, as docker's does; berth's docker cp keeps refusing them.
+        if (!job.devices) fail('INVALID_ARGUMENT', `archive entry "${h.name}" has the unsupported type "${h.type}"`);
+        // A 0/0 character device is an overlay whiteout: in the upper dir it would delete the path.
+        if (h.type === 'character-device' && !h.devmajor && !h.devminor) fail('INVALID_ARGUMENT', `archive entry "${h.name}" is a 0/0 character device, which overlayfs takes for a deletion; remove it from the archive`);
+        mknod(path, (h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR) | 0o600, makedev(h.devmajor ?? 0, h.devminor ?? 0));
+        break;
       default:
-        // Device nodes and FIFOs have no business being copied into a container.
         fail('INVALID_ARGUMENT', `archive entry "${h.name}" has the unsupported type "${h.type}"`);
     }
     e.resume();
@@ -296,8 +342,14 @@ process.on('beforeExit', () => {
 main().then(
   () => { process.exitCode = 0; },
   (err: unknown) => {
-    const code = err instanceof HelperError ? err.code : 'INTERNAL';
-    const message = err instanceof Error ? err.message : String(err);
+    let code = err instanceof HelperError ? err.code : 'INTERNAL';
+    let message = err instanceof Error ? err.message : String(err);
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'EROFS') {
+      // An entry of the tar that reaches a read-only mount below a writable destination.
+      code = 'INVALID_ARGUMENT';
+      message = `cannot write ${e.path ?? 'a file'} in the container: it is on a read-only mount (read-only rootfs or volume); copy into a writable volume instead`;
+    }
     process.stderr.write(JSON.stringify({ code, message }) + '\n');
     process.exit(1);
   },

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, invalidArgument, isBerthError } from '../common/errors.js';
 import type { ContainerManager } from './manager.js';
-import type { ContainerRecord } from './types.js';
+import type { ArchivePutOptions, ContainerRecord } from './types.js';
 import { helperGet, helperJson, startHelper, type HelperJob, type PathStat } from './archive-run.js';
 import { decompress } from '../diff/index.js';
 
@@ -104,16 +104,17 @@ export class ContainerArchive {
     });
   }
 
-  /** PUT /containers/{id}/archive: extract a tar into the directory at path. */
-  copyIn(ref: string, path: string, input: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+  /**
+   * PUT /containers/{id}/archive: extract a tar into the directory at path. Whether the
+   * destination is writable (--read-only rootfs, read-only volumes) is decided in the
+   * helper: only there is the path resolved as the container sees it.
+   */
+  copyIn(ref: string, path: string, input: Readable, opts: ArchivePutOptions): Promise<void> {
     checkPath(path);
     return this.#withView(ref, true, async (base, c) => {
-      if (c.HostConfig.ReadonlyRootfs && !bindsOf(c).some((b) => !b.readonly && under(path, b.destination))) {
-        throw invalidArgument(`container rootfs is marked read-only; copy into a writable volume instead`);
-      }
       // dockerd accepts a compressed tar here too (gzip, zstd): clients send .tar.gz as is.
       const tar = (await decompress(input)).stream;
-      const run = startHelper({ ...base, op: 'put', path, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID, user: c.Config.User ?? '' }, { stdin: true });
+      const run = startHelper({ ...base, op: 'put', path, readonlyRootfs: !!c.HostConfig.ReadonlyRootfs, noOverwriteDirNonDir: !!opts.noOverwriteDirNonDir, copyUIDGID: !!opts.copyUIDGID, devices: !!opts.devices, user: c.Config.User ?? '' }, { stdin: true });
       const stdin = run.child.stdin!;
       stdin.on('error', () => { /* the helper stopped reading: its exit status says why */ });
       tar.on('error', () => stdin.destroy());
@@ -133,12 +134,6 @@ export class ContainerArchive {
 function checkPath(path: string): void {
   if (!path) throw invalidArgument('path is required: give a path inside the container');
   if (path.includes('\0')) throw invalidArgument('path contains a NUL byte');
-}
-
-function under(path: string, dir: string): boolean {
-  const p = path.replace(/\/+$/, '');
-  const d = dir.replace(/\/+$/, '');
-  return p === d || p.startsWith(d + '/');
 }
 
 /** The container's volumes and bind mounts, parents before children. */

@@ -25,7 +25,7 @@ import { connectNetwork, disconnectNetwork, type NetworkConnectRequest } from '.
 import { inspectLinks } from './network-request.js';
 import { removeLink } from './link-remove.js';
 import type {
-  AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
+  ArchivePutOptions, AttachOptions, ContainerRecord, ContainerService, ExecConfig, ExecRecord, ListFilters, LogEntry, LogOptions, StdioSession, WaitCondition,
 } from './types.js';
 
 export class Containers implements ContainerService {
@@ -206,7 +206,7 @@ export class Containers implements ContainerService {
     return this.#archive.copyOut(ref, path);
   }
 
-  archivePut(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void> {
+  archivePut(ref: string, path: string, tar: Readable, opts: ArchivePutOptions): Promise<void> {
     return this.#archive.copyIn(ref, path, tar, opts);
   }
 

@@ -10,6 +10,14 @@ import type { PathStat } from './archive-helper.js';
 import type { CommitRequest } from './commit.js';
 import type { SandboxState } from '../network/types.js';
 
+/** PUT /containers/{id}/archive's options; `devices` is the builder's alone (no API flag). */
+export interface ArchivePutOptions {
+  noOverwriteDirNonDir?: boolean;
+  copyUIDGID?: boolean;
+  /** Create device nodes and FIFOs from the tar, as docker's builder does for ADD and COPY; docker cp refuses them. */
+  devices?: boolean;
+}
+
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
 export interface ContainerState {
@@ -206,7 +214,7 @@ export interface ContainerService {
   /** docker cp (archive API) and export; every path resolved inside the container (archive.ts). Optional for test fakes. */
   archiveStat?(ref: string, path: string): Promise<PathStat>;
   archiveGet?(ref: string, path: string): Promise<{ stat: PathStat; tar: Readable; done: Promise<void> }>;
-  archivePut?(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean }): Promise<void>;
+  archivePut?(ref: string, path: string, tar: Readable, opts: ArchivePutOptions): Promise<void>;
   export?(ref: string): Promise<{ tar: Readable; done: Promise<void> }>;
   /** docker diff: [{Path, Kind: 0 changed | 1 added | 2 deleted}]. */
   changes?(ref: string): Promise<Array<{ Path: string; Kind: 0 | 1 | 2 }>>;

@@ -114,7 +114,13 @@ async function applyEntry(s: ApplyState, hdr: Header, body: AsyncIterable<Buffer
     if (base === WHITEOUT_OPAQUE) {
       lsetxattr(parent, 'trusted.overlay.opaque', Buffer.from('y'));
     } else if (!base.startsWith(WHITEOUT_META_PREFIX)) {
-      const target = join(parent, base.slice(WHITEOUT_PREFIX.length));
+      const hidden = base.slice(WHITEOUT_PREFIX.length);
+      // ".wh..." would hide the parent's parent (one level above the layer root at the
+      // top), ".wh." and ".wh.." the parent itself: only a plain name can be whited out.
+      if (hidden === '' || hidden === '.' || hidden === '..' || hidden.includes('/')) {
+        throw breakout(name, `is a whiteout for "${hidden}", which is not a name inside its directory`);
+      }
+      const target = join(parent, hidden);
       if (lstatSync(target, { throwIfNoEntry: false })) await remove(s, target);
       mknod(target, S_IFCHR, makedev(0, 0));
       lchownSync(target, hdr.uid ?? 0, hdr.gid ?? 0);

@@ -72,6 +72,11 @@ const cases: Case[] = [
     { name: 'sym', type: 'symlink', linkname: '../victim' },
     { name: 'sym/.wh..wh..opq', content: '' }] },
   { name: 'whiteout by dot-dot', refuse: true, entries: () => [{ name: '../victim/.wh.hello', content: '' }] },
+  // A whiteout's own name must not climb: ".wh..." at the top is the layer root's parent.
+  { name: 'whiteout of dot-dot at the top', refuse: true, entries: () => [{ name: '.wh...', content: '' }] },
+  { name: 'whiteout of dot-dot in a dir', refuse: true, entries: () => [{ name: 'd/.wh...', content: '' }] },
+  { name: 'whiteout of dot', refuse: true, entries: () => [{ name: 'd/.wh..', content: '' }] },
+  { name: 'whiteout of the empty name', refuse: true, entries: () => [{ name: '.wh.', content: '' }] },
   { name: 'device node by dot-dot', refuse: true, entries: () => [
     { name: '../victim/null', type: 'character-device', devmajor: 1, devminor: 3 }] },
   { name: 'file under a regular file', refuse: true, entries: () => [
@@ -120,6 +125,7 @@ test('hostile layers never touch anything outside the target', { timeout: 30_000
       }
       assert.deepEqual(await snapshot(victim), before, `${c.name}: victim changed`);
       assert.deepEqual((await readdir(tmp)).sort(), topBefore, `${c.name}: new file beside the target`);
+      assert.ok((await lstat(dest)).isDirectory(), `${c.name}: the target itself was replaced`);
       if (c.refuse) {
         assert.ok(isBerthError(error, 'INVALID_ARGUMENT'), `${c.name}: expected a refusal, got ${String(error)}`);
         assert.match((error as Error).message, /layer entry/);

@@ -7,7 +7,7 @@
  * corrupt one changes nothing; a layer that fails later undoes every layer added.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -142,11 +142,30 @@ function fileOf(ar: Archive, name: string, what: string): string {
   throw invalidArgument(`invalid image archive: ${what} "${name}" is missing from it`);
 }
 
+/**
+ * A JSON file of the archive (manifest.json, index.json, a config, an OCI manifest or
+ * index), its size checked before a byte is read: an archive could make any of them
+ * gigabytes long, and reading first would take that much of berthd's memory. At most
+ * one byte past the limit is ever read, even from a file that grew after the check.
+ */
 async function readSmall(ar: Archive, name: string, what: string): Promise<Buffer> {
-  const path = fileOf(ar, name, what);
-  const buf = await readFile(path);
-  if (buf.length > MAX_JSON) throw invalidArgument(`invalid image archive: ${what} "${name}" is larger than ${MAX_JSON} bytes`);
-  return buf;
+  const tooLarge = () => invalidArgument(`invalid image archive: ${what} "${name}" is larger than ${MAX_JSON} bytes; no image has metadata that large, so the archive is not a valid image`);
+  const fh = await open(fileOf(ar, name, what), 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_JSON) throw tooLarge();
+    const buf = Buffer.alloc(size + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n > MAX_JSON) throw tooLarge();
+    return buf.subarray(0, n);
+  } finally {
+    await fh.close();
+  }
 }
 
 function parseJson<T>(buf: Buffer, what: string): T {

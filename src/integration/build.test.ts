@@ -198,6 +198,41 @@ print(c.containers.run('py:built', remove=True).decode(), end='')
   assert.match(p.stdout, /v=42\n$/);
 });
 
+test('ADD of a tar keeps its device nodes and FIFOs in the layer (docker does); docker cp still refuses them', { timeout: 45_000 }, async () => {
+  const pack = tar.pack();
+  pack.entry({ name: 'devs/', type: 'directory', mode: 0o755 });
+  pack.entry({ name: 'devs/zero', type: 'character-device', devmajor: 1, devminor: 5, mode: 0o640, uid: 0, gid: 0 });
+  pack.entry({ name: 'devs/loop9', type: 'block-device', devmajor: 7, devminor: 9, mode: 0o600 });
+  pack.entry({ name: 'devs/pipe', type: 'fifo', mode: 0o620 });
+  pack.entry({ name: 'devs/file', mode: 0o644 }, 'f\n');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  const devTar = Buffer.concat(chunks);
+  const root = await context('add-dev', { Dockerfile: 'FROM busybox\nADD devs.tar /opt/\n' });
+  await writeFile(join(root, 'devs.tar'), devTar);
+  ok(await d.docker(['build', '-q', '-t', 'devs', root]));
+  const st = ok(await d.docker(['run', '--rm', 'devs', 'sh', '-c', 'cd /opt/devs && stat -c "%n %F %t:%T %a" zero loop9 pipe file']));
+  assert.equal(st, 'zero character special file 1:5 640\nloop9 block special file 7:9 600\npipe fifo 0:0 620\nfile regular file 0:0 644\n');
+  // A 0/0 character device would be an overlay whiteout in the build container: refused, named.
+  const wp = tar.pack();
+  wp.entry({ name: 'wh', type: 'character-device', devmajor: 0, devminor: 0 });
+  wp.finalize();
+  const wc: Buffer[] = [];
+  for await (const c of wp) wc.push(c as Buffer);
+  await writeFile(join(root, 'devs.tar'), Buffer.concat(wc));
+  const bad = await d.docker(['build', '-q', root]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /archive entry "wh" is a 0\/0 character device/);
+  // docker cp keeps refusing device nodes.
+  ok(await d.docker(['create', '--name', 'devcp', 'busybox']));
+  const put = await d.api('PUT', '/containers/devcp/archive?path=/tmp', devTar, { 'Content-Type': 'application/x-tar' });
+  assert.equal(put.status, 400, put.body.toString());
+  assert.match(put.json().message, /unsupported type "character-device"/);
+  ok(await d.docker(['rm', 'devcp']));
+  ok(await d.docker(['rmi', 'devs']));
+});
+
 const volumeCount = async () => ok(await d.docker(['volume', 'ls', '-q'])).split('\n').filter(Boolean).length;
 
 test('VOLUME keeps COPY content and drops RUN changes (no volume left behind); ONBUILD triggers run once', { timeout: 60_000 }, async () => {

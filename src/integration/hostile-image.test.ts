@@ -123,6 +123,23 @@ test('a missing WorkingDir is made inside the rootfs, and a file in its way is a
   assert.equal(existsSync(join(canary, 'workdir', 'b')), false);
 });
 
+test('a ".wh..." whiteout (the layer root\'s parent) is refused by docker import and leaves the layer store as it was', { timeout: 30000 }, async () => {
+  const overlay = join(d.dir, 'data', 'overlay');
+  // .trash-* dirs are removals still under way (the containers of the tests before).
+  const layers = async () => (await readdir(overlay)).filter((n) => !n.startsWith('.trash-')).sort();
+  const before = await layers();
+  const file = join(tmp, 'wh.tar');
+  // One empty regular file named ".wh...": the whiteout of "..".
+  execFileSync('python3', ['-c', `import tarfile;t=tarfile.open(${JSON.stringify(file)},'w');t.addfile(tarfile.TarInfo('.wh...'));t.close()`]);
+  const r = await d.docker(['import', file, 'whimg']);
+  assert.notEqual(r.code, 0, 'the import was accepted');
+  assert.match(r.stderr, /layer entry "\.wh\.\.\." is a whiteout for "\.\."/);
+  assert.deepEqual(await layers(), before);
+  for (const n of before.filter((x) => /^\d+$/.test(x))) assert.ok((await lstat(join(overlay, n, 'fs'))).isDirectory(), `overlay/${n} was replaced`);
+  assert.equal((await d.docker(['image', 'inspect', 'whimg'])).code, 1);
+  assert.equal((await d.docker(['run', '--rm', 'busybox', 'true'])).code, 0);
+});
+
 // Open: rotation polls once a second and conmon runs with --log-size-max 0
 // (src/containers/lifecycle.ts, the lead's), so `yes` (~400 MB/s in k8s-file form)
 // grows one file to hundreds of MB before the rename + reopen. Passes once conmon is
