@@ -76,7 +76,8 @@ export class BridgeDriver implements NetworkDriver {
     this.#host.deleteLink(n.bridge);
   }
 
-  async attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState): Promise<void> {
+  /** defaultRoute: this endpoint leads the container out (gateway.ts chooses which). */
+  async attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState, o: { defaultRoute?: boolean } = {}): Promise<void> {
     if (n.Driver !== 'bridge') return;
     const master = this.#host.linkIndex(n.bridge);
     if (!master) await this.ensure(n);
@@ -105,8 +106,8 @@ export class BridgeDriver implements NetworkDriver {
           const idx = nl.linkIndex(ep.ifName);
           nl.setUp(idx);
           nl.addAddress(idx, ep.IPAddress, ep.IPPrefixLen);
-          // An internal network gets no default route: there is nowhere to go.
-          if (!n.Internal && ep.ifName === 'eth0') nl.addDefaultRoute(ep.Gateway);
+          // An internal network never gets it: there is nowhere to go.
+          if (o.defaultRoute && !n.Internal) nl.addDefaultRoute(ep.Gateway);
         } finally {
           nl.close();
         }

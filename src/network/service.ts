@@ -21,6 +21,7 @@ import { dnsNames, hasEmbeddedDns } from './dns-names.js';
 import { SandboxDns, type DnsSandbox } from './sandbox-dns.js';
 import { NAME_RE, PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
 import { newEndpoint } from './endpoint.js';
+import { gatewayOf } from './gateway.js';
 import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
 
 export interface NetworkServiceOptions {
@@ -302,7 +303,8 @@ export class LocalNetworkService implements NetworkService {
         });
       }
       const names = Object.values(sb.Networks).map((ep) => ep.hostVeth).join();
-      for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
+      const gw = gatewayOf(sb, (name) => this.#byName(name));
+      for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep, { defaultRoute: ep === gw });
       if (Object.values(sb.Networks).map((ep) => ep.hostVeth).join() !== names) await this.#save(); // a veth renamed on a clash
       await this.#driver.publish(sb.nft);
       await this.#checkForward().catch(() => {});
@@ -350,7 +352,8 @@ export class LocalNetworkService implements NetworkService {
     try {
       await this.#save();
       const veth = ep.hostVeth;
-      await this.#driver.attach(sb.SandboxKey, n, ep);
+      // The way out of a container that had none (only --internal networks so far).
+      await this.#driver.attach(sb.SandboxKey, n, ep, { defaultRoute: gatewayOf(sb, (name) => this.#byName(name)) === ep });
       if (ep.hostVeth !== veth) await this.#save(); // renamed on a clash
       // A container whose 127.0.0.11 led nowhere (its user networks all left) gets it back.
       if (this.#sandboxDns.follow(sb, (name) => this.get(name))) await this.#save();
