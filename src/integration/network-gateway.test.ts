@@ -5,8 +5,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { TestDaemon } from '../testing/daemon.js';
+import { httpGet } from '../testing/http-get.js';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
@@ -34,6 +37,39 @@ async function ok(args: string[]): Promise<string> {
 
 const gatewayOf = async (net: string) => (await ok(['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Gateway}}{{end}}', net])).trim();
 const defaultRoute = (routes: string) => /^default via (\S+)/m.exec(routes)?.[1];
+const ipOn = async (c: string, net: string) => (await ok(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, c])).trim();
+const hostPort = async (c: string) => /:(\d+)$/m.exec(await ok(['port', c, '80/tcp']))?.[1];
+const web = (name: string) => ['busybox', 'sh', '-c', `echo ${name} > /i; exec httpd -f -p 80 -h /`];
+
+/** This berthd's published-port elements ("tcp . 8080 : 172.20.0.2 . 80"). */
+function pubAny(): string {
+  const t = createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6);
+  return execFileSync('nft', ['list', 'map', 'ip', `berth_${t}`, 'pub_any'], { encoding: 'utf8', timeout: 10000 });
+}
+
+/** A host port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '0.0.0.0', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The page a host port leads to (the container's httpd may take a moment to listen). */
+async function page(port: number): Promise<string> {
+  for (let i = 0; ; i++) {
+    try {
+      return await httpGet(port, '/i');
+    } catch (err) {
+      if (i >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 test('the default route comes from the first network that is not --internal: at run, and on connect', async () => {
   const extGw = await gatewayOf(EXT);
@@ -49,5 +85,36 @@ test('the default route comes from the first network that is not --internal: at 
     assert.equal(defaultRoute(await ok(['exec', 'g2', 'ip', 'route'])), extGw);
   } finally {
     await d.docker(['rm', '-f', 'g2']);
+  }
+});
+
+test('ports are published towards the first network that is not --internal; with none, not at all (like dockerd), until one is connected', async () => {
+  const port = await freePort();
+  await ok(['run', '-d', '--name', 'p3', '--network', INT, '-p', `${port}:80`, ...web('p3')]);
+  try {
+    assert.equal(await ok(['port', 'p3']), '');
+    assert.deepEqual(JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'p3'])), { '80/tcp': null });
+    assert.doesNotMatch(pubAny(), new RegExp(`\\. ${port} :`));
+    await assert.rejects(httpGet(port, '/i'));
+    // Not allocated meanwhile: another container may take the port; then connecting p3
+    // to a way out fails on it in one line, and leaves p3 as it was.
+    await ok(['run', '-d', '--name', 'holder', '-p', `${port}:80`, 'busybox', 'sleep', '300']);
+    const clash = await d.docker(['network', 'connect', EXT, 'p3']);
+    assert.notEqual(clash.code, 0);
+    assert.match(clash.stderr, /already allocated/);
+    assert.deepEqual(Object.keys(JSON.parse(await ok(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'p3']))), [INT]);
+    await ok(['rm', '-f', 'holder']);
+    // A way out joined later brings the ports with it.
+    await ok(['network', 'connect', EXT, 'p3']);
+    assert.equal(await hostPort('p3'), String(port));
+    assert.match(pubAny(), new RegExp(`tcp \\. ${port} : ${(await ipOn('p3', EXT)).replaceAll('.', '\\.')} \\. 80`));
+    assert.equal(await page(port), 'p3\n');
+    // Internal first at run: towards the external network's address.
+    await ok(['run', '-d', '--name', 'p3b', '--network', INT, '--network', EXT, '-p', '80', ...web('p3b')]);
+    const p = Number(await hostPort('p3b'));
+    assert.match(pubAny(), new RegExp(`tcp \\. ${p} : ${(await ipOn('p3b', EXT)).replaceAll('.', '\\.')} \\. 80`));
+    assert.equal(await page(p), 'p3b\n');
+  } finally {
+    await d.docker(['rm', '-f', 'p3', 'p3b', 'holder']);
   }
 });
