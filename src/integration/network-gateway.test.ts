@@ -118,3 +118,35 @@ test('ports are published towards the first network that is not --internal; with
     await d.docker(['rm', '-f', 'p3', 'p3b', 'holder']);
   }
 });
+
+test('disconnecting the network a published port leads to moves the port and the default route to the next way out, or drops them: the freed address never receives them', async () => {
+  const [extGw, bridgeGw] = [await gatewayOf(EXT), await gatewayOf('bridge')];
+  await ok(['run', '-d', '--name', 'web1', '-p', '80', ...web('web1')]);
+  try {
+    const port = Number(await hostPort('web1'));
+    assert.equal(await page(port), 'web1\n');
+    await ok(['network', 'connect', EXT, 'web1']);
+    await ok(['network', 'connect', INT, 'web1']);
+    // Connecting others moved nothing.
+    assert.equal(defaultRoute(await ok(['exec', 'web1', 'ip', 'route'])), bridgeGw);
+    const freed = await ipOn('web1', 'bridge');
+    await ok(['network', 'disconnect', 'bridge', 'web1']);
+    assert.equal(await hostPort('web1'), String(port));
+    assert.equal(defaultRoute(await ok(['exec', 'web1', 'ip', 'route'])), extGw);
+    await ok(['run', '-d', '--name', 'victim1', ...web('victim1')]);
+    assert.equal(await ipOn('victim1', 'bridge'), freed);
+    assert.equal(await page(port), 'web1\n');
+    // Only an --internal network left: no way out, so no port and no route.
+    await ok(['network', 'disconnect', EXT, 'web1']);
+    assert.equal(await ok(['port', 'web1']), '');
+    assert.doesNotMatch(pubAny(), new RegExp(`\\. ${port} :`));
+    await assert.rejects(httpGet(port, '/i'));
+    assert.equal(defaultRoute(await ok(['exec', 'web1', 'ip', 'route'])), undefined);
+    // A way out again: both come back.
+    await ok(['network', 'connect', 'bridge', 'web1']);
+    assert.equal(defaultRoute(await ok(['exec', 'web1', 'ip', 'route'])), bridgeGw);
+    assert.equal(await page(Number(await hostPort('web1'))), 'web1\n');
+  } finally {
+    await d.docker(['rm', '-f', 'web1', 'victim1']);
+  }
+});

@@ -132,6 +132,19 @@ export class BridgeDriver implements NetworkDriver {
     if (ports.length) await nft(portsScript(this.#o.table, 'delete', ports)).catch(() => this.syncTable());
   }
 
+  /** Published ports re-pointed in one transaction (no moment without them or with both). */
+  async movePorts(from: NftPort[], to: NftPort[]): Promise<void> {
+    if (from.length || to.length) await nft(portsScript(this.#o.table, 'delete', from) + portsScript(this.#o.table, 'add', to)).catch(() => this.syncTable());
+  }
+
+  /** The container's default route, through gateway (over the one it has, if any). */
+  setDefaultRoute(sandboxKey: string, gateway: string): void {
+    inNetns(sandboxKey, () => {
+      const nl = new Netlink();
+      try { nl.addDefaultRoute(gateway, true); } finally { nl.close(); }
+    });
+  }
+
   /** Rewrite the whole table from the service's state, atomically. */
   async syncTable(): Promise<void> {
     const s = this.#o.tableState();

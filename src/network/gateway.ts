@@ -1,6 +1,8 @@
 /**
- * The endpoint that leads a container out: its default route goes through it.
+ * The endpoint that leads a container out: its default route goes through it and its
+ * published ports lead to it.
  */
+import type { NftPort } from './nft.js';
 import type { EndpointState, NetworkRecord, SandboxState } from './types.js';
 
 /**
@@ -17,4 +19,29 @@ export function gatewayOf(sb: Pick<SandboxState, 'Networks'>, network: (name: st
     if (ep !== except && n?.Driver === 'bridge' && !n.Internal) return ep;
   }
   return undefined;
+}
+
+export interface WayOutDriver {
+  unpublish(ports: NftPort[]): Promise<void>;
+  movePorts(from: NftPort[], to: NftPort[]): Promise<void>;
+  setDefaultRoute(sandboxKey: string, gateway: string): void;
+}
+
+/**
+ * The endpoint leading sb out is leaving: its ports and default route move to `next`
+ * (same host ports: they stay this container's), or go when there is none. Left as
+ * they were, the ports would lead to the freed address, which the next container
+ * to join that network gets. Called before the lease is released.
+ */
+export async function moveWayOut(driver: WayOutDriver, sb: Pick<SandboxState, 'SandboxKey' | 'Ports'> & { nft: NftPort[] }, next: EndpointState | undefined): Promise<void> {
+  const old = sb.nft;
+  if (!next) {
+    sb.nft = [];
+    sb.Ports = {};
+    await driver.unpublish(old);
+    return;
+  }
+  sb.nft = old.map((p) => ({ ...p, ip: next.IPAddress }));
+  await driver.movePorts(old, sb.nft);
+  driver.setDefaultRoute(sb.SandboxKey, next.Gateway);
 }

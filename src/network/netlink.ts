@@ -209,14 +209,15 @@ export class Netlink {
     this.request(del ? RTM_DELADDR : RTM_NEWADDR, del ? 0 : NLM_F_CREATE | NLM_F_REPLACE, [m, ...attrs], `${del ? 'remove' : 'add'} address ${ip}/${prefix}`);
   }
 
-  addDefaultRoute(gateway: string): void {
+  /** replace: over the default route there is (a container's way out moved), else refused when one exists. */
+  addDefaultRoute(gateway: string, replace = false): void {
     const m = Buffer.alloc(12);
     m.writeUInt8(AF_INET, 0);
     m.writeUInt8(254, 4); // RT_TABLE_MAIN
     m.writeUInt8(3, 5); // RTPROT_BOOT
     m.writeUInt8(0, 6); // RT_SCOPE_UNIVERSE
     m.writeUInt8(1, 7); // RTN_UNICAST
-    this.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, [m, attr(RTA_GATEWAY, ipv4Bytes(gateway))], `add default route via ${gateway}`);
+    this.request(RTM_NEWROUTE, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), [m, attr(RTA_GATEWAY, ipv4Bytes(gateway))], `add default route via ${gateway}`);
   }
 }
 

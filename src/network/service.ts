@@ -21,7 +21,7 @@ import { dnsNames, hasEmbeddedDns } from './dns-names.js';
 import { SandboxDns, type DnsSandbox } from './sandbox-dns.js';
 import { NAME_RE, PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
 import { newEndpoint } from './endpoint.js';
-import { gatewayOf } from './gateway.js';
+import { gatewayOf, moveWayOut } from './gateway.js';
 import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
 
 export interface NetworkServiceOptions {
@@ -395,7 +395,14 @@ export class LocalNetworkService implements NetworkService {
     const n = this.get(network);
     const ep = sb?.Networks[n.Name];
     if (!sb || !ep) throw notFound(`container ${containerId.slice(0, 12)} is not connected to network ${n.Name}`);
+    const byName = (name: string) => this.#byName(name);
+    const leading = gatewayOf(sb, byName) === ep;
     await this.#driver.detach(sb.SandboxKey, n, ep);
+    try {
+      if (leading) await moveWayOut(this.#driver, sb, gatewayOf(sb, byName, ep));
+    } catch (err) {
+      process.stderr.write(`berthd: the published ports and default route of ${sb.containerName} could not move to another network (${(err as Error).message})\n`);
+    }
     // A sandbox set up before dnsNetwork was recorded: its redirect led to the first network.
     if (sb.resolver && sb.dnsNetwork === undefined) sb.dnsNetwork = Object.values(sb.Networks)[0]?.NetworkID;
     delete sb.Networks[n.Name];
