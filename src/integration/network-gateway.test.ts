@@ -150,3 +150,18 @@ test('disconnecting the network a published port leads to moves the port and the
     await d.docker(['rm', '-f', 'web1', 'victim1']);
   }
 });
+
+test('hairpin: a container reaches its own published port through its gateway, on the default bridge and on a user network', async () => {
+  for (const [net, name] of [['bridge', 'h1'], [EXT, 'h2']] as const) {
+    await ok(['run', '-d', '--name', name, '--network', net, '-p', '80', ...web(name)]);
+    try {
+      const port = Number(await hostPort(name));
+      assert.equal(await page(port), `${name}\n`);
+      const r = await d.docker(['exec', name, 'timeout', '5', 'wget', '-qO-', `http://${await gatewayOf(net)}:${port}/i`]);
+      assert.equal(r.code, 0, `${net}: ${r.stderr}`);
+      assert.equal(r.stdout, `${name}\n`);
+    } finally {
+      await d.docker(['rm', '-f', name]);
+    }
+  }
+});

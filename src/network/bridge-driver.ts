@@ -100,6 +100,7 @@ export class BridgeDriver implements NetworkDriver {
       closeSync(fd);
     }
     try {
+      this.#host.setHairpin(ep.hostVeth);
       inNetns(sandboxKey, () => {
         const nl = new Netlink();
         try {

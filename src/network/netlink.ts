@@ -38,6 +38,8 @@ const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
+const IFLA_INFO_SLAVE_DATA = 5;
+const IFLA_BRPORT_MODE = 4;
 const VETH_INFO_PEER = 1;
 const IFF_UP = 1;
 const IFA_ADDRESS = 1;
@@ -185,6 +187,16 @@ export class Netlink {
 
   setUp(index: number): void {
     this.request(RTM_NEWLINK, 0, [ifinfomsg(index, true)], `set link ${index} up`);
+  }
+
+  /**
+   * Hairpin mode on a bridge port: the bridge may send a frame back out the port it
+   * came in on. A container's packet to its own published port comes back to it that
+   * way once DNAT rewrote it (br_netfilter bridges it instead of routing it).
+   */
+  setHairpin(name: string): void {
+    const data = attr(IFLA_INFO_SLAVE_DATA, attr(IFLA_BRPORT_MODE, Buffer.from([1])));
+    this.request(RTM_NEWLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name), attr(IFLA_LINKINFO, data)], `set hairpin mode on ${name}`);
   }
 
   /** Delete a link by name; a missing link is not an error. */
