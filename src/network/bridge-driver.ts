@@ -76,7 +76,8 @@ export class BridgeDriver implements NetworkDriver {
     this.#host.deleteLink(n.bridge);
   }
 
-  async attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState): Promise<void> {
+  /** defaultRoute: this endpoint leads the container out (gateway.ts chooses which). */
+  async attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState, o: { defaultRoute?: boolean } = {}): Promise<void> {
     if (n.Driver !== 'bridge') return;
     const master = this.#host.linkIndex(n.bridge);
     if (!master) await this.ensure(n);
@@ -99,14 +100,15 @@ export class BridgeDriver implements NetworkDriver {
       closeSync(fd);
     }
     try {
+      this.#host.setHairpin(ep.hostVeth);
       inNetns(sandboxKey, () => {
         const nl = new Netlink();
         try {
           const idx = nl.linkIndex(ep.ifName);
           nl.setUp(idx);
           nl.addAddress(idx, ep.IPAddress, ep.IPPrefixLen);
-          // An internal network gets no default route: there is nowhere to go.
-          if (!n.Internal && ep.ifName === 'eth0') nl.addDefaultRoute(ep.Gateway);
+          // An internal network never gets it: there is nowhere to go.
+          if (o.defaultRoute && !n.Internal) nl.addDefaultRoute(ep.Gateway);
         } finally {
           nl.close();
         }
@@ -129,6 +131,19 @@ export class BridgeDriver implements NetworkDriver {
 
   async unpublish(ports: NftPort[]): Promise<void> {
     if (ports.length) await nft(portsScript(this.#o.table, 'delete', ports)).catch(() => this.syncTable());
+  }
+
+  /** Published ports re-pointed in one transaction (no moment without them or with both). */
+  async movePorts(from: NftPort[], to: NftPort[]): Promise<void> {
+    if (from.length || to.length) await nft(portsScript(this.#o.table, 'delete', from) + portsScript(this.#o.table, 'add', to)).catch(() => this.syncTable());
+  }
+
+  /** The container's default route, through gateway (over the one it has, if any). */
+  setDefaultRoute(sandboxKey: string, gateway: string): void {
+    inNetns(sandboxKey, () => {
+      const nl = new Netlink();
+      try { nl.addDefaultRoute(gateway, true); } finally { nl.close(); }
+    });
   }
 
   /** Rewrite the whole table from the service's state, atomically. */

@@ -38,6 +38,8 @@ const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
+const IFLA_INFO_SLAVE_DATA = 5;
+const IFLA_BRPORT_MODE = 4;
 const VETH_INFO_PEER = 1;
 const IFF_UP = 1;
 const IFA_ADDRESS = 1;
@@ -187,6 +189,16 @@ export class Netlink {
     this.request(RTM_NEWLINK, 0, [ifinfomsg(index, true)], `set link ${index} up`);
   }
 
+  /**
+   * Hairpin mode on a bridge port: the bridge may send a frame back out the port it
+   * came in on. A container's packet to its own published port comes back to it that
+   * way once DNAT rewrote it (br_netfilter bridges it instead of routing it).
+   */
+  setHairpin(name: string): void {
+    const data = attr(IFLA_INFO_SLAVE_DATA, attr(IFLA_BRPORT_MODE, Buffer.from([1])));
+    this.request(RTM_NEWLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name), attr(IFLA_LINKINFO, data)], `set hairpin mode on ${name}`);
+  }
+
   /** Delete a link by name; a missing link is not an error. */
   deleteLink(name: string): void {
     try {
@@ -209,14 +221,15 @@ export class Netlink {
     this.request(del ? RTM_DELADDR : RTM_NEWADDR, del ? 0 : NLM_F_CREATE | NLM_F_REPLACE, [m, ...attrs], `${del ? 'remove' : 'add'} address ${ip}/${prefix}`);
   }
 
-  addDefaultRoute(gateway: string): void {
+  /** replace: over the default route there is (a container's way out moved), else refused when one exists. */
+  addDefaultRoute(gateway: string, replace = false): void {
     const m = Buffer.alloc(12);
     m.writeUInt8(AF_INET, 0);
     m.writeUInt8(254, 4); // RT_TABLE_MAIN
     m.writeUInt8(3, 5); // RTPROT_BOOT
     m.writeUInt8(0, 6); // RT_SCOPE_UNIVERSE
     m.writeUInt8(1, 7); // RTN_UNICAST
-    this.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, [m, attr(RTA_GATEWAY, ipv4Bytes(gateway))], `add default route via ${gateway}`);
+    this.request(RTM_NEWROUTE, NLM_F_CREATE | (replace ? NLM_F_REPLACE : NLM_F_EXCL), [m, attr(RTA_GATEWAY, ipv4Bytes(gateway))], `add default route via ${gateway}`);
   }
 }
 

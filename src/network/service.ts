@@ -13,7 +13,7 @@ import { KeyedMutex } from '../common/lock.js';
 import { Netlink } from './netlink.js';
 import { createNetns, inNetns, removeNetns } from './netns.js';
 import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
-import { resolvePorts } from './ports.js';
+import { resolvePorts, type PortRequest } from './ports.js';
 import { BridgeDriver } from './bridge-driver.js';
 import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
@@ -21,6 +21,7 @@ import { dnsNames, hasEmbeddedDns } from './dns-names.js';
 import { SandboxDns, type DnsSandbox } from './sandbox-dns.js';
 import { NAME_RE, PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
 import { newEndpoint } from './endpoint.js';
+import { gatewayOf, moveWayOut } from './gateway.js';
 import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
 
 export interface NetworkServiceOptions {
@@ -32,7 +33,8 @@ export interface NetworkServiceOptions {
   table: string;
 }
 
-type StoredSandbox = DnsSandbox & { nft: NftPort[] };
+/** portReq: the container's -p/-P, published when it gets a way out it lacked at start. */
+type StoredSandbox = DnsSandbox & { nft: NftPort[]; portReq?: PortRequest };
 /** reclaim: bridges of removed networks not yet deleted (a crash in between leaves them). */
 interface State { networks: NetworkRecord[]; sandboxes: Record<string, StoredSandbox>; reclaim?: string[] }
 
@@ -269,6 +271,8 @@ export class LocalNetworkService implements NetworkService {
     if (this.#state.sandboxes[id]) await this.tearDown(id);
     const sb: StoredSandbox = { containerId: id, containerName: req.containerName, SandboxKey: join(this.#netnsDir, id.slice(0, 12)), Networks: {}, Ports: {}, nft: [] };
     if (req.dns?.length) sb.dns = [...req.dns];
+    if (Object.keys(req.portBindings ?? {}).length || req.publishAll) sb.portReq = { portBindings: req.portBindings, publishAll: req.publishAll, exposed: req.exposed };
+    let gw: EndpointState | undefined;
     // Leases and ports are chosen under one lock so concurrent starts never collide.
     await this.#lock.run('alloc', async () => {
       req.networks.forEach((a, i) => {
@@ -277,9 +281,11 @@ export class LocalNetworkService implements NetworkService {
         sb.Networks[n.Name] = this.#endpoint(id, n, a, i);
         sb.Networks[n.Name]!.DNSNames = n.Name === 'bridge' ? null : dnsNames(req.containerName, a.aliases, id);
       });
-      const primary = Object.values(sb.Networks)[0];
-      if (primary) {
-        const p = await resolvePorts(req, primary.IPAddress, this.#portTaken);
+      // Ports lead where the container goes out; with no way out (only --internal
+      // networks) nothing is published, silently as with dockerd.
+      gw = gatewayOf(sb, (name) => this.#byName(name));
+      if (gw) {
+        const p = await resolvePorts(req, gw.IPAddress, this.#portTaken);
         sb.nft = p.nft;
         sb.Ports = p.wire;
       }
@@ -302,7 +308,7 @@ export class LocalNetworkService implements NetworkService {
         });
       }
       const names = Object.values(sb.Networks).map((ep) => ep.hostVeth).join();
-      for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep);
+      for (const [name, ep] of Object.entries(sb.Networks)) await this.#driver.attach(sb.SandboxKey, this.get(name), ep, { defaultRoute: ep === gw });
       if (Object.values(sb.Networks).map((ep) => ep.hostVeth).join() !== names) await this.#save(); // a veth renamed on a clash
       await this.#driver.publish(sb.nft);
       await this.#checkForward().catch(() => {});
@@ -345,19 +351,38 @@ export class LocalNetworkService implements NetworkService {
       const e = this.#endpoint(containerId, n, a, i);
       e.DNSNames = dnsNames(sb.containerName, a.aliases, containerId);
       sb.Networks[n.Name] = e;
+      // The container's first way out (it had only --internal networks): its ports now lead there.
+      if (sb.portReq && gatewayOf(sb, (name) => this.#byName(name)) === e) {
+        try {
+          const p = await resolvePorts(sb.portReq, e.IPAddress, this.#portTaken);
+          sb.nft = p.nft;
+          sb.Ports = p.wire;
+        } catch (err) {
+          delete sb.Networks[n.Name];
+          throw err;
+        }
+      }
       return e;
     });
+    const published = sb.nft.filter((p) => p.ip === ep.IPAddress);
     try {
       await this.#save();
       const veth = ep.hostVeth;
-      await this.#driver.attach(sb.SandboxKey, n, ep);
+      // The way out of a container that had none (only --internal networks so far).
+      await this.#driver.attach(sb.SandboxKey, n, ep, { defaultRoute: gatewayOf(sb, (name) => this.#byName(name)) === ep });
       if (ep.hostVeth !== veth) await this.#save(); // renamed on a clash
+      await this.#driver.publish(published);
       // A container whose 127.0.0.11 led nowhere (its user networks all left) gets it back.
       if (this.#sandboxDns.follow(sb, (name) => this.get(name))) await this.#save();
       // A container that began on the default bridge gets the embedded DNS with its first user network.
       else if (this.#sandboxDns.join(sb, n, ep.Gateway)) await this.#save();
     } catch (err) {
       delete sb.Networks[n.Name];
+      if (published.length) {
+        sb.nft = [];
+        sb.Ports = {};
+        await this.#driver.unpublish(published).catch(() => {});
+      }
       await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
       await this.#save().catch(() => {});
       throw err;
@@ -370,7 +395,14 @@ export class LocalNetworkService implements NetworkService {
     const n = this.get(network);
     const ep = sb?.Networks[n.Name];
     if (!sb || !ep) throw notFound(`container ${containerId.slice(0, 12)} is not connected to network ${n.Name}`);
+    const byName = (name: string) => this.#byName(name);
+    const leading = gatewayOf(sb, byName) === ep;
     await this.#driver.detach(sb.SandboxKey, n, ep);
+    try {
+      if (leading) await moveWayOut(this.#driver, sb, gatewayOf(sb, byName, ep));
+    } catch (err) {
+      process.stderr.write(`berthd: the published ports and default route of ${sb.containerName} could not move to another network (${(err as Error).message})\n`);
+    }
     // A sandbox set up before dnsNetwork was recorded: its redirect led to the first network.
     if (sb.resolver && sb.dnsNetwork === undefined) sb.dnsNetwork = Object.values(sb.Networks)[0]?.NetworkID;
     delete sb.Networks[n.Name];

@@ -108,8 +108,8 @@ export interface NetworkDriver {
   ensure(n: NetworkRecord): Promise<void>;
   /** Remove the host side of a network with no endpoints left. */
   destroy(n: NetworkRecord): Promise<void>;
-  /** Plug the netns at sandboxKey into the network with the endpoint's address. */
-  attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState): Promise<void>;
+  /** Plug the netns at sandboxKey into the network with the endpoint's address (and the default route through it). */
+  attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState, o?: { defaultRoute?: boolean }): Promise<void>;
   /** Unplug; a missing interface is not an error. */
   detach(sandboxKey: string | undefined, n: NetworkRecord, ep: EndpointState): Promise<void>;
 }
