@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
 import type { CreateContainerRequest, HostConfig } from '../../oci/docker-config.js';
+import { expandExposedPort } from '../../oci/ports.js';
 import { parseExtraHost } from './etc-files.js';
 
 /**
@@ -96,4 +97,22 @@ export function checkMountDestinations(hc: HostConfig): void {
   for (const t of Object.keys(hc.Tmpfs ?? {})) {
     if (isRoot(t)) throw invalidArgument(`invalid tmpfs mount ${JSON.stringify(t)}: destination can't be '/'`);
   }
+}
+
+/**
+ * ExposedPorts checked and expanded to one key per port ("8000-8002/tcp" → three keys, as
+ * the docker CLI expands --expose): every client reads a listed port as a uint16, so one
+ * out of range in any container made `docker ps` fail for everyone. `where` names the
+ * source (the request or the image's config) in the message.
+ */
+export function exposedPorts(ports: Record<string, unknown> | undefined, where: string): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const key of Object.keys(ports ?? {})) {
+    const keys = expandExposedPort(key);
+    if (keys.length === 0) {
+      throw invalidArgument(`invalid port specification: ${JSON.stringify(key)} in ${where}: want PORT[-PORT][/tcp|udp|sctp] with ports 1-65535`);
+    }
+    for (const k of keys) out[k] = {};
+  }
+  return out;
 }
