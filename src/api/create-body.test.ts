@@ -75,6 +75,28 @@ describe('create body types', () => {
     assert.deepEqual(b, { Healthcheck: { Test: ['NONE'], StartInterval: 5 } });
   });
 
+  it('nulls are decoded as Go does: absent structs and scalars, zero map values, nil lists; a null list entry is a 400', () => {
+    const b: Record<string, unknown> = {
+      Image: 'busybox', User: null, Cmd: null, Labels: { a: null }, ExposedPorts: { '80/tcp': null }, Healthcheck: null,
+      HostConfig: { Memory: null, RestartPolicy: null, Binds: null, Tmpfs: { '/t': null }, PortBindings: { '80/tcp': null } },
+      NetworkingConfig: { EndpointsConfig: { n: null } },
+    };
+    checkShape(b, CREATE_BODY);
+    assert.deepEqual(b, {
+      Image: 'busybox', Cmd: null, Labels: { a: '' }, ExposedPorts: { '80/tcp': {} },
+      HostConfig: { Binds: null, Tmpfs: { '/t': '' }, PortBindings: { '80/tcp': null } },
+      NetworkingConfig: { EndpointsConfig: { n: {} } },
+    });
+    for (const [body, msg] of [
+      [{ HostConfig: { Mounts: [null] } }, 'invalid HostConfig.Mounts[0]: null in a list of mount.Mount; remove the entry or give a value'],
+      [{ Env: ['A=1', null] }, 'invalid Env[1]: null in a list of string; remove the entry or give a value'],
+      [{ HostConfig: { PortBindings: { '80/tcp': [null] } } }, 'invalid HostConfig.PortBindings.80/tcp[0]: null in a list of nat.PortBinding; remove the entry or give a value'],
+      [{ HostConfig: { ConsoleSize: [null, 1] } }, 'invalid HostConfig.ConsoleSize[0]: null in a list of int64; remove the entry or give a value'],
+    ] as const) {
+      assert.throws(() => checkShape(structuredClone(body), CREATE_BODY), (e: Error) => e.message === msg);
+    }
+  });
+
   describe('through the API', () => {
     let h: Harness;
     before(async () => { h = await startHarness(); });
@@ -89,6 +111,16 @@ describe('create body types', () => {
         assert.doesNotMatch(msg, /\n|TypeError|is not a function|is not iterable/);
       });
     }
+
+    it('a null HostConfig is no HostConfig (201); a null in Mounts, Devices or Ulimits is a 400, not a TypeError', async () => {
+      const ok = await request(h.sock, 'POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', HostConfig: null }) });
+      assert.equal(ok.status, 201, ok.text);
+      for (const f of ['Mounts', 'Devices', 'Ulimits']) {
+        const r = await request(h.sock, 'POST', '/containers/create', { body: JSON.stringify({ Image: 'busybox', HostConfig: { [f]: [null] } }) });
+        assert.equal(r.status, 400, r.text);
+        assert.match(r.json().message, new RegExp(`^invalid HostConfig\\.${f}\\[0\\]: null in a list of`));
+      }
+    });
 
     it('exec create: wrong types are 400 too', async () => {
       for (const body of [{ Cmd: [5] }, { Cmd: ['true'], Env: 'x' }, { Cmd: ['true'], Tty: 1 }, []]) {

@@ -5,6 +5,7 @@
  */
 import { invalidArgument } from '../common/errors.js';
 import type { ImageConfigFile, ImageRuntimeConfig } from '../oci/image-spec.js';
+import { expandExposedPort } from '../oci/ports.js';
 import type { Instruction } from './dockerfile-parse.js';
 import { expandWord, keyValuePairs, splitWords, type Lookup } from './shell-words.js';
 import { setEnv } from './image-state.js';
@@ -60,13 +61,11 @@ export function applyMeta(inst: Instruction, config: ImageConfigFile, ctx: MetaC
       if (ports.length === 0) throw invalidArgument('EXPOSE requires at least one argument');
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
       for (const p of ports) {
-        const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-        if (!m) throw invalidArgument(`EXPOSE: invalid containerPort: ${p}`);
-        const proto = (m[3] ?? 'tcp').toLowerCase();
-        const lo = Number(m[1]);
-        const hi = m[2] ? Number(m[2]) : lo;
-        if (hi < lo || hi > 65535 || hi - lo > 65535) throw invalidArgument(`EXPOSE: invalid port range: ${p}`);
-        for (let n = lo; n <= hi; n++) c.ExposedPorts[`${n}/${proto}`] = {};
+        if (!/^\d+(?:-\d+)?(?:\/(tcp|udp|sctp))?$/i.test(p)) throw invalidArgument(`EXPOSE: invalid containerPort: ${p}`);
+        // One key per port, each 1-65535: what a container create accepts.
+        const keys = expandExposedPort(p);
+        if (keys.length === 0) throw invalidArgument(`EXPOSE: invalid port range: ${p}: ports are 1-65535`);
+        for (const k of keys) c.ExposedPorts[k] = {};
       }
       return `EXPOSE ${ports.join(' ')}`;
     }

@@ -7,7 +7,7 @@ import { invalidArgument } from '../common/errors.js';
 import { parseLogOpts } from './logs/index.js';
 // Host-dependent resource checks (cpuset, ulimits, devices) live with update's (issue 3).
 import { validateResources } from './update-validate.js';
-import { checkDns, checkMountDestinations, checkNames, checkNoNul, checkSysctls } from './support/create-checks.js';
+import { checkDns, checkMountDestinations, checkNames, checkNoNul, checkSysctls, checkVolumePaths, exposedPorts } from './support/create-checks.js';
 import { checkPlatformFields, checkVolumeDriver } from './support/platform-checks.js';
 import type { ContainerConfig, CreateContainerRequest, HostConfig } from '../oci/docker-config.js';
 import type { ImageConfigFile } from '../oci/image-spec.js';
@@ -115,6 +115,8 @@ export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile)
   checkNoNul(req, 'config');
   checkNames(reqConfig);
   validateHostConfig(hostConfig);
+  checkVolumePaths(ic.Volumes, true);
+  checkVolumePaths(reqConfig.Volumes ?? undefined, false);
 
   let entrypoint = reqConfig.Entrypoint !== undefined && reqConfig.Entrypoint !== null ? reqConfig.Entrypoint : ic.Entrypoint ?? null;
   let cmd = reqConfig.Cmd && reqConfig.Cmd.length ? reqConfig.Cmd : null;
@@ -134,7 +136,7 @@ export function mergeConfig(req: CreateContainerRequest, image: ImageConfigFile)
     AttachStdin: !!reqConfig.AttachStdin,
     AttachStdout: reqConfig.AttachStdout ?? true,
     AttachStderr: reqConfig.AttachStderr ?? true,
-    ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(reqConfig.ExposedPorts ?? {}) },
+    ExposedPorts: { ...exposedPorts(ic.ExposedPorts, "the image's config (rebuild the image without it)"), ...exposedPorts(reqConfig.ExposedPorts, 'ExposedPorts') },
     Tty: !!reqConfig.Tty,
     OpenStdin: !!reqConfig.OpenStdin,
     StdinOnce: !!reqConfig.StdinOnce,

@@ -1,4 +1,5 @@
 import type { ImageRuntimeConfig } from '../oci/image-spec.js';
+import { expandExposedPort } from '../oci/ports.js';
 import { invalidArgument } from '../common/errors.js';
 
 /**
@@ -39,8 +40,10 @@ export function applyChanges(base: ImageRuntimeConfig, changes: string[]): Image
       case 'EXPOSE':
         cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}) };
         for (const p of words(args)) {
-          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) throw invalidArgument(`EXPOSE: invalid port "${p}"`);
-          cfg.ExposedPorts[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
+          // One key per port, each 1-65535: what a container create accepts.
+          const keys = expandExposedPort(p);
+          if (keys.length === 0) throw invalidArgument(`EXPOSE: invalid port "${p}": want PORT[-PORT][/tcp|udp|sctp] with ports 1-65535`);
+          for (const k of keys) cfg.ExposedPorts[k] = {};
         }
         break;
       case 'VOLUME': {

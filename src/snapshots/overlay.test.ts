@@ -127,7 +127,21 @@ test('a 90-layer chain stays under the page-size limit and mounts; too many is a
     await unmountAll(target);
   }
   for (let i = 90; i < 140; i++) parent = (await sn.commitLayer(parent, async () => `layer-${i}`)).key;
-  await assert.rejects(sn.prepare('too-deep', parent), (e) => isBerthError(e, 'FAILED_PRECONDITION') && /page|limit/.test(e.message));
+  const snapDirs = async () => (await readdir(join(root, 'overlay'))).filter((n) => /^\d+$/.test(n)).sort();
+  const dirsBefore = await snapDirs();
+  const tooDeep = (e: unknown) => isBerthError(e, 'INVALID_ARGUMENT') && /^max depth exceeded: the image has 140 layers and overlay can mount at most \d+ here .*page.*flatten the image/.test(e.message);
+  await assert.rejects(sn.prepare('too-deep', parent), tooDeep);
+  // prepareEarly (a container create) must settle too: it used to wait forever, the entry kept.
+  let timer!: NodeJS.Timeout;
+  const hung = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('prepareEarly never settled')), 5000); });
+  await assert.rejects(Promise.race([sn.prepareEarly('too-deep', parent), hung]).finally(() => clearTimeout(timer)), tooDeep);
+  assert.equal(await sn.stat('too-deep'), undefined);
+  assert.deepEqual(await snapDirs(), dirsBefore);
+  assert.equal((await createOverlaySnapshotter(root).stat('too-deep')), undefined, 'not on disk either');
+  // The store still works: the 90-layer snapshot goes, a shallow one comes.
+  await sn.remove('deep');
+  await sn.prepareEarly('shallow', 'layer-3').then((r) => r.durable);
+  assert.equal((await sn.stat('shallow'))?.kind, 'active');
 }));
 
 test('layers apply side by side and commit bottom-up (parentReady); a failed parent drops the child', { timeout: 20_000 }, () => withRoot(async (root) => {

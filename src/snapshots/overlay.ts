@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
-import { lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, isErrno } from '../common/errors.js';
@@ -9,6 +9,7 @@ import { KeyedMutex } from '../common/lock.js';
 import { trash } from '../common/trash.js';
 import type { Mount } from '../mount/mount.js';
 import type { SnapshotInfo, Snapshotter } from './types.js';
+import { diskUsage, overlayOptions } from './overlay-options.js';
 
 /** What the image side needs beyond the container-facing Snapshotter. */
 export interface LayerSnapshotter extends Snapshotter {
@@ -46,9 +47,6 @@ interface State {
   version: 1;
   snapshots: Record<string, Entry>;
 }
-
-/** mount(2) data must stay under a page; mount/ refuses longer option strings. */
-const PAGE_LIMIT = 4096;
 
 /** overlayfs took the volatile option in Linux 5.10; older kernels refuse the mount. */
 export function overlayVolatile(kernel = release()): boolean {
@@ -175,14 +173,19 @@ class OverlaySnapshotter implements LayerSnapshotter {
     const durable = this.#lock.run('state', async () => {
       const before = this.#state!;
       const draft: State = structuredClone(before);
+      let mounts: Mount[];
       try {
         await this.#addActive(draft, key, parent);
+        mounts = this.#mountsOf(draft, key);
       } catch (err) {
+        // Every failure must settle `ready`, or the caller (a container create) waits forever.
         failed(err);
+        const made = draft.snapshots[key];
+        if (made && !before.snapshots[key]) rmSync(join(this.dir, String(made.id)), { recursive: true, force: true });
         throw err;
       }
       this.#state = draft;
-      early(this.#mountsOf(draft, key));
+      early(mounts);
       try {
         await writeJsonAtomic(this.#metaPath(), draft, 0o600);
       } catch (err) {
@@ -203,6 +206,8 @@ class OverlaySnapshotter implements LayerSnapshotter {
       if (!p) throw notFound(`parent snapshot ${parent}: not found`);
       if (p.kind !== 'committed') throw invalidArgument(`parent snapshot ${parent} is active; only committed snapshots can be parents`);
     }
+    // Refused before anything is made: an overlay that cannot be mounted is no use to anyone.
+    this.#overlayOptions(s, key, this.#nextId, parent);
     const id = this.#nextId++;
     // Synchronous: two mkdirs (~20 µs each) on every container create, where each thread-pool
     // round trip cost 0.1-0.3 ms before the container's runtime could be prepared.
@@ -230,23 +235,19 @@ class OverlaySnapshotter implements LayerSnapshotter {
     const e = s.snapshots[key];
     if (!e) throw notFound(`snapshot ${key}: not found`);
     if (e.kind !== 'active') throw invalidArgument(`snapshot ${key} is committed; prepare an active snapshot on it to mount it`);
+    return [{ type: 'overlay', source: 'overlay', options: this.#overlayOptions(s, key, e.id, e.parent) }];
+  }
+
+  /** The overlay options of active snapshot `id` on `parent`; refused when too deep to mount. */
+  #overlayOptions(s: State, key: string, id: number, parent: string | undefined): string[] {
     const lowers: string[] = [];
-    for (let p = e.parent; p !== undefined; p = s.snapshots[p]?.parent) {
+    for (let p = parent; p !== undefined; p = s.snapshots[p]?.parent) {
       const pe = s.snapshots[p];
       if (!pe?.link) throw failedPrecondition(`snapshot ${key}: ancestor ${p} is missing; the snapshot store is inconsistent`);
       lowers.push(join(this.dir, 'l', pe.link));
     }
     if (lowers.length === 0) lowers.push(join(this.dir, 'empty'));
-    const options = [
-      `lowerdir=${lowers.join(':')}`,
-      `upperdir=${this.#fs(e.id)}`,
-      `workdir=${join(this.dir, String(e.id), 'work')}`,
-    ];
-    const len = options.join(',').length;
-    if (len >= PAGE_LIMIT) {
-      throw failedPrecondition(`snapshot ${key}: ${lowers.length} layers make ${len} bytes of overlay options, over the ${PAGE_LIMIT}-byte kernel limit; use a shorter data root or squash the image`);
-    }
-    return [{ type: 'overlay', source: 'overlay', options }];
+    return overlayOptions(lowers, this.#fs(id), join(this.dir, String(id), 'work'));
   }
 
   async upperDir(key: string): Promise<string> {
@@ -391,24 +392,6 @@ class OverlaySnapshotter implements LayerSnapshotter {
     if (!e) throw notFound(`snapshot ${key}: not found`);
     return diskUsage(this.#fs(e.id));
   }
-}
-
-/** Bytes used under dir, each inode counted once (hard links share blocks). */
-async function diskUsage(dir: string): Promise<number> {
-  const seen = new Set<number>();
-  let total = 0;
-  async function walk(d: string): Promise<void> {
-    for (const ent of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, ent.name);
-      const st = await lstat(p);
-      if (seen.has(st.ino)) continue;
-      seen.add(st.ino);
-      total += st.isDirectory() ? 0 : st.size;
-      if (st.isDirectory()) await walk(p);
-    }
-  }
-  await walk(dir);
-  return total;
 }
 
 function base32(buf: Buffer): string {

@@ -12,6 +12,8 @@ import { notImplemented } from '../../common/errors.js';
 import { readJson, sendJson, startStream, writeAndDrain } from '../http-util.js';
 import { qBool, qStr } from '../query.js';
 import { joinRef } from './images.js';
+import { checkShape } from '../wire/create-body.js';
+import { COMMIT_BODY } from '../wire/bodies.js';
 
 /** The containers service's archive methods (optional in the interface, for fakes). */
 function ctr(ctx: Ctx): Required<Pick<ContainerService, 'archiveStat' | 'archiveGet' | 'archivePut' | 'export' | 'changes' | 'commit'>> {
@@ -109,6 +111,8 @@ async function putArchive(ctx: Ctx): Promise<void> {
 async function commit(ctx: Ctx): Promise<void> {
   const q = ctx.query;
   const config = await readJson<ImageRuntimeConfig | null>(ctx.req, null);
+  // A container.Config, decoded as Go would (Env: [null] was a 500 from deep in the merge).
+  checkShape(config, COMMIT_BODY);
   const repo = qStr(q, 'repo');
   const id = await ctr(ctx).commit(qStr(q, 'container') ?? '', {
     reference: repo ? joinRef(repo, qStr(q, 'tag') || 'latest') : undefined,

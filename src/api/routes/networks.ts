@@ -6,7 +6,8 @@ import { readJson, sendEmpty, sendJson } from '../http-util.js';
 import { checkFilterKeys, checkUntilFilter, qFilters } from '../query.js';
 import { networkWire } from '../wire/network.js';
 import { compareVersions } from '../frames.js';
-import { checkShape, ENDPOINT } from '../wire/create-body.js';
+import { checkShape } from '../wire/create-body.js';
+import { NETWORK_CONNECT_BODY, NETWORK_CREATE_BODY, NETWORK_DISCONNECT_BODY } from '../wire/bodies.js';
 import type { CreateNetworkOptions, NetworkService } from '../../network/types.js';
 
 function svc(ctx: Ctx): NetworkService {
@@ -34,6 +35,7 @@ async function inspect(ctx: Ctx): Promise<void> {
 
 async function create(ctx: Ctx): Promise<void> {
   const b = await readJson<CreateNetworkOptions>(ctx.req, {} as CreateNetworkOptions);
+  checkShape(b, NETWORK_CREATE_BODY);
   const s = svc(ctx);
   const r = await s.create(b);
   // dockerd announces every new network (docker events, compose watchers).
@@ -50,10 +52,10 @@ interface ConnectBody {
 
 async function connect(ctx: Ctx): Promise<void> {
   const b = await readJson<ConnectBody>(ctx.req, {});
+  checkShape(b, NETWORK_CONNECT_BODY);
   const c = await ctx.deps.containers.inspect(b.Container ?? '');
   const s = svc(ctx);
   const n = s.get(ctx.params.id!);
-  checkShape(b.EndpointConfig, ENDPOINT, 'EndpointConfig');
   const e = b.EndpointConfig;
   const req = {
     network: n.Name, aliases: e?.Aliases ?? undefined, ip: e?.IPAMConfig?.IPv4Address || undefined,
@@ -69,6 +71,7 @@ async function connect(ctx: Ctx): Promise<void> {
 
 async function disconnect(ctx: Ctx): Promise<void> {
   const b = await readJson<ConnectBody>(ctx.req, {});
+  checkShape(b, NETWORK_DISCONNECT_BODY);
   const c = await ctx.deps.containers.inspect(b.Container ?? '');
   const s = svc(ctx);
   const n = s.get(ctx.params.id!);

@@ -5,13 +5,14 @@ import { readJson, sendEmpty, sendJson } from '../http-util.js';
 import { checkFilterKeys, qBool, qFilters } from '../query.js';
 import { volumeWire } from '../wire/volume.js';
 import { checkShape } from '../wire/create-body.js';
+import { VOLUME_CREATE_BODY } from '../wire/bodies.js';
 
 interface CreateBody { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null }
 
 async function create(ctx: Ctx): Promise<void> {
   const b = await readJson<CreateBody>(ctx.req, {});
   // Wrong JSON types are the client's 400, as Go's decoder gives (an array body made an anonymous volume).
-  checkShape(b, { obj: { Name: 'string', Driver: 'string', DriverOpts: 'map', Labels: 'map' } });
+  checkShape(b, VOLUME_CREATE_BODY);
   if (b.Driver && b.Driver !== 'local') throw invalidArgument(`volume driver ${b.Driver} is not supported: only "local"`);
   const v = await ctx.deps.volumes.create({ name: b.Name || undefined, labels: b.Labels ?? undefined, driverOpts: b.DriverOpts ?? undefined });
   sendJson(ctx.res, 201, volumeWire(v));

@@ -2,13 +2,16 @@
  * Type checks of POST /containers/create (and exec create) bodies, the check dockerd
  * gets for free from Go's JSON decoder: a field of the wrong JSON type is the
  * client's error (400, one line), never a TypeError deep in the engine (500) or a
- * value runc rejects at start. Nulls pass, as in Go; unknown fields of Config and
- * HostConfig are dropped (dropUnknownFields), as Go's decoder drops them.
+ * value runc rejects at start. Nulls are decoded as Go does (checkShape), so none reaches
+ * the engine where it expects an object; unknown fields of Config and HostConfig are
+ * dropped (dropUnknownFields), as Go's decoder drops them. bodies.ts has the shapes of
+ * the other endpoints' bodies.
  */
 import { invalidArgument } from '../../common/errors.js';
 
 type Kind = 'string' | 'bool' | 'int' | 'strings' | 'strslice' | 'map' | 'any';
-interface Obj { obj: Record<string, Shape> }
+/** A struct; `go` names its Go type in messages. */
+export interface Obj { obj: Record<string, Shape>; go?: string }
 interface Arr { arr: Shape }
 interface MapOf { mapOf: Shape }
 export type Shape = Kind | Obj | Arr | MapOf;
@@ -18,12 +21,12 @@ const GO_TYPE: Record<Kind, string> = {
 };
 
 const EMPTY: Shape = { obj: {} };
-const throttle: Shape = { arr: { obj: { Path: 'string', Rate: 'int' } } };
+const throttle: Shape = { arr: { obj: { Path: 'string', Rate: 'int' }, go: 'blkiodev.ThrottleDevice' } };
 
 const HEALTHCHECK: Shape = { obj: { Test: 'strslice', Interval: 'int', Timeout: 'int', StartPeriod: 'int', StartInterval: 'int', Retries: 'int' } };
 
 /** docker's container.Config as a create body carries it. */
-const CONFIG: Record<string, Shape> = {
+export const CONFIG: Record<string, Shape> = {
   Hostname: 'string', Domainname: 'string', User: 'string', AttachStdin: 'bool', AttachStdout: 'bool', AttachStderr: 'bool',
   ExposedPorts: { mapOf: EMPTY }, Tty: 'bool', OpenStdin: 'bool', StdinOnce: 'bool', Env: 'strings', Cmd: 'strslice',
   Healthcheck: HEALTHCHECK, ArgsEscaped: 'bool', Image: 'string', Volumes: { mapOf: EMPTY }, WorkingDir: 'string',
@@ -32,6 +35,7 @@ const CONFIG: Record<string, Shape> = {
 };
 
 const MOUNT: Shape = {
+  go: 'mount.Mount',
   obj: {
     Type: 'string', Source: 'string', Target: 'string', ReadOnly: 'bool', Consistency: 'string',
     BindOptions: { obj: { Propagation: 'string', NonRecursive: 'bool', CreateMountpoint: 'bool', ReadOnlyNonRecursive: 'bool', ReadOnlyForceRecursive: 'bool' } },
@@ -40,10 +44,10 @@ const MOUNT: Shape = {
   },
 };
 
-const HOST_CONFIG: Shape = {
+export const HOST_CONFIG: Obj = {
   obj: {
     Binds: 'strings', ContainerIDFile: 'string', LogConfig: { obj: { Type: 'string', Config: 'map' } }, NetworkMode: 'string',
-    PortBindings: { mapOf: { arr: { obj: { HostIp: 'string', HostPort: 'string' } } } },
+    PortBindings: { mapOf: { arr: { obj: { HostIp: 'string', HostPort: 'string' }, go: 'nat.PortBinding' } } },
     RestartPolicy: { obj: { Name: 'string', MaximumRetryCount: 'int' } }, AutoRemove: 'bool', VolumeDriver: 'string',
     VolumesFrom: 'strings', ConsoleSize: { arr: 'int' }, Annotations: 'map', CapAdd: 'strings', CapDrop: 'strings',
     CgroupnsMode: 'string', Dns: 'strings', DnsOptions: 'strings', DnsSearch: 'strings', ExtraHosts: 'strings', GroupAdd: 'strings',
@@ -51,15 +55,15 @@ const HOST_CONFIG: Shape = {
     PublishAllPorts: 'bool', ReadonlyRootfs: 'bool', SecurityOpt: 'strings', StorageOpt: 'map', Tmpfs: 'map', UTSMode: 'string',
     UsernsMode: 'string', ShmSize: 'int', Sysctls: 'map', Runtime: 'string', Isolation: 'string',
     CpuShares: 'int', Memory: 'int', NanoCpus: 'int', CgroupParent: 'string', BlkioWeight: 'int',
-    BlkioWeightDevice: { arr: { obj: { Path: 'string', Weight: 'int' } } },
+    BlkioWeightDevice: { arr: { obj: { Path: 'string', Weight: 'int' }, go: 'blkiodev.WeightDevice' } },
     BlkioDeviceReadBps: throttle, BlkioDeviceWriteBps: throttle, BlkioDeviceReadIOps: throttle, BlkioDeviceWriteIOps: throttle,
     CpuPeriod: 'int', CpuQuota: 'int', CpuRealtimePeriod: 'int', CpuRealtimeRuntime: 'int', CpusetCpus: 'string', CpusetMems: 'string',
-    Devices: { arr: { obj: { PathOnHost: 'string', PathInContainer: 'string', CgroupPermissions: 'string' } } },
+    Devices: { arr: { obj: { PathOnHost: 'string', PathInContainer: 'string', CgroupPermissions: 'string' }, go: 'container.DeviceMapping' } },
     DeviceCgroupRules: 'strings', KernelMemory: 'int', KernelMemoryTCP: 'int', MemoryReservation: 'int', MemorySwap: 'int',
     MemorySwappiness: 'int', OomKillDisable: 'bool', PidsLimit: 'int', Init: 'bool', CpuCount: 'int', CpuPercent: 'int',
-    Ulimits: { arr: { obj: { Name: 'string', Soft: 'int', Hard: 'int' } } },
+    Ulimits: { arr: { obj: { Name: 'string', Soft: 'int', Hard: 'int' }, go: 'units.Ulimit' } },
     Mounts: { arr: MOUNT }, MaskedPaths: 'strings', ReadonlyPaths: 'strings',
-    DeviceRequests: { arr: { obj: { Driver: 'string', Count: 'int', DeviceIDs: 'strings', Capabilities: { arr: 'strings' }, Options: 'map' } } }, IOMaximumIOps: 'int', IOMaximumBandwidth: 'int',
+    DeviceRequests: { arr: { obj: { Driver: 'string', Count: 'int', DeviceIDs: 'strings', Capabilities: { arr: 'strings' }, Options: 'map' }, go: 'container.DeviceRequest' } }, IOMaximumIOps: 'int', IOMaximumBandwidth: 'int',
   },
 };
 
@@ -93,7 +97,21 @@ function goType(s: Shape): string {
   if (typeof s === 'string') return GO_TYPE[s];
   if ('arr' in s) return `[]${goType(s.arr)}`;
   if ('mapOf' in s) return `map[string]${goType(s.mapOf)}`;
-  return 'struct';
+  return s.go ?? 'struct';
+}
+
+/** Go would store a zero value here; berth refuses it: a null entry of a list is a client bug. */
+function nullEntry(path: string, s: Shape): never {
+  throw invalidArgument(`invalid ${path}: null in a list of ${goType(s)}; remove the entry or give a value`);
+}
+
+/**
+ * What Go's decoder leaves for a null map value: the zero value (an empty struct, map,
+ * string...), or undefined where it leaves nil (a list), which the engine reads as empty.
+ */
+function zeroOf(s: Shape): unknown {
+  if (typeof s !== 'string') return 'arr' in s ? undefined : {};
+  return ({ string: '', bool: false, int: 0, map: {} } as Record<string, unknown>)[s];
 }
 
 function fail(v: unknown, path: string, s: Shape): never {
@@ -103,7 +121,13 @@ function fail(v: unknown, path: string, s: Shape): never {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Throws INVALID_ARGUMENT naming the first field whose JSON type does not fit. */
+/**
+ * Throws INVALID_ARGUMENT naming the first field whose JSON type does not fit, and
+ * decodes nulls in place as Go does, so the engine never meets one where it reads
+ * fields: a null struct or scalar field is absent (Go leaves the zero value or a nil
+ * pointer); a null list or map field stays null (Go's nil, read as empty); a null map
+ * value becomes its zero value; a null list entry is refused (see nullEntry).
+ */
 export function checkShape(v: unknown, s: Shape, path = ''): void {
   if (v === null || v === undefined || s === 'any') return;
   if (typeof s === 'string') {
@@ -116,26 +140,44 @@ export function checkShape(v: unknown, s: Shape, path = ''): void {
         // docker's StrSlice takes a bare string too
         if (s === 'strslice' && typeof v === 'string') return;
         if (!Array.isArray(v)) fail(v, path, s);
-        v.forEach((x, i) => { if (typeof x !== 'string') fail(x, `${path}[${i}]`, 'string'); });
+        v.forEach((x, i) => {
+          if (x === null) nullEntry(`${path}[${i}]`, 'string');
+          if (typeof x !== 'string') fail(x, `${path}[${i}]`, 'string');
+        });
         return;
       case 'map':
         if (!isObject(v)) fail(v, path, s);
-        for (const [k, x] of Object.entries(v)) if (x !== null && typeof x !== 'string') fail(x, `${path}.${k}`, 'string');
+        for (const [k, x] of Object.entries(v)) {
+          if (x === null) v[k] = '';
+          else if (typeof x !== 'string') fail(x, `${path}.${k}`, 'string');
+        }
         return;
     }
   }
   if ('arr' in s) {
     if (!Array.isArray(v)) fail(v, path, s);
-    v.forEach((x, i) => checkShape(x, s.arr, `${path}[${i}]`));
+    v.forEach((x, i) => {
+      if (x === null) nullEntry(`${path}[${i}]`, s.arr);
+      checkShape(x, s.arr, `${path}[${i}]`);
+    });
     return;
   }
   if (!isObject(v)) fail(v, path, s);
   if ('mapOf' in s) {
-    for (const [k, x] of Object.entries(v)) checkShape(x, s.mapOf, `${path}.${k}`);
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null) {
+        const zero = zeroOf(s.mapOf);
+        if (zero !== undefined) v[k] = zero;
+      } else {
+        checkShape(x, s.mapOf, `${path}.${k}`);
+      }
+    }
     return;
   }
   for (const [k, sub] of Object.entries(s.obj)) {
-    if (Object.hasOwn(v, k)) checkShape(v[k], sub, path ? `${path}.${k}` : k);
+    if (!Object.hasOwn(v, k)) continue;
+    if (v[k] === null && (typeof sub === 'string' ? ['string', 'bool', 'int'].includes(sub) : 'obj' in sub)) delete v[k];
+    else checkShape(v[k], sub, path ? `${path}.${k}` : k);
   }
 }
 

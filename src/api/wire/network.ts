@@ -4,6 +4,7 @@
  */
 import type { ContainerRecord } from '../../containers/types.js';
 import type { EndpointState, NetworkRecord, SandboxState } from '../../network/types.js';
+import { expandExposedPort } from '../../oci/ports.js';
 import type { WireEndpoint, WireNetworkSettings } from '../types.js';
 
 export function emptyEndpoint(): WireEndpoint {
@@ -77,7 +78,11 @@ export function networkSettings(c: ContainerRecord): WireNetworkSettings {
 export function summaryPorts(c: ContainerRecord): Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> {
   const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
   const published = sandboxOf(c)?.Ports ?? {};
-  for (const key of new Set([...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys(published)])) {
+  // Records written before create checked ExposedPorts may hold ranges or keys that are no
+  // port at all: a range counts as its ports, anything outside 1-65535 is left out (clients
+  // decode PrivatePort as a uint16, and one bad value failed the whole list).
+  const keys = new Set([...Object.keys(c.Config.ExposedPorts ?? {}), ...Object.keys(published)].flatMap(expandExposedPort));
+  for (const key of keys) {
     const [port, type = 'tcp'] = key.split('/');
     const bs = published[key];
     if (bs?.length) for (const b of bs) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, symlink, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkDns, checkMountDestinations, checkNames, checkNoNul, checkSysctls } from './create-checks.js';
+import { checkDns, checkMountDestinations, checkNames, checkNoNul, checkSysctls, checkVolumePaths } from './create-checks.js';
 import { mkdirAllInRoot } from './in-root.js';
 
 test('create checks: NUL anywhere, line breaks in rendered files, sysctls, mounts over /', () => {
@@ -22,6 +22,20 @@ test('create checks: NUL anywhere, line breaks in rendered files, sysctls, mount
   assert.throws(() => checkMountDestinations({ Binds: ['/tmp:/.'] }), /destination can't be '\/'/);
   assert.throws(() => checkMountDestinations({ Tmpfs: { '//': '' } }), /destination can't be '\/'/);
   checkMountDestinations({ Binds: ['/tmp:/x', 'vol:/y:ro'], Tmpfs: { '/t': '' } });
+});
+
+test('create checks: relative mount destinations, wherever they come from', () => {
+  const rel = (type: string, p: string) => `invalid mount config for type "${type}": invalid mount path: '${p}' mount path must be absolute`;
+  assert.throws(() => checkMountDestinations({ Binds: ['/tmp:x'] }), { message: `invalid volume specification: '/tmp:x': ${rel('bind', 'x')}` });
+  assert.throws(() => checkMountDestinations({ Binds: ['vol:../x:ro'] }), { message: `invalid volume specification: 'vol:../x:ro': ${rel('volume', '../x')}` });
+  assert.throws(() => checkMountDestinations({ Mounts: [{ Type: 'tmpfs', Target: 'x' }] }), { message: rel('tmpfs', 'x') });
+  assert.throws(() => checkMountDestinations({ Mounts: [{ Type: 'volume', Target: '' }] }), { message: 'invalid mount config for type "volume": field Target must not be empty' });
+  assert.throws(() => checkMountDestinations({ Tmpfs: { 'run': '' } }), { message: rel('tmpfs', 'run') });
+  assert.throws(() => checkVolumePaths({ '../../rel/x': {} }, false), { message: rel('volume', '../../rel/x') });
+  assert.throws(() => checkVolumePaths({ 'data': {} }, true), { message: `${rel('volume', 'data')} (a VOLUME of the image; rebuild it with an absolute path)` });
+  assert.throws(() => checkVolumePaths({ '/..': {} }, false), /destination can't be '\/'/);
+  checkVolumePaths({ '/data': {}, '/a/../b': {} }, true);
+  checkVolumePaths(undefined, false);
 });
 
 test('mkdirAllInRoot follows links inside the root only and refuses a file in the way', async () => {

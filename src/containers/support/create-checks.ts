@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { invalidArgument } from '../../common/errors.js';
 import type { CreateContainerRequest, HostConfig } from '../../oci/docker-config.js';
+import { expandExposedPort } from '../../oci/ports.js';
 import { parseExtraHost } from './etc-files.js';
 
 /**
@@ -83,17 +84,61 @@ export function checkSysctls(hc: HostConfig): void {
   }
 }
 
-/** docker refuses a mount over the container's root ("destination can't be '/'"). */
+/** dockerd's words for a mount destination that is not an absolute path. */
+function notAbsolute(type: string, path: string): string {
+  return `invalid mount config for type "${type}": invalid mount path: '${path}' mount path must be absolute`;
+}
+
+/**
+ * Mount destinations must be absolute (runc only warns about a relative one and mounts it
+ * under the root somewhere) and must not be the root itself ("destination can't be '/'").
+ * Checked here, before the create makes anything.
+ */
 export function checkMountDestinations(hc: HostConfig): void {
   const isRoot = (t: string) => posix.normalize(t) === '/';
   for (const b of hc.Binds ?? []) {
-    const target = b.split(':')[1];
-    if (target !== undefined && isRoot(target)) throw invalidArgument(`invalid volume specification: '${b}': invalid mount config: destination can't be '/'`);
+    const [source = '', target] = b.split(':');
+    if (target === undefined) continue; // parseBind refuses the spec as a whole
+    if (!posix.isAbsolute(target)) throw invalidArgument(`invalid volume specification: '${b}': ${notAbsolute(source.startsWith('/') ? 'bind' : 'volume', target)}`);
+    if (isRoot(target)) throw invalidArgument(`invalid volume specification: '${b}': invalid mount config: destination can't be '/'`);
   }
   for (const m of hc.Mounts ?? []) {
-    if (m.Target && isRoot(m.Target)) throw invalidArgument(`invalid mount config for type "${m.Type}": invalid specification: destination can't be '/'`);
+    if (!m.Target) throw invalidArgument(`invalid mount config for type "${m.Type}": field Target must not be empty`);
+    if (!posix.isAbsolute(m.Target)) throw invalidArgument(notAbsolute(m.Type, m.Target));
+    if (isRoot(m.Target)) throw invalidArgument(`invalid mount config for type "${m.Type}": invalid specification: destination can't be '/'`);
   }
   for (const t of Object.keys(hc.Tmpfs ?? {})) {
+    if (!posix.isAbsolute(t)) throw invalidArgument(notAbsolute('tmpfs', t));
     if (isRoot(t)) throw invalidArgument(`invalid tmpfs mount ${JSON.stringify(t)}: destination can't be '/'`);
   }
+}
+
+/**
+ * Config.Volumes paths (anonymous volumes), from the request or from the image's VOLUMEs
+ * (`image`: the message says the image must be rebuilt).
+ */
+export function checkVolumePaths(volumes: Record<string, unknown> | undefined, image: boolean): void {
+  const hint = image ? ' (a VOLUME of the image; rebuild it with an absolute path)' : '';
+  for (const v of Object.keys(volumes ?? {})) {
+    if (!posix.isAbsolute(v)) throw invalidArgument(notAbsolute('volume', v) + hint);
+    if (posix.normalize(v) === '/') throw invalidArgument(`invalid mount config for type "volume": invalid specification: destination can't be '/'${hint}`);
+  }
+}
+
+/**
+ * ExposedPorts checked and expanded to one key per port ("8000-8002/tcp" → three keys, as
+ * the docker CLI expands --expose): every client reads a listed port as a uint16, so one
+ * out of range in any container made `docker ps` fail for everyone. `where` names the
+ * source (the request or the image's config) in the message.
+ */
+export function exposedPorts(ports: Record<string, unknown> | undefined, where: string): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const key of Object.keys(ports ?? {})) {
+    const keys = expandExposedPort(key);
+    if (keys.length === 0) {
+      throw invalidArgument(`invalid port specification: ${JSON.stringify(key)} in ${where}: want PORT[-PORT][/tcp|udp|sctp] with ports 1-65535`);
+    }
+    for (const k of keys) out[k] = {};
+  }
+  return out;
 }
