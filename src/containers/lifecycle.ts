@@ -48,6 +48,7 @@ export class Lifecycle {
     const c = this.m.get(ref);
     try {
       await this.m.lock.run(c.Id, async () => {
+        this.m.assertCurrent(c, ref);
         assertCanStart(c);
         c.StoppedByUser = false;
         this.restarts.cancel(c.Id);
@@ -194,7 +195,7 @@ export class Lifecycle {
     const c = this.m.store.tryGet(id);
     if (!c || c.State.Running || c.StoppedByUser) return;
     await this.m.lock.run(id, async () => {
-      if (c.State.Running || c.StoppedByUser) return;
+      if (this.m.store.tryGet(id) !== c || c.State.Running || c.StoppedByUser) return;
       c.RestartCount++;
       c.State.Restarting = true;
       try {
@@ -211,14 +212,19 @@ export class Lifecycle {
   /** TERM (or the image's StopSignal), then KILL after the timeout; resolves once exited. */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.m.get(ref);
-    this.restarts.cancel(c.Id);
-    if (!c.State.Running && !c.State.Restarting) {
+    // Under the lock: an rm that got there first has removed the container (No such
+    // container), and no save here can bring its record back.
+    const running = await this.m.lock.run(c.Id, async () => {
+      this.m.assertCurrent(c, ref);
+      this.restarts.cancel(c.Id);
+      if (c.State.Running || c.State.Restarting) return true;
       if (!c.StoppedByUser) {
         c.StoppedByUser = true;
-        await this.m.store.save(c).catch(() => {});
+        await this.m.store.save(c);
       }
-      throw notModified('container already stopped');
-    }
+      return false;
+    });
+    if (!running) throw notModified('container already stopped');
     c.StoppedByUser = true;
     if (!c.State.Running && (await this.#cancelRestart(c))) {
       this.m.publish(c, 'stop');
@@ -291,6 +297,8 @@ export class Lifecycle {
     try {
       if (c.State.Running) await this.stopRunning(c, opts);
       await this.m.lock.run(c.Id, async () => {
+        // An rm -f that came during the stop has removed it: nothing is started (or saved).
+        this.m.assertCurrent(c, ref);
         // A back-off armed by the stop above (or pending before) is superseded by this start.
         this.restarts.cancel(c.Id);
         if (c.State.Running) return;
@@ -308,6 +316,7 @@ export class Lifecycle {
   async pause(ref: string): Promise<void> {
     const c = this.m.get(ref);
     await this.m.lock.run(c.Id, async () => {
+      this.m.assertCurrent(c, ref);
       assertRunning(c);
       if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
       await this.m.deps.runtime.pause(c.Id);
@@ -320,6 +329,7 @@ export class Lifecycle {
   async unpause(ref: string): Promise<void> {
     const c = this.m.get(ref);
     await this.m.lock.run(c.Id, async () => {
+      this.m.assertCurrent(c, ref);
       if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
       await this.m.deps.runtime.resume(c.Id);
       c.State = { ...c.State, Paused: false, Status: 'running' };
