@@ -16,6 +16,7 @@ import { RestartSupervisor } from './restart.js';
 import { networkUp, networkDown, requestedNetworks } from './network-hooks.js';
 import { addThrottleDevices } from '../cgroups/index.js';
 import { ExitPath } from './exit-path.js';
+import { conmonLogCap } from './logs/index.js';
 import { mark } from './phases.js';
 import { shmDir } from './shared-namespaces.js';
 
@@ -143,9 +144,9 @@ export class Lifecycle {
       spec,
       rootfs: root,
       logPath: c.LogPath,
-      // conmon's own cap, so a flood cannot outrun the rotator's once-a-second check
-      // (a `yes` writes ~400 MB/s): at max-size conmon starts the file afresh.
-      logSizeMax: Math.max(0, this.exits.logLimits(c).maxSize),
+      // conmon's own cap, above max-size so the rotator acts first: only a flood
+      // (a `yes` writes ~400 MB/s) outruns its once-a-second check and meets it.
+      logSizeMax: conmonLogCap(this.exits.logLimits(c).maxSize),
       terminal: !!c.Config.Tty,
       stdin: !!c.Config.OpenStdin,
       // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
