@@ -8,7 +8,7 @@ import { sleep } from '../common/sleep.js';
 import { mountAll, unmountAll, hasOwnFileSystem } from '../mount/mount.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
-import { assertCanStart, assertRunning, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
+import { assertCanStart, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
 import { prepareContainerSpec, rewriteEtcInPlace } from './spec.js';
 import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
@@ -18,6 +18,7 @@ import { addThrottleDevices } from '../cgroups/index.js';
 import { ExitPath } from './exit-path.js';
 import { conmonLogCap } from './logs/index.js';
 import { mark } from './phases.js';
+import { pauseContainer, unpauseContainer } from './pause.js';
 import { shmDir } from './shared-namespaces.js';
 
 export class Lifecycle {
@@ -218,20 +219,26 @@ export class Lifecycle {
     const running = await this.m.lock.run(c.Id, async () => {
       this.m.assertCurrent(c, ref);
       this.restarts.cancel(c.Id);
-      if (c.State.Running || c.State.Restarting) return true;
-      if (!c.StoppedByUser) {
-        c.StoppedByUser = true;
-        await this.m.store.save(c);
-      }
-      return false;
+      await this.#persistStoppedByUser(c);
+      return c.State.Running || c.State.Restarting;
     });
     if (!running) throw notModified('container already stopped');
-    c.StoppedByUser = true;
     if (!c.State.Running && (await this.#cancelRestart(c))) {
       this.m.publish(c, 'stop');
       return;
     }
     await this.stopRunning(c, opts);
+  }
+
+  /**
+   * Under the lock, before any signal (dockerd's HasBeenManuallyStopped): a berthd that
+   * dies before the exit is recorded must not find an unless-stopped or on-failure
+   * container free to start again at its restart.
+   */
+  async #persistStoppedByUser(c: ContainerRecord): Promise<void> {
+    if (c.StoppedByUser) return;
+    c.StoppedByUser = true;
+    await this.m.store.save(c);
   }
 
   async stopRunning(c: ContainerRecord, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -242,6 +249,7 @@ export class Lifecycle {
     // The stop signal goes to PID 1 only, as dockerd sends it: a shell or supervisor
     // there decides how its children end. SIGKILL after the timeout reaches them all.
     await this.m.deps.runtime.kill(c.Id, signal, false).catch(() => {});
+    mark(c.Id, 'stop signalled');
     this.m.publish(c, 'kill', { signal: String(signal) });
     if (timeout >= 0) {
       const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
@@ -283,10 +291,14 @@ export class Lifecycle {
     }
     if (!c.State.Running) throw conflict(`Cannot kill container: ${ref}: container ${c.Id} is not running`);
     if (sig === 9 || sig === 15) {
-      c.StoppedByUser = true;
-      this.restarts.cancel(c.Id);
+      await this.m.lock.run(c.Id, async () => {
+        this.m.assertCurrent(c, ref);
+        this.restarts.cancel(c.Id);
+        await this.#persistStoppedByUser(c);
+      });
     }
     await this.m.deps.runtime.kill(c.Id, sig, false);
+    mark(c.Id, 'kill signalled');
     this.m.publish(c, 'kill', { signal: String(sig) });
   }
 
@@ -314,29 +326,12 @@ export class Lifecycle {
     this.m.publish(c, 'restart');
   }
 
-  async pause(ref: string): Promise<void> {
-    const c = this.m.get(ref);
-    await this.m.lock.run(c.Id, async () => {
-      this.m.assertCurrent(c, ref);
-      assertRunning(c);
-      if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
-      await this.m.deps.runtime.pause(c.Id);
-      c.State = { ...c.State, Paused: true, Status: 'paused' };
-      await this.m.store.save(c);
-      this.m.publish(c, 'pause');
-    });
+  pause(ref: string): Promise<void> {
+    return pauseContainer(this.m, ref);
   }
 
-  async unpause(ref: string): Promise<void> {
-    const c = this.m.get(ref);
-    await this.m.lock.run(c.Id, async () => {
-      this.m.assertCurrent(c, ref);
-      if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
-      await this.m.deps.runtime.resume(c.Id);
-      c.State = { ...c.State, Paused: false, Status: 'running' };
-      await this.m.store.save(c);
-      this.m.publish(c, 'unpause');
-    });
+  unpause(ref: string): Promise<void> {
+    return unpauseContainer(this.m, ref);
   }
 
   /**

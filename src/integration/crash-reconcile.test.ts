@@ -121,3 +121,25 @@ test('an active snapshot that no container records (a removal a power loss undid
   for (let i = 0; i < 100 && existsSync(join(d.dir, 'data', 'overlay', String(id))); i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(!existsSync(join(d.dir, 'data', 'overlay', String(id))), 'its directory is deleted');
 });
+
+test('killed right after a stop or kill signalled an unless-stopped or on-failure container: it stays stopped after the restart', { timeout: 60_000 }, async () => {
+  // TERM ends it with 3 (a failure, for on-failure) within a tenth of a second.
+  const Cmd = ['sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done'];
+  const cases: Array<[string, string, (id: string) => Promise<unknown>]> = [
+    ['unless-stopped', 'stop signalled', (id) => d.api('POST', `/containers/${id}/stop?t=10`)],
+    ['on-failure', 'stop signalled', (id) => d.api('POST', `/containers/${id}/stop?t=10`)],
+    ['unless-stopped', 'kill signalled', (id) => d.api('POST', `/containers/${id}/kill`)],
+    ['on-failure', 'kill signalled', (id) => d.api('POST', `/containers/${id}/kill?signal=TERM`)],
+  ];
+  for (const [policy, phase, op] of cases) {
+    const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd, HostConfig: { RestartPolicy: { Name: policy } } })).json().Id;
+    assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+    await crashAt(phase, () => op(id));
+    // The policy's first restart would come 100 ms after the exit is recorded (or at once at start-up).
+    await new Promise((r) => setTimeout(r, 1500));
+    const st = (await d.api('GET', `/containers/${id}/json`)).json();
+    assert.equal(st.State.Running, false, `${policy} container ${phase.split(' ')[0]}ped before a crash is not started again`);
+    assert.equal(st.RestartCount, 0, `${policy}, ${phase}`);
+    assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+  }
+});
