@@ -18,7 +18,7 @@ import { addThrottleDevices } from '../cgroups/index.js';
 import { ExitPath } from './exit-path.js';
 import { conmonLogCap } from './logs/index.js';
 import { mark } from './phases.js';
-import { pauseContainer, unpauseContainer } from './pause.js';
+import { adoptPausedState, pauseContainer, unpauseContainer } from './pause.js';
 import { shmDir } from './shared-namespaces.js';
 
 export class Lifecycle {
@@ -363,6 +363,7 @@ export class Lifecycle {
       }
       const st = await runtime.state(c.Id).catch(() => undefined);
       if (st && (st.status === 'running' || st.status === 'paused')) {
+        await adoptPausedState(this.m, c, st.status === 'paused').catch(() => {});
         this.exits.watch(c.Id);
         continue;
       }

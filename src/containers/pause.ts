@@ -5,6 +5,7 @@
 import { conflict } from '../common/errors.js';
 import type { ContainerManager } from './manager.js';
 import { assertRunning } from './rules.js';
+import type { ContainerRecord } from './types.js';
 
 export async function pauseContainer(m: ContainerManager, ref: string): Promise<void> {
   const c = m.get(ref);
@@ -29,4 +30,16 @@ export async function unpauseContainer(m: ContainerManager, ref: string): Promis
     await m.store.save(c);
     m.publish(c, 'unpause');
   });
+}
+
+/**
+ * Start-up: a running container's paused state as runc has it. pause and unpause call
+ * runc before they save, so a berthd that died in between (or a `runc pause` by hand
+ * while it was down) left the record saying the opposite, and every later pause,
+ * unpause and exec was refused on the record's word.
+ */
+export async function adoptPausedState(m: ContainerManager, c: ContainerRecord, paused: boolean): Promise<void> {
+  if (c.State.Paused === paused) return;
+  c.State = { ...c.State, Paused: paused, Status: paused ? 'paused' : 'running' };
+  await m.store.save(c);
 }

@@ -6,10 +6,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { TestDaemon } from '../testing/daemon.js';
+
+const execFileP = promisify(execFile);
 
 let d: TestDaemon;
 before(async () => { d = await TestDaemon.start(); });
@@ -141,5 +145,40 @@ test('killed right after a stop or kill signalled an unless-stopped or on-failur
     assert.equal(st.State.Running, false, `${policy} container ${phase.split(' ')[0]}ped before a crash is not started again`);
     assert.equal(st.RestartCount, 0, `${policy}, ${phase}`);
     assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+  }
+});
+
+test('a container paused or thawed behind berthd\'s back (a crash between runc and the record) shows runc\'s state after the restart', { timeout: 60_000 }, async () => {
+  const runc = (op: string, id: string) => execFileP('runc', ['--root', join(d.dir, 'run', 'runc'), op, id]);
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '1000'] })).json().Id;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  const state = async () => (await d.api('GET', `/containers/${id}/json`)).json().State;
+  let down = false;
+  try {
+    // runc paused, the record running.
+    down = true;
+    await d.kill('SIGKILL');
+    await runc('pause', id);
+    await d.launch();
+    down = false;
+    assert.deepEqual([(await state()).Status, (await state()).Paused], ['paused', true]);
+    const unpaused = await d.api('POST', `/containers/${id}/unpause`);
+    assert.equal(unpaused.status, 204, unpaused.body.toString());
+    assert.deepEqual([(await state()).Status, (await state()).Paused], ['running', false]);
+    // The record paused, runc running.
+    assert.equal((await d.api('POST', `/containers/${id}/pause`)).status, 204);
+    down = true;
+    await d.kill('SIGKILL');
+    await runc('resume', id);
+    await d.launch();
+    down = false;
+    assert.deepEqual([(await state()).Status, (await state()).Paused], ['running', false]);
+    const paused = await d.api('POST', `/containers/${id}/pause`);
+    assert.equal(paused.status, 204, paused.body.toString());
+  } finally {
+    // Whatever failed, the container goes: thawed (a frozen one may not die) and removed.
+    await runc('resume', id).catch(() => {});
+    if (down) await d.launch();
+    await d.api('DELETE', `/containers/${id}?force=1`);
   }
 });
