@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir, readJsonIfExists, writeFileAtomic, type AtomicWriteOptions } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, sweepAtomicTemps, writeFileAtomic, type AtomicWriteOptions } from '../common/fs.js';
 import { notFound, conflict, invalidArgument, isErrno } from '../common/errors.js';
 import { trash } from '../common/trash.js';
 import type { ContainerRecord } from './types.js';
 
 /** Container dirs moved aside by delete(), removed in the background. */
 const TRASH = '.trash-';
+/** The files of a container's dir written with writeFileAtomic: their crash-left temps go at load. */
+const ATOMIC_FILES = ['container.json', 'creating.json', 'hosts', 'hostname', 'resolv.conf'];
 
 /**
  * The crash-safe record of every container: `<root>/containers/<id>/container.json`,
@@ -42,6 +44,8 @@ export class ContainerStore {
         if (!this.abandoned.includes(id)) this.abandoned.push(id);
         continue;
       }
+      // Files of the container's dir written atomically (record, create journal, /etc files).
+      await sweepAtomicTemps(...ATOMIC_FILES.map((f) => join(this.dir(id), f)));
       this.#byId.set(id, rec);
       this.#byName.set(rec.Name, id);
     }

@@ -182,3 +182,27 @@ test('a container paused or thawed behind berthd\'s back (a crash between runc a
     await d.api('DELETE', `/containers/${id}?force=1`);
   }
 });
+
+test('temp files of atomic writes a crash left (snapshots, containers, images, volumes, networks, events) go at start-up; nothing else does', { timeout: 60_000 }, async () => {
+  const id = (await d.api('POST', '/containers/create?name=tmps', { Image: 'busybox', Cmd: ['true'] })).json().Id;
+  assert.equal((await d.api('POST', '/volumes/create', { Name: 'tmpsvol' })).status, 201);
+  try {
+    const data = join(d.dir, 'data');
+    const left = [
+      ['overlay', 'metadata.json'], ['containers/' + id, 'container.json'], ['containers/' + id, 'hosts'], ['images', 'images.json'],
+      ['volumes/tmpsvol', 'meta.json'], ['network', 'state.json'], ['.', 'events.jsonl'],
+    ].map(([dir, name]) => join(data, dir!, `.${name}.0badf00d.tmp`));
+    // Not a temp of a file berthd writes atomically there, or not of that pattern: kept.
+    const kept = [join(data, 'containers', id, '.ctr.log.0badf00d.tmp'), join(data, 'volumes', 'tmpsvol', '_data', '.meta.json.0badf00d.tmp'), join(data, 'overlay', 'metadata.json.tmp')];
+    await d.kill('SIGKILL');
+    for (const f of [...left, ...kept]) await writeFile(f, '{"half":');
+    await d.launch();
+    await d.api('GET', '/volumes'); // the volume service loads (and sweeps) at first use
+    assert.deepEqual(left.filter((f) => existsSync(f)), [], 'every crash-left temp is gone');
+    assert.deepEqual(kept.filter((f) => !existsSync(f)), [], 'nothing else is touched');
+    assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 200);
+  } finally {
+    await d.api('DELETE', `/containers/${id}`);
+    await d.api('DELETE', '/volumes/tmpsvol');
+  }
+});
