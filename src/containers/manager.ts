@@ -85,6 +85,10 @@ export class ContainerManager {
     }
     const image = await this.deps.images.get(req.Image);
     const merged = mergeConfig(req, image.config);
+    // dockerd records the swap it applies for --memory without --memory-swap (twice the
+    // memory): inspect shows it, and a later update of --memory alone is checked against it.
+    const hc = merged.hostConfig;
+    if (hc.Memory && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
     // One OCI runtime per berthd (its --runtime): another name is refused, as dockerd
     // refuses a runtime it has not configured.
     const rt = merged.hostConfig.Runtime;
