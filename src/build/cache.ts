@@ -4,7 +4,7 @@
  * collected since (the image that held them was removed) is a miss.
  */
 import { join } from 'node:path';
-import { readJsonIfExists, writeJsonAtomic, ensureDir } from '../common/fs.js';
+import { readJsonIfExists, sweepAtomicTemps, writeJsonAtomic, ensureDir } from '../common/fs.js';
 import { sha256Hex } from '../common/ids.js';
 import type { Descriptor } from '../oci/image-spec.js';
 import type { ImageState } from './image-state.js';
@@ -38,6 +38,7 @@ export class BuildCache {
 
   async #load(): Promise<Record<string, Entry>> {
     if (!this.#entries) {
+      await sweepAtomicTemps(this.#file);
       const raw = await readJsonIfExists<Record<string, Entry>>(this.#file).catch(() => undefined);
       this.#entries = raw && typeof raw === 'object' ? raw : {};
     }

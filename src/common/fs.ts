@@ -1,4 +1,4 @@
-import { open, rename, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { open, rename, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { writeFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +26,7 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   // running record is written on every start's path). Callers keep such files small.
   if (!durable) return writeFileAtomicSync(path, data, mode);
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathOf(path);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
@@ -48,13 +48,47 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
  * (a bundle's config.json), where four thread-pool round trips cost more than the write.
  */
 export function writeFileAtomicSync(path: string, data: string | Buffer, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempPathOf(path);
   writeFileSync(tmp, data, { mode });
   try {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** The temp file an atomic write of `path` goes through: `.<name>.<8 hex>.tmp` beside it. */
+function tempPathOf(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+const TEMP_RE = /^\.(.+)\.[0-9a-f]{8}\.tmp$/;
+
+/**
+ * Start-up, before anything writes them: remove the temp files of atomic writes of
+ * `paths` that a crash cut short (nothing else ever deletes them). Only that exact
+ * pattern beside the files named: whatever else shares the directory (a container's
+ * log, a volume's data) is not looked at. Best effort: a temp left is only clutter.
+ */
+export async function sweepAtomicTemps(...paths: string[]): Promise<void> {
+  const byDir = new Map<string, Set<string>>();
+  for (const p of paths) {
+    const names = byDir.get(dirname(p)) ?? new Set<string>();
+    names.add(basename(p));
+    byDir.set(dirname(p), names);
+  }
+  for (const [dir, names] of byDir) {
+    let entries: string[];
+    try {
+      entries = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const m = TEMP_RE.exec(e);
+      if (m && names.has(m[1]!)) await rm(join(dir, e), { force: true }).catch(() => {});
+    }
   }
 }
 

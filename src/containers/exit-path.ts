@@ -71,6 +71,8 @@ export class ExitPath {
     this.#rotators.delete(id);
     if (!c) return;
     await this.#m.lock.run(id, async () => {
+      // Removed while this waited for the lock: nothing is left to record.
+      if (this.#m.store.tryGet(id) !== c) return;
       if (!c.State.Running && c.State.Status !== 'removing') return;
       mark(id, 'exit seen');
       // Attached clients get the last output before anyone can learn of the exit (a

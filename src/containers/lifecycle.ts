@@ -8,7 +8,7 @@ import { sleep } from '../common/sleep.js';
 import { mountAll, unmountAll, hasOwnFileSystem } from '../mount/mount.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
-import { assertCanStart, assertRunning, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
+import { assertCanStart, exitCodeForStartError, nowRFC3339Nano, ZERO_TIME } from './rules.js';
 import { prepareContainerSpec, rewriteEtcInPlace } from './spec.js';
 import { parseSignal } from './support/signals.js';
 import { AttachHub } from './attach-hub.js';
@@ -16,7 +16,9 @@ import { RestartSupervisor } from './restart.js';
 import { networkUp, networkDown, requestedNetworks } from './network-hooks.js';
 import { addThrottleDevices } from '../cgroups/index.js';
 import { ExitPath } from './exit-path.js';
+import { conmonLogCap } from './logs/index.js';
 import { mark } from './phases.js';
+import { adoptPausedState, pauseContainer, unpauseContainer } from './pause.js';
 import { shmDir } from './shared-namespaces.js';
 
 export class Lifecycle {
@@ -48,6 +50,7 @@ export class Lifecycle {
     const c = this.m.get(ref);
     try {
       await this.m.lock.run(c.Id, async () => {
+        this.m.assertCurrent(c, ref);
         assertCanStart(c);
         c.StoppedByUser = false;
         this.restarts.cancel(c.Id);
@@ -142,9 +145,9 @@ export class Lifecycle {
       spec,
       rootfs: root,
       logPath: c.LogPath,
-      // conmon's own cap, so a flood cannot outrun the rotator's once-a-second check
-      // (a `yes` writes ~400 MB/s): at max-size conmon starts the file afresh.
-      logSizeMax: Math.max(0, this.exits.logLimits(c).maxSize),
+      // conmon's own cap, above max-size so the rotator acts first: only a flood
+      // (a `yes` writes ~400 MB/s) outruns its once-a-second check and meets it.
+      logSizeMax: conmonLogCap(this.exits.logLimits(c).maxSize),
       terminal: !!c.Config.Tty,
       stdin: !!c.Config.OpenStdin,
       // docker closes stdin on a client's EOF/detach only for StdinOnce without a tty.
@@ -194,7 +197,7 @@ export class Lifecycle {
     const c = this.m.store.tryGet(id);
     if (!c || c.State.Running || c.StoppedByUser) return;
     await this.m.lock.run(id, async () => {
-      if (c.State.Running || c.StoppedByUser) return;
+      if (this.m.store.tryGet(id) !== c || c.State.Running || c.StoppedByUser) return;
       c.RestartCount++;
       c.State.Restarting = true;
       try {
@@ -211,20 +214,31 @@ export class Lifecycle {
   /** TERM (or the image's StopSignal), then KILL after the timeout; resolves once exited. */
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.m.get(ref);
-    this.restarts.cancel(c.Id);
-    if (!c.State.Running && !c.State.Restarting) {
-      if (!c.StoppedByUser) {
-        c.StoppedByUser = true;
-        await this.m.store.save(c).catch(() => {});
-      }
-      throw notModified('container already stopped');
-    }
-    c.StoppedByUser = true;
+    // Under the lock: an rm that got there first has removed the container (No such
+    // container), and no save here can bring its record back.
+    const running = await this.m.lock.run(c.Id, async () => {
+      this.m.assertCurrent(c, ref);
+      this.restarts.cancel(c.Id);
+      await this.#persistStoppedByUser(c);
+      return c.State.Running || c.State.Restarting;
+    });
+    if (!running) throw notModified('container already stopped');
     if (!c.State.Running && (await this.#cancelRestart(c))) {
       this.m.publish(c, 'stop');
       return;
     }
     await this.stopRunning(c, opts);
+  }
+
+  /**
+   * Under the lock, before any signal (dockerd's HasBeenManuallyStopped): a berthd that
+   * dies before the exit is recorded must not find an unless-stopped or on-failure
+   * container free to start again at its restart.
+   */
+  async #persistStoppedByUser(c: ContainerRecord): Promise<void> {
+    if (c.StoppedByUser) return;
+    c.StoppedByUser = true;
+    await this.m.store.save(c);
   }
 
   async stopRunning(c: ContainerRecord, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -235,6 +249,7 @@ export class Lifecycle {
     // The stop signal goes to PID 1 only, as dockerd sends it: a shell or supervisor
     // there decides how its children end. SIGKILL after the timeout reaches them all.
     await this.m.deps.runtime.kill(c.Id, signal, false).catch(() => {});
+    mark(c.Id, 'stop signalled');
     this.m.publish(c, 'kill', { signal: String(signal) });
     if (timeout >= 0) {
       const timedOut = await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)]);
@@ -276,10 +291,14 @@ export class Lifecycle {
     }
     if (!c.State.Running) throw conflict(`Cannot kill container: ${ref}: container ${c.Id} is not running`);
     if (sig === 9 || sig === 15) {
-      c.StoppedByUser = true;
-      this.restarts.cancel(c.Id);
+      await this.m.lock.run(c.Id, async () => {
+        this.m.assertCurrent(c, ref);
+        this.restarts.cancel(c.Id);
+        await this.#persistStoppedByUser(c);
+      });
     }
     await this.m.deps.runtime.kill(c.Id, sig, false);
+    mark(c.Id, 'kill signalled');
     this.m.publish(c, 'kill', { signal: String(sig) });
   }
 
@@ -291,6 +310,8 @@ export class Lifecycle {
     try {
       if (c.State.Running) await this.stopRunning(c, opts);
       await this.m.lock.run(c.Id, async () => {
+        // An rm -f that came during the stop has removed it: nothing is started (or saved).
+        this.m.assertCurrent(c, ref);
         // A back-off armed by the stop above (or pending before) is superseded by this start.
         this.restarts.cancel(c.Id);
         if (c.State.Running) return;
@@ -305,27 +326,12 @@ export class Lifecycle {
     this.m.publish(c, 'restart');
   }
 
-  async pause(ref: string): Promise<void> {
-    const c = this.m.get(ref);
-    await this.m.lock.run(c.Id, async () => {
-      assertRunning(c);
-      if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
-      await this.m.deps.runtime.pause(c.Id);
-      c.State = { ...c.State, Paused: true, Status: 'paused' };
-      await this.m.store.save(c);
-      this.m.publish(c, 'pause');
-    });
+  pause(ref: string): Promise<void> {
+    return pauseContainer(this.m, ref);
   }
 
-  async unpause(ref: string): Promise<void> {
-    const c = this.m.get(ref);
-    await this.m.lock.run(c.Id, async () => {
-      if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
-      await this.m.deps.runtime.resume(c.Id);
-      c.State = { ...c.State, Paused: false, Status: 'running' };
-      await this.m.store.save(c);
-      this.m.publish(c, 'unpause');
-    });
+  unpause(ref: string): Promise<void> {
+    return unpauseContainer(this.m, ref);
   }
 
   /**
@@ -357,6 +363,7 @@ export class Lifecycle {
       }
       const st = await runtime.state(c.Id).catch(() => undefined);
       if (st && (st.status === 'running' || st.status === 'paused')) {
+        await adoptPausedState(this.m, c, st.status === 'paused').catch(() => {});
         this.exits.watch(c.Id);
         continue;
       }

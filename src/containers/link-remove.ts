@@ -24,6 +24,7 @@ export async function removeLink(m: ContainerManager, name: string): Promise<voi
     throw notFound(`No such container: ${path}`);
   }
   await m.lock.run(parent.Id, async () => {
+    m.assertCurrent(parent, parentRef);
     const links = parent.HostConfig.Links ?? [];
     // Only default-bridge links are in dockerd's link index; a user network's links are endpoint aliases.
     const mode = parent.HostConfig.NetworkMode ?? 'default';

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { newId, randomName, CONTAINER_NAME_RE } from '../common/ids.js';
 import { KeyedMutex } from '../common/lock.js';
 import { readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
-import { invalidArgument, isBerthError, notFound } from '../common/errors.js';
+import { conflict, invalidArgument, isBerthError, notFound } from '../common/errors.js';
 import type { CreateContainerRequest } from '../oci/docker-config.js';
 import { mountAll, unmountAll } from '../mount/mount.js';
 import { ContainerStore } from './store.js';
@@ -58,6 +58,16 @@ export class ContainerManager {
     return this.store.resolve(ref);
   }
 
+  /**
+   * Under c's lock, before an operation changes it: c is still the store's record and
+   * not being removed. An rm that held the lock meanwhile has taken it away; going on
+   * would act on (and try to save) a container that no longer exists.
+   */
+  assertCurrent(c: ContainerRecord, ref: string = c.Name): void {
+    if (this.store.tryGet(c.Id) !== c) throw notFound(`No such container: ${ref}`);
+    if (c.State.Status === 'removing') throw conflict(`removal of container ${c.Name} is already in progress`);
+  }
+
   attributes(c: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
     return { ...(c.Config.Labels ?? {}), image: c.ImageRef, name: c.Name, ...extra };
   }
@@ -75,6 +85,10 @@ export class ContainerManager {
     }
     const image = await this.deps.images.get(req.Image);
     const merged = mergeConfig(req, image.config);
+    // dockerd records the swap it applies for --memory without --memory-swap (twice the
+    // memory): inspect shows it, and a later update of --memory alone is checked against it.
+    const hc = merged.hostConfig;
+    if (hc.Memory && hc.Memory > 0 && !hc.MemorySwap) hc.MemorySwap = hc.Memory * 2;
     // One OCI runtime per berthd (its --runtime): another name is refused, as dockerd
     // refuses a runtime it has not configured.
     const rt = merged.hostConfig.Runtime;
@@ -133,7 +147,7 @@ export class ContainerManager {
       if (opts.prepareStart !== false) this.prepared.schedule(rec);
       // The record names the snapshot: the snapshot's own record is on disk first.
       await durable;
-      await this.store.save(rec);
+      await this.store.add(rec);
       await rm(join(dir, CREATING), { force: true });
       mark(id, 'create saved');
       this.publish(rec, 'create');
@@ -221,6 +235,7 @@ export class ContainerManager {
     if (!CONTAINER_NAME_RE.test(newName)) throw invalidArgument(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     newName = newName.replace(/^\//, '');
     await this.lock.run(c.Id, async () => {
+      this.assertCurrent(c, ref);
       if (newName === c.Name) throw invalidArgument(`Renaming a container with the same name as its current name`);
       await this.prepared.discard(c);
       const old = c.Name;

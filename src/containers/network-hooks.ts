@@ -131,6 +131,7 @@ export async function connectNetwork(m: ContainerManager, ref: string, r: Networ
   if (r.links?.length && n.Name === 'bridge') throw invalidArgument('links are only supported for user-defined networks');
   const mac = r.mac ? parseMac(r.mac) : undefined;
   await m.lock.run(c.Id, async () => {
+    m.assertCurrent(c, ref);
     await m.prepared.discard(c);
     if (sharedNamespaceMode(c)) throw invalidArgument(`container ${c.Name} uses --network ${c.HostConfig.NetworkMode}: it shares a network namespace and cannot be connected to other networks`);
     if (n.Driver !== 'bridge') throw invalidArgument(`container cannot be connected to network ${n.Name} (driver ${n.Driver}): only bridge networks can be connected`);
@@ -161,6 +162,7 @@ export async function disconnectNetwork(m: ContainerManager, ref: string, networ
   const c = m.get(ref);
   const n = net.get(network);
   await m.lock.run(c.Id, async () => {
+    m.assertCurrent(c, ref);
     await m.prepared.discard(c);
     const eps = c.NetworkingConfig.EndpointsConfig ?? {};
     if (c.State.Running && c.Network) await net.disconnect(c.Id, n.Name);

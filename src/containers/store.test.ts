@@ -17,7 +17,7 @@ test('delete takes the record at once, its files in the background; load sweeps 
     const store = new ContainerStore(root);
     await store.load();
     const id = 'a'.repeat(64);
-    await store.save({ Id: id, Name: 'one' } as ContainerRecord);
+    await store.add({ Id: id, Name: 'one' } as ContainerRecord);
     await writeFile(join(store.dir(id), 'ctr.log'), 'x\n');
     await store.delete(id);
     assert.equal(store.tryGet(id), undefined);
@@ -31,6 +31,34 @@ test('delete takes the record at once, its files in the background; load sweeps 
     assert.deepEqual(again.abandoned, []);
     assert.deepEqual(await readdir(store.root), []);
     await store.delete('b'.repeat(64)); // nothing there: no error
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a record removed (or a stale copy of one) is never saved again: no directory, no index entry, no name', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-store-'));
+  try {
+    const store = new ContainerStore(root);
+    await store.load();
+    const id = 'c'.repeat(64);
+    const rec = { Id: id, Name: 'gone' } as ContainerRecord;
+    await store.add(rec);
+    // A save under way when the removal moves the directory away fails, it does not land in a new one.
+    const racing = store.save(rec);
+    await store.delete(id);
+    await racing.catch(() => {});
+    await assert.rejects(store.save(rec), /No such container/);
+    await assert.rejects(store.save({ ...rec }), /No such container/);
+    assert.equal(store.tryGet(id), undefined);
+    assert.equal(store.nameTaken('gone'), false);
+    assert.ok(!(await readdir(store.root)).includes(id), 'the directory is not re-created');
+    assert.deepEqual(await new ContainerStore(root).load(), []);
+    // A copy of a live record is stale too: only the store's own object is written.
+    const live = { Id: 'd'.repeat(64), Name: 'live' } as ContainerRecord;
+    await store.add(live);
+    await assert.rejects(store.save({ ...live, Name: 'other' }), /No such container/);
+    assert.equal((await new ContainerStore(root).load())[0]?.Name, 'live');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

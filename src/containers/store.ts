@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureDir, readJsonIfExists, writeFileAtomic, type AtomicWriteOptions } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, sweepAtomicTemps, writeFileAtomic, type AtomicWriteOptions } from '../common/fs.js';
 import { notFound, conflict, invalidArgument, isErrno } from '../common/errors.js';
 import { trash } from '../common/trash.js';
 import type { ContainerRecord } from './types.js';
 
 /** Container dirs moved aside by delete(), removed in the background. */
 const TRASH = '.trash-';
+/** The files of a container's dir written with writeFileAtomic: their crash-left temps go at load. */
+const ATOMIC_FILES = ['container.json', 'creating.json', 'hosts', 'hostname', 'resolv.conf'];
 
 /**
  * The crash-safe record of every container: `<root>/containers/<id>/container.json`,
@@ -42,6 +44,8 @@ export class ContainerStore {
         if (!this.abandoned.includes(id)) this.abandoned.push(id);
         continue;
       }
+      // Files of the container's dir written atomically (record, create journal, /etc files).
+      await sweepAtomicTemps(...ATOMIC_FILES.map((f) => join(this.dir(id), f)));
       this.#byId.set(id, rec);
       this.#byName.set(rec.Name, id);
     }
@@ -69,13 +73,31 @@ export class ContainerStore {
     return this.#byName.has(name);
   }
 
-  async save(rec: ContainerRecord, opts: AtomicWriteOptions = {}): Promise<void> {
-    // A known record's directory exists since its create: no thread-pool round trip for it
-    // on the start path (the running record is written on every start).
-    if (!this.#byId.has(rec.Id)) await ensureDir(this.dir(rec.Id), 0o710);
-    await writeFileAtomic(join(this.dir(rec.Id), 'container.json'), JSON.stringify(rec, null, 1) + '\n', 0o600, opts);
+  /** The first write of a new container's record (its directory exists since the create began). */
+  async add(rec: ContainerRecord): Promise<void> {
+    if (this.#byId.has(rec.Id)) throw conflict(`container ${rec.Id} already exists`);
+    await ensureDir(this.dir(rec.Id), 0o710);
+    await writeFileAtomic(join(this.dir(rec.Id), 'container.json'), JSON.stringify(rec, null, 1) + '\n', 0o600);
     this.#byId.set(rec.Id, rec);
     this.#byName.set(rec.Name, rec.Id);
+  }
+
+  /**
+   * Rewrite a record the store holds. One it no longer holds (removed while the caller
+   * waited, or a stale copy of it) is refused with NOT_FOUND: an operation racing an rm
+   * would otherwise bring the container back on disk and in the index, name and all.
+   * The directory is never re-created here: a removal that moves it away meanwhile
+   * makes the write fail rather than land in a fresh one.
+   */
+  async save(rec: ContainerRecord, opts: AtomicWriteOptions = {}): Promise<void> {
+    if (this.#byId.get(rec.Id) !== rec) throw notFound(`No such container: ${rec.Id}`);
+    try {
+      await writeFileAtomic(join(this.dir(rec.Id), 'container.json'), JSON.stringify(rec, null, 1) + '\n', 0o600, opts);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') && this.#byId.get(rec.Id) !== rec) throw notFound(`No such container: ${rec.Id}`);
+      throw err;
+    }
+    if (this.#byId.get(rec.Id) === rec) this.#byName.set(rec.Name, rec.Id);
   }
 
   async delete(id: string): Promise<void> {

@@ -4,7 +4,7 @@
  * values are persisted in HostConfig so the next start uses them too. A failed
  * write puts the old limits back and leaves the record unchanged.
  */
-import { conflict, errorMessage, invalidArgument } from '../common/errors.js';
+import { conflict, errorMessage, invalidArgument, notFound } from '../common/errors.js';
 import { CgroupDir, containerCgroupsPath, hostCgroupInfo, writeCgroupLimits, type CgroupLimits } from '../cgroups/index.js';
 import type { HostConfig, RestartPolicy } from '../oci/docker-config.js';
 import type { ContainerManager } from './manager.js';
@@ -105,6 +105,7 @@ export async function updateContainer(m: ContainerManager, ref: string, u: Updat
     warnings = discardUnsupported(u);
   }
   await m.lock.run(c.Id, async () => {
+    if (m.store.tryGet(c.Id) !== c) throw notFound(`No such container: ${ref}`);
     await m.prepared.discard(c);
     if (c.State.Status === 'removing' || c.State.Dead) throw conflict(`Cannot update container ${c.Id}: container is marked for removal`);
     const next = mergeUpdate(c, u);

@@ -5,7 +5,7 @@
  * the file is rewritten (atomically) only when it holds twice the window.
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { writeFileAtomic } from '../common/fs.js';
+import { sweepAtomicTemps, writeFileAtomic } from '../common/fs.js';
 import type { EventBus } from './bus.js';
 import type { EngineEvent } from './types.js';
 
@@ -40,6 +40,7 @@ export class EventJournal {
   /** Load the past window into the bus, then append every new event. */
   static async open(path: string, bus: EventBus): Promise<EventJournal> {
     const j = new EventJournal(path, bus);
+    await sweepAtomicTemps(path);
     const text = await readFile(path, 'utf8').catch(() => '');
     const past: EngineEvent[] = [];
     for (const line of text.split('\n')) {

@@ -10,7 +10,7 @@ import { createGzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { ContentStore } from '../content/index.js';
-import { ensureDir, readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, sweepAtomicTemps, writeJsonAtomic } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import { notFound } from '../common/errors.js';
 
@@ -34,6 +34,7 @@ export class DistributionCache {
   async #load(): Promise<CacheFile> {
     if (!this.#data) {
       await ensureDir(join(this.#path, '..'), 0o700);
+      await sweepAtomicTemps(this.#path);
       const f = await readJsonIfExists<CacheFile>(this.#path);
       this.#data = f && f.version === 1 ? f : { version: 1, compressed: {}, sources: {} };
     }

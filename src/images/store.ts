@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Descriptor } from '../oci/image-spec.js';
 import { invalidArgument, notFound } from '../common/errors.js';
-import { ensureDir, readJsonIfExists, writeJsonAtomic } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, sweepAtomicTemps, writeJsonAtomic } from '../common/fs.js';
 import type { ImageRecord } from './types.js';
 import { parseReference, withDefaultTag, normalizedString, fullName } from './reference.js';
 
@@ -35,6 +35,7 @@ export class ImageRecords {
   load(): Promise<void> {
     this.#ready ??= (async () => {
       await ensureDir(join(this.#path, '..'), 0o700);
+      await sweepAtomicTemps(this.#path);
       const f = await readJsonIfExists<StoreFile>(this.#path);
       for (const img of Object.values(f?.images ?? {})) this.#images.set(img.id, img);
     })();

@@ -6,10 +6,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { TestDaemon } from '../testing/daemon.js';
+
+const execFileP = promisify(execFile);
 
 let d: TestDaemon;
 before(async () => { d = await TestDaemon.start(); });
@@ -120,4 +124,85 @@ test('an active snapshot that no container records (a removal a power loss undid
   assert.deepEqual(await activeSnapshots(), []);
   for (let i = 0; i < 100 && existsSync(join(d.dir, 'data', 'overlay', String(id))); i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(!existsSync(join(d.dir, 'data', 'overlay', String(id))), 'its directory is deleted');
+});
+
+test('killed right after a stop or kill signalled an unless-stopped or on-failure container: it stays stopped after the restart', { timeout: 60_000 }, async () => {
+  // TERM ends it with 3 (a failure, for on-failure) within a tenth of a second.
+  const Cmd = ['sh', '-c', 'trap "exit 3" TERM; while :; do sleep 0.1; done'];
+  const cases: Array<[string, string, (id: string) => Promise<unknown>]> = [
+    ['unless-stopped', 'stop signalled', (id) => d.api('POST', `/containers/${id}/stop?t=10`)],
+    ['on-failure', 'stop signalled', (id) => d.api('POST', `/containers/${id}/stop?t=10`)],
+    ['unless-stopped', 'kill signalled', (id) => d.api('POST', `/containers/${id}/kill`)],
+    ['on-failure', 'kill signalled', (id) => d.api('POST', `/containers/${id}/kill?signal=TERM`)],
+  ];
+  for (const [policy, phase, op] of cases) {
+    const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd, HostConfig: { RestartPolicy: { Name: policy } } })).json().Id;
+    assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+    await crashAt(phase, () => op(id));
+    // The policy's first restart would come 100 ms after the exit is recorded (or at once at start-up).
+    await new Promise((r) => setTimeout(r, 1500));
+    const st = (await d.api('GET', `/containers/${id}/json`)).json();
+    assert.equal(st.State.Running, false, `${policy} container ${phase.split(' ')[0]}ped before a crash is not started again`);
+    assert.equal(st.RestartCount, 0, `${policy}, ${phase}`);
+    assert.equal((await d.api('DELETE', `/containers/${id}?force=1`)).status, 204);
+  }
+});
+
+test('a container paused or thawed behind berthd\'s back (a crash between runc and the record) shows runc\'s state after the restart', { timeout: 60_000 }, async () => {
+  const runc = (op: string, id: string) => execFileP('runc', ['--root', join(d.dir, 'run', 'runc'), op, id]);
+  const id = (await d.api('POST', '/containers/create', { Image: 'busybox', Cmd: ['sleep', '1000'] })).json().Id;
+  assert.equal((await d.api('POST', `/containers/${id}/start`)).status, 204);
+  const state = async () => (await d.api('GET', `/containers/${id}/json`)).json().State;
+  let down = false;
+  try {
+    // runc paused, the record running.
+    down = true;
+    await d.kill('SIGKILL');
+    await runc('pause', id);
+    await d.launch();
+    down = false;
+    assert.deepEqual([(await state()).Status, (await state()).Paused], ['paused', true]);
+    const unpaused = await d.api('POST', `/containers/${id}/unpause`);
+    assert.equal(unpaused.status, 204, unpaused.body.toString());
+    assert.deepEqual([(await state()).Status, (await state()).Paused], ['running', false]);
+    // The record paused, runc running.
+    assert.equal((await d.api('POST', `/containers/${id}/pause`)).status, 204);
+    down = true;
+    await d.kill('SIGKILL');
+    await runc('resume', id);
+    await d.launch();
+    down = false;
+    assert.deepEqual([(await state()).Status, (await state()).Paused], ['running', false]);
+    const paused = await d.api('POST', `/containers/${id}/pause`);
+    assert.equal(paused.status, 204, paused.body.toString());
+  } finally {
+    // Whatever failed, the container goes: thawed (a frozen one may not die) and removed.
+    await runc('resume', id).catch(() => {});
+    if (down) await d.launch();
+    await d.api('DELETE', `/containers/${id}?force=1`);
+  }
+});
+
+test('temp files of atomic writes a crash left (snapshots, containers, images, volumes, networks, events) go at start-up; nothing else does', { timeout: 60_000 }, async () => {
+  const id = (await d.api('POST', '/containers/create?name=tmps', { Image: 'busybox', Cmd: ['true'] })).json().Id;
+  assert.equal((await d.api('POST', '/volumes/create', { Name: 'tmpsvol' })).status, 201);
+  try {
+    const data = join(d.dir, 'data');
+    const left = [
+      ['overlay', 'metadata.json'], ['containers/' + id, 'container.json'], ['containers/' + id, 'hosts'], ['images', 'images.json'],
+      ['volumes/tmpsvol', 'meta.json'], ['network', 'state.json'], ['.', 'events.jsonl'],
+    ].map(([dir, name]) => join(data, dir!, `.${name}.0badf00d.tmp`));
+    // Not a temp of a file berthd writes atomically there, or not of that pattern: kept.
+    const kept = [join(data, 'containers', id, '.ctr.log.0badf00d.tmp'), join(data, 'volumes', 'tmpsvol', '_data', '.meta.json.0badf00d.tmp'), join(data, 'overlay', 'metadata.json.tmp')];
+    await d.kill('SIGKILL');
+    for (const f of [...left, ...kept]) await writeFile(f, '{"half":');
+    await d.launch();
+    await d.api('GET', '/volumes'); // the volume service loads (and sweeps) at first use
+    assert.deepEqual(left.filter((f) => existsSync(f)), [], 'every crash-left temp is gone');
+    assert.deepEqual(kept.filter((f) => !existsSync(f)), [], 'nothing else is touched');
+    assert.equal((await d.api('GET', `/containers/${id}/json`)).status, 200);
+  } finally {
+    await d.api('DELETE', `/containers/${id}`);
+    await d.api('DELETE', '/volumes/tmpsvol');
+  }
 });

@@ -73,6 +73,12 @@ test('limits are visible inside the container and bad values are refused at crea
     assert.notEqual(bad.code, 0, args.join(' '));
     assert.match(bad.stderr, msg, args.join(' '));
   }
+  // --memory alone: dockerd records the swap it applies, twice the memory (or -1, unlimited, without swap accounting).
+  const mem = await d.docker(['create', '--name', 'memonly', '--memory', '50m', 'busybox', 'true']);
+  assert.equal(mem.code, 0, mem.stderr);
+  const swap = (await inspect('memonly')).HostConfig.MemorySwap;
+  await d.docker(['rm', 'memonly']);
+  assert.ok(swap === 100 << 20 || (swap === -1 && /swap limit/.test(mem.stderr)), `MemorySwap ${swap}`);
   // The docker CLI 28 drops --kernel-memory itself; berth's CLI passes it and the daemon refuses it.
   const km = await d.berth(['create', '--name', 'bad', '--kernel-memory', '64m', 'busybox', 'true']);
   assert.match(km.stderr, /Kernel memory limit is not supported/);

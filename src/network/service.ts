@@ -8,7 +8,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { BerthError, conflict, invalidArgument, notFound, failedPrecondition } from '../common/errors.js';
 
 const forbidden = (msg: string) => new BerthError('FORBIDDEN', msg);
-import { writeFileAtomic, readJsonIfExists } from '../common/fs.js';
+import { writeFileAtomic, readJsonIfExists, sweepAtomicTemps } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import { Netlink } from './netlink.js';
 import { createNetns, inNetns, removeNetns } from './netns.js';
@@ -85,6 +85,7 @@ export class LocalNetworkService implements NetworkService {
   async init(): Promise<void> {
     await mkdir(join(this.#o.dataRoot, 'network'), { recursive: true, mode: 0o700 });
     await mkdir(this.#netnsDir, { recursive: true, mode: 0o711 });
+    await sweepAtomicTemps(this.#file);
     const st = await readJsonIfExists<State>(this.#file);
     if (st && Array.isArray(st.networks)) this.#state = { networks: st.networks, sandboxes: st.sandboxes ?? {}, reclaim: st.reclaim ?? [] };
     // Bridges whose network's removal was cut short by a crash.

@@ -4,7 +4,7 @@ import { mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, isErrno } from '../common/errors.js';
-import { ensureDir, readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../common/fs.js';
+import { ensureDir, readJsonIfExists, sweepAtomicTemps, writeFileAtomic, writeJsonAtomic } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import { trash } from '../common/trash.js';
 import type { Mount } from '../mount/mount.js';
@@ -95,6 +95,7 @@ class OverlaySnapshotter implements LayerSnapshotter {
     this.#loading ??= (async () => {
       await ensureDir(join(this.dir, 'l'), 0o700);
       await ensureDir(join(this.dir, 'empty'), 0o755);
+      await sweepAtomicTemps(this.#metaPath());
       const state = (await readJsonIfExists<State>(this.#metaPath())) ?? { version: 1, snapshots: {} };
       const ids = new Set(Object.values(state.snapshots).map((e) => e.id));
       const links = new Set(Object.values(state.snapshots).map((e) => e.link).filter(Boolean));

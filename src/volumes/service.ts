@@ -2,7 +2,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { conflict, invalidArgument, isErrno, notFound } from '../common/errors.js';
-import { readJsonIfExists, writeJsonAtomic, fsyncDir } from '../common/fs.js';
+import { readJsonIfExists, sweepAtomicTemps, writeJsonAtomic, fsyncDir } from '../common/fs.js';
 import { KeyedMutex } from '../common/lock.js';
 import type { EventBus } from '../events/index.js';
 import type { VolumeRecord, VolumeService } from './types.js';
@@ -93,6 +93,7 @@ export class LocalVolumeService implements VolumeService {
           continue;
         }
         if (!VOLUME_NAME_RE.test(e.name)) continue;
+        await sweepAtomicTemps(join(p, 'meta.json'));
         let meta = await readJsonIfExists<VolumeMeta>(join(p, 'meta.json')).catch(() => undefined);
         if (!meta) {
           // A crash between mkdir and meta write, or a dir someone made by hand:

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LogRotator, parseLogOpts, parseLogSize } from './rotate.js';
+import { conmonLogCap, LogRotator, parseLogOpts, parseLogSize } from './rotate.js';
 import { readLogs } from './reader.js';
 import { FakeConmon } from './fake-conmon.test-util.js';
 
@@ -97,4 +97,10 @@ test('follow keeps every line, in order, across rotations', async (t) => {
   assert.ok(rotations >= 5, `only ${rotations} rotations`);
   assert.equal(got.length, N);
   for (let i = 0; i < N; i++) assert.equal(got[i], i % 7 === 0 ? `line-${i} tail\n` : `line-${i}\n`);
+});
+
+test('conmon\'s cap sits well above max-size (the rotator acts first), none without max-size', () => {
+  assert.equal(conmonLogCap(0), 0);
+  assert.equal(conmonLogCap(2048), 2048 + (1 << 20));
+  assert.equal(conmonLogCap(10 << 20), 20 << 20);
 });

@@ -4,13 +4,30 @@ import { rotatedPath } from './files.js';
 
 /**
  * Size-based rotation of conmon's k8s-file log with docker json-file semantics:
- * max-size per file, max-file files in all (the current one included). berth never
- * lets conmon's own --log-size-max act alone: on reopen conmon truncates the file
- * (it renames a fresh <log>.tmp over it), so we move the old one aside first.
+ * max-size per file, max-file files in all (the current one included). conmon's own
+ * --log-size-max is only a flood backstop above max-size (conmonLogCap): on reopen
+ * conmon truncates the file (it renames a fresh <log>.tmp over it), so the rotator
+ * moves the old one aside first.
  */
 
 export const DEFAULT_MAX_SIZE = 10 * 1024 * 1024;
 export const DEFAULT_MAX_FILES = 3;
+/** How far past max-size conmon's cap sits at least. */
+const CAP_HEADROOM = 1024 * 1024;
+
+/**
+ * conmon's --log-size-max for a container whose files rotate at maxSize (0: none). At
+ * its cap conmon starts the file afresh, dropping what it held, so the cap must sit
+ * well above max-size: the rotator (once a second) moves the file aside first unless
+ * more than the headroom arrives in between, which only a flood does (a `yes` writes
+ * hundreds of MB a second). The cap then bounds the disk a flood can take to about
+ * max-file × cap. At max-size itself conmon cut the file before the rotator ever saw
+ * it that large: no rotation, and max-file kept nothing older.
+ */
+export function conmonLogCap(maxSize: number): number {
+  if (maxSize <= 0) return 0;
+  return Math.max(2 * maxSize, maxSize + CAP_HEADROOM);
+}
 
 const SIZE_RE = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/;
 const MULT: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
