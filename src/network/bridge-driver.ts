@@ -63,10 +63,14 @@ export class BridgeDriver implements NetworkDriver {
     else idx = this.#host.createBridge(n.bridge, mac, networkMtu(n));
     this.#host.addAddress(idx, cfg.Gateway, prefix);
     this.#host.setUp(idx);
-    // Routing between the bridge and the host's networks, and DNAT of 127.0.0.1.
+    // The table first: its raw drop of 127.0.0.0/8 arriving on the bridge must be in place
+    // before route_localnet lets the kernel accept such packets (nft.ts raw_prerouting).
+    await this.syncTable();
+    // Routing between the bridge and the host's networks, and DNAT of 127.0.0.1 (a host
+    // process's connection to a port published on 127.0.0.1 leaves through the bridge
+    // with source 127.0.0.1, which the kernel routes only with route_localnet).
     await writeFile('/proc/sys/net/ipv4/ip_forward', '1').catch(() => {});
     await writeFile(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, '1').catch(() => {});
-    await this.syncTable();
     await this.#forwardCompat(n.bridge, true);
   }
 
