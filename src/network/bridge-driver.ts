@@ -3,12 +3,12 @@
  * with netlink (no process spawned on the container start path), and berth's
  * nftables table for NAT, isolation and published ports.
  */
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Netlink, NetlinkError } from './netlink.js';
-import { invalidArgument } from '../common/errors.js';
+import { BerthError, conflict, invalidArgument } from '../common/errors.js';
 import { macFor } from './ipam.js';
 import { inNetns } from './netns.js';
 import { nftRunSync } from './nft-lib.js';
@@ -19,6 +19,8 @@ const EEXIST = 17;
 
 export interface BridgeDriverOptions {
   table: string;
+  /** This berthd's exec root: the alias of the bridges it creates says so (`berth <exec root>`). */
+  owner: string;
   /** Everything the table holds, read from the service's state when rewritten. */
   tableState(): { nets: NftNetwork[]; ports: NftPort[] };
 }
@@ -59,8 +61,11 @@ export class BridgeDriver implements NetworkDriver {
     // their packets to it (embedded DNS queries first) are lost for seconds.
     const mac = macFor(cfg.Gateway);
     let idx = this.#host.linkIndex(n.bridge);
-    if (idx) this.#host.setMac(idx, mac);
-    else idx = this.#host.createBridge(n.bridge, mac, networkMtu(n));
+    // An admin's bridge keeps its own MAC (others may know it), as with dockerd.
+    if (idx && !n.adoptedBridge) this.#host.setMac(idx, mac);
+    else if (!idx) idx = this.#host.createBridge(n.bridge, mac, networkMtu(n));
+    // Marked as this berthd's: other berthds refuse it as their bridge.name (claimBridge).
+    if (!n.adoptedBridge) this.#host.setAlias(idx, this.#alias);
     this.#host.addAddress(idx, cfg.Gateway, prefix);
     this.#host.setUp(idx);
     // The table first: its raw drop of 127.0.0.0/8 arriving on the bridge must be in place
@@ -77,7 +82,56 @@ export class BridgeDriver implements NetworkDriver {
   async destroy(n: NetworkRecord): Promise<void> {
     if (n.Driver !== 'bridge') return;
     await this.#forwardCompat(n.bridge, false);
-    this.#host.deleteLink(n.bridge);
+    if (!n.adoptedBridge) {
+      this.#host.deleteLink(n.bridge);
+      return;
+    }
+    // Not berth's to delete: only what berth added to it goes.
+    const idx = this.#host.linkIndex(n.bridge);
+    const cfg = n.IPAM.Config[0];
+    if (idx && cfg) {
+      try { this.#host.addAddress(idx, cfg.Gateway, Number(cfg.Subnet.split('/')[1]), true); } catch { /* removed by its owner */ }
+    }
+    await writeFile(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, n.adoptedBridge.routeLocalnet).catch(() => {});
+  }
+
+  get #alias(): string {
+    return `berth ${this.#o.owner}`;
+  }
+
+  /**
+   * May a new network use an interface of this name (com.docker.network.bridge.name)?
+   * Undefined: there is none, berth creates (and later deletes) it. An existing bridge
+   * is an admin's, used as dockerd does and never deleted: its route_localnet is returned
+   * to be put back at rm. Refused: any other kind of interface (dockerd's "is not a
+   * bridge": eth0 would be re-addressed, then deleted at rm), and the bridges of other
+   * berthds, known by their alias, or for berthds from before aliases by their nft table.
+   */
+  claimBridge(name: string): { routeLocalnet: string } | undefined {
+    const link = this.#host.linkInfo(name);
+    const other = (link?.alias.startsWith('berth ') && link.alias !== this.#alias ? link.alias.slice(6) : undefined) ?? this.#otherTables().get(name);
+    if (other !== undefined) throw conflict(`bridge ${name} belongs to another berthd (${other}); choose another com.docker.network.bridge.name`);
+    // None, or this berthd's own (left by a removal a crash cut short): berth's to manage.
+    if (!link || link.alias === this.#alias) return undefined;
+    // dockerd's words and status (500) for it.
+    if (link.kind !== 'bridge') throw new BerthError('INTERNAL', `existing interface ${name} is not a bridge`);
+    let routeLocalnet = '0';
+    try { routeLocalnet = readFileSync(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, 'utf8').trim(); } catch { /* default */ }
+    return { routeLocalnet };
+  }
+
+  /** Bridges listed in other berthds' nft tables (`berth`, `berth_<tag>`), with the table's name. */
+  #otherTables(): Map<string, string> {
+    const out = new Map<string, string>();
+    let tables: string;
+    try { tables = nftRunSync('list tables ip'); } catch { return out; }
+    for (const m of tables.matchAll(/^table ip (berth(?:_[0-9a-f]{6})?)$/gm)) {
+      if (m[1] === this.#o.table) continue;
+      let set = '';
+      try { set = nftRunSync(`list set ip ${m[1]} bridges`); } catch { continue; }
+      for (const b of /elements = \{([^}]*)\}/.exec(set)?.[1]?.split(',') ?? []) out.set(b.trim().replace(/^"|"$/g, ''), `nft table ip ${m[1]}`);
+    }
+    return out;
   }
 
   async attach(sandboxKey: string, n: NetworkRecord, ep: EndpointState): Promise<void> {

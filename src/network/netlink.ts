@@ -36,6 +36,7 @@ const IFLA_MTU = 4;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
+const IFLA_IFALIAS = 20;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
 const VETH_INFO_PEER = 1;
@@ -157,6 +158,29 @@ export class Netlink {
     }
   }
 
+  /** A link's index, kind ('bridge', 'veth', '' for a plain device) and alias, or undefined when absent. */
+  linkInfo(name: string): { index: number; kind: string; alias: string } | undefined {
+    let r: Array<{ type: number; data: Buffer }>;
+    try {
+      r = this.request(RTM_GETLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name)], `look up link ${name}`);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === 19 /* ENODEV */) return undefined;
+      throw err;
+    }
+    const m = r.find((x) => x.type === RTM_NEWLINK);
+    if (!m) return undefined;
+    const attrs = parseAttrs(m.data, 16);
+    const info = attrs.get(IFLA_LINKINFO);
+    const kind = info ? parseAttrs(info, 0).get(IFLA_INFO_KIND) : undefined;
+    const alias = attrs.get(IFLA_IFALIAS);
+    return { index: m.data.readInt32LE(4), kind: kind ? cString(kind) : '', alias: alias ? cString(alias) : '' };
+  }
+
+  /** Set a link's alias (ifalias: free text that `ip link` shows; marks who made the link). */
+  setAlias(index: number, alias: string): void {
+    this.request(RTM_NEWLINK, 0, [ifinfomsg(index), strAttr(IFLA_IFALIAS, alias)], `set link ${index} alias`);
+  }
+
   createBridge(name: string, mac?: string, mtu?: number): number {
     const attrs = [strAttr(IFLA_IFNAME, name), attr(IFLA_LINKINFO, strAttr(IFLA_INFO_KIND, 'bridge'))];
     if (mac) attrs.push(attr(IFLA_ADDRESS, macBytes(mac)));
@@ -227,6 +251,23 @@ export class NetlinkError extends BerthError {
     this.errno = code;
   }
 }
+
+/** The attributes from off on, by type (nested-flag bits cleared; the last of a type wins). */
+export function parseAttrs(buf: Buffer, off: number): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    out.set(buf.readUInt16LE(off + 2) & 0x3fff, buf.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+const cString = (b: Buffer) => {
+  const z = b.indexOf(0);
+  return b.subarray(0, z < 0 ? b.length : z).toString();
+};
 
 function broadcastOf(ip: string, prefix: number): Buffer {
   const n = ipv4Bytes(ip).readUInt32BE(0);

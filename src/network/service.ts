@@ -55,6 +55,7 @@ export class LocalNetworkService implements NetworkService {
     this.#o = o;
     this.#driver = new BridgeDriver({
       table: o.table,
+      owner: o.execRoot,
       tableState: () => ({
         nets: this.#state.networks.filter((n) => n.Driver === 'bridge').map((n) => ({ bridge: n.bridge, subnet: n.IPAM.Config[0]!.Subnet, internal: n.Internal })),
         ports: Object.values(this.#state.sandboxes).flatMap((s) => s.nft),
@@ -173,8 +174,10 @@ export class LocalNetworkService implements NetworkService {
       const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
       if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 characters of [a-zA-Z0-9_.-]`);
       if (this.#state.networks.some((n) => n.bridge === bridge)) throw conflict(`bridge ${bridge} is already used by another network`);
+      const adopted = this.#driver.claimBridge(bridge);
       const rec = bridgeRecord({ id, name: o.Name, bridge, subnet, gateway: c.Gateway, ipRange: c.IPRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
       rec.Attachable = !!o.Attachable;
+      if (adopted) rec.adoptedBridge = adopted;
       this.#state.networks.push(rec);
       try {
         await this.#driver.ensure(rec);
@@ -217,7 +220,9 @@ export class LocalNetworkService implements NetworkService {
       const eps = this.endpointsOf(n.Id);
       if (eps.length) throw conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${eps.map((e) => e.sandbox.containerName).join(', ')}); disconnect or stop them first`);
       this.#state.networks = this.#state.networks.filter((x) => x !== n);
-      (this.#state.reclaim ??= []).push(n.bridge);
+      // An admin's bridge is never deleted, not even after a crash here.
+      this.#state.reclaim ??= [];
+      if (!n.adoptedBridge) this.#state.reclaim.push(n.bridge);
       await this.#save();
       await this.#dns?.sync(this.#state.networks);
       await this.#driver.destroy(n).catch(() => {});

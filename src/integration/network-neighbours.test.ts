@@ -1,0 +1,98 @@
+/**
+ * berth beside what is not its own: interfaces an admin made, and other berthds on the
+ * same host (their bridges, subnets and published ports).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { TestDaemon } from '../testing/daemon.js';
+import { freeOctet, ownerTag, sweepStale } from '../testing/netns.js';
+
+let a: TestDaemon;
+let b: TestDaemon;
+const tag = ownerTag(); // the owner's pid: a suite beside this one does not sweep it
+sweepStale('bt-nb', 'bnv');
+sweepStale('bt-nb', 'bnw');
+sweepStale('bt-nb', 'bnr');
+const VETH = `bnv${tag}`;
+const PEER = `bnw${tag}`;
+const ADMIN_BR = `bnr${tag}`;
+
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] });
+const link = (name: string) => { try { return sh('ip', ['-o', 'link', 'show', 'dev', name]); } catch { return ''; } };
+const mac = (name: string) => /link\/ether ([0-9a-f:]+)/.exec(link(name))?.[1];
+const addrs = (name: string) => { try { return sh('ip', ['-o', '-4', 'addr', 'show', 'dev', name]); } catch { return ''; } };
+const defaultBridge = (d: TestDaemon) => `berth-${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`;
+
+before(async () => {
+  [a, b] = await Promise.all([TestDaemon.start(), TestDaemon.start({ busybox: false })]);
+});
+
+after(async () => {
+  for (const d of [a, b]) {
+    const nets = (await d?.docker(['network', 'ls', '-q', '--filter', 'type=custom']))?.stdout.trim().split('\n').filter(Boolean) ?? [];
+    if (nets.length) await d.docker(['network', 'rm', ...nets]).catch(() => {});
+  }
+  await Promise.all([a?.stop(), b?.stop()]);
+  for (const l of [VETH, ADMIN_BR]) if (link(l)) sh('ip', ['link', 'del', l]);
+});
+
+async function ok(d: TestDaemon, args: string[]): Promise<string> {
+  const r = await d.docker(args, { timeout: 30000 });
+  assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+test('com.docker.network.bridge.name: an interface that is no bridge is refused and left alone', async () => {
+  const octet = freeOctet(96, 100, 200);
+  sh('ip', ['link', 'add', VETH, 'type', 'veth', 'peer', 'name', PEER]);
+  try {
+    const before = mac(VETH);
+    const r = await a.docker(['network', 'create', '-o', `com.docker.network.bridge.name=${VETH}`, '--subnet', `10.${octet}.96.0/24`, 'nb-veth']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`existing interface ${VETH} is not a bridge`));
+    assert.equal(mac(VETH), before, 'MAC untouched');
+    assert.doesNotMatch(addrs(VETH), /inet /, 'no address added');
+    assert.ok(link(VETH) && link(PEER), 'the veth pair is still there');
+    assert.equal((await ok(a, ['network', 'ls', '-q', '--filter', 'name=nb-veth'])).trim(), '');
+  } finally {
+    if (link(VETH)) sh('ip', ['link', 'del', VETH]);
+  }
+});
+
+test("com.docker.network.bridge.name: an admin's bridge is used, keeps its MAC, and outlives network rm and berthd's stop", async () => {
+  const octet = freeOctet(97, 100, 200);
+  sh('ip', ['link', 'add', ADMIN_BR, 'type', 'bridge']);
+  try {
+    sh('ip', ['link', 'set', ADMIN_BR, 'address', '02:00:00:aa:bb:cc']);
+    await ok(a, ['network', 'create', '-o', `com.docker.network.bridge.name=${ADMIN_BR}`, '--subnet', `10.${octet}.97.0/24`, 'nb-admin']);
+    assert.equal(mac(ADMIN_BR), '02:00:00:aa:bb:cc');
+    assert.match(addrs(ADMIN_BR), new RegExp(`inet 10\\.${octet}\\.97\\.1/24`));
+    assert.match(await ok(a, ['run', '--rm', '--network', 'nb-admin', 'busybox', 'ping', '-c1', '-W2', `10.${octet}.97.1`]), /1 packets received/);
+    // berthd stopping with no container left: the bridge is not berth's to delete.
+    await a.kill('SIGTERM');
+    assert.ok(link(ADMIN_BR), 'the bridge outlived berthd');
+    await a.launch();
+    await ok(a, ['network', 'rm', 'nb-admin']);
+    assert.ok(link(ADMIN_BR), 'the bridge outlived network rm');
+    assert.equal(mac(ADMIN_BR), '02:00:00:aa:bb:cc');
+    assert.doesNotMatch(addrs(ADMIN_BR), /inet /, "berth's address went with the network");
+  } finally {
+    await a.docker(['network', 'rm', 'nb-admin']).catch(() => {});
+    if (link(ADMIN_BR)) sh('ip', ['link', 'del', ADMIN_BR]);
+  }
+});
+
+test("com.docker.network.bridge.name: another berthd's bridges are refused", async () => {
+  const theirs = `br-${(await ok(b, ['network', 'create', 'nb-theirs'])).trim().slice(0, 12)}`;
+  assert.ok(link(theirs), "b's user bridge exists");
+  for (const name of [defaultBridge(b), theirs]) {
+    const before = mac(name);
+    const r = await a.docker(['network', 'create', '-o', `com.docker.network.bridge.name=${name}`, `nb-steal-${name}`]);
+    assert.notEqual(r.code, 0, `${name} was taken over`);
+    assert.match(r.stderr, /belongs to another berthd/);
+    assert.equal(mac(name), before);
+  }
+  await ok(b, ['network', 'rm', 'nb-theirs']);
+});
