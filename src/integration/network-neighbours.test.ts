@@ -23,10 +23,15 @@ const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 
 const link = (name: string) => { try { return sh('ip', ['-o', 'link', 'show', 'dev', name]); } catch { return ''; } };
 const mac = (name: string) => /link\/ether ([0-9a-f:]+)/.exec(link(name))?.[1];
 const addrs = (name: string) => { try { return sh('ip', ['-o', '-4', 'addr', 'show', 'dev', name]); } catch { return ''; } };
+const routes = () => sh('ip', ['-4', 'route', 'show']);
+/** How many interfaces carry this address. */
+const holders = (ip: string) => sh('ip', ['-o', '-4', 'addr']).split('\n').filter((l) => l.includes(` inet ${ip}/`)).length;
+const gatewayOf = (subnet: string) => subnet.replace(/\.0\/\d+$/, '.1');
+const subnetOf = async (d: TestDaemon, net: string) => (await ok(d, ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', net])).trim();
 const defaultBridge = (d: TestDaemon) => `berth-${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`;
 
 before(async () => {
-  [a, b] = await Promise.all([TestDaemon.start(), TestDaemon.start({ busybox: false })]);
+  [a, b] = await Promise.all([TestDaemon.start(), TestDaemon.start()]);
 });
 
 after(async () => {
@@ -95,4 +100,72 @@ test("com.docker.network.bridge.name: another berthd's bridges are refused", asy
     assert.equal(mac(name), before);
   }
   await ok(b, ['network', 'rm', 'nb-theirs']);
+});
+
+test('a stopped berthd keeps its bridges: another berthd does not take their subnets meanwhile', async () => {
+  const bDefault = await subnetOf(b, 'bridge');
+  const keepBridge = `br-${(await ok(b, ['network', 'create', 'nb-keep'])).trim().slice(0, 12)}`;
+  const bUser = await subnetOf(b, 'nb-keep');
+  await b.kill('SIGTERM');
+  try {
+    const grabbed = [];
+    for (const n of ['nb-grab1', 'nb-grab2']) {
+      await ok(a, ['network', 'create', n]);
+      grabbed.push(await subnetOf(a, n));
+    }
+    for (const g of grabbed) assert.ok(g !== bDefault && g !== bUser, `a took ${g}, a subnet of the stopped berthd (${bDefault}, ${bUser})`);
+    assert.ok(link(defaultBridge(b)) && link(keepBridge), 'the bridges outlived berthd');
+    assert.ok(routes().includes(`${bDefault} dev ${defaultBridge(b)}`) && routes().includes(`${bUser} dev ${keepBridge}`), routes());
+    // Its nft table went with it: the bridge's alias still says whose it is.
+    const steal = await a.docker(['network', 'create', '-o', `com.docker.network.bridge.name=${keepBridge}`, 'nb-steal-kept']);
+    assert.notEqual(steal.code, 0);
+    assert.match(steal.stderr, /belongs to another berthd/);
+  } finally {
+    await b.launch();
+  }
+  assert.equal(await subnetOf(b, 'bridge'), bDefault);
+  assert.equal(await subnetOf(b, 'nb-keep'), bUser);
+  assert.match(addrs(defaultBridge(b)), new RegExp(`inet ${gatewayOf(bDefault).replace(/\./g, '\\.')}/`));
+  assert.match(addrs(keepBridge), new RegExp(`inet ${gatewayOf(bUser).replace(/\./g, '\\.')}/`));
+  await ok(a, ['network', 'rm', 'nb-grab1', 'nb-grab2']);
+  await ok(b, ['network', 'rm', 'nb-keep']);
+  assert.ok(!link(keepBridge), 'network rm deletes the bridge berth made');
+});
+
+test('a restarting berthd leaves down a network whose subnet another engine took meanwhile, and moves its default bridge', async () => {
+  const bDefault = await subnetOf(b, 'bridge');
+  // Off docker's pools: no other engine on this host picks it by itself.
+  const bLost = `10.${freeOctet(98, 100, 200)}.98.0/24`;
+  const lostBridge = `br-${(await ok(b, ['network', 'create', '--subnet', bLost, 'nb-lost'])).trim().slice(0, 12)}`;
+  await b.kill('SIGTERM');
+  let down = true;
+  // What a reboot does when the other engine comes up first and picks these subnets.
+  for (const l of [defaultBridge(b), lostBridge]) sh('ip', ['link', 'del', l]);
+  try {
+    await ok(a, ['network', 'create', '--subnet', bLost, 'nb-took1']);
+    const took0 = await a.docker(['network', 'create', '--subnet', bDefault, 'nb-took0']);
+    // Another engine on this host may have been quicker: taken all the same.
+    if (took0.code !== 0) assert.match(took0.stderr, /overlaps/);
+    await b.launch();
+    down = false;
+    assert.equal(holders(gatewayOf(bLost)), 1, `one interface with ${gatewayOf(bLost)}`);
+    assert.match(b.log, new RegExp(`network nb-lost cannot be brought up: its subnet ${bLost.replace(/\./g, '\\.')} overlaps`));
+    assert.ok(!link(lostBridge));
+    const moved = await subnetOf(b, 'bridge');
+    assert.notEqual(moved, bDefault);
+    assert.doesNotMatch(addrs(defaultBridge(b)), new RegExp(`inet ${gatewayOf(bDefault).replace(/\./g, '\\.')}/`));
+    assert.match(b.log, /the default bridge moves from/);
+    assert.match(await ok(b, ['run', '--rm', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']), new RegExp(`inet ${moved.split('.').slice(0, 2).join('\\.')}\\.`));
+    const r = await b.docker(['run', '--rm', '--network', 'nb-lost', 'busybox', 'true']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nb-lost cannot be brought up: its subnet .* overlaps/);
+    // Once the other engine lets the subnet go, the network comes up at its next use.
+    await ok(a, ['network', 'rm', 'nb-took1']);
+    await ok(b, ['run', '--rm', '--network', 'nb-lost', 'busybox', 'true']);
+    assert.ok(link(lostBridge));
+  } finally {
+    if (down) await b.launch();
+    await a.docker(['network', 'rm', 'nb-took0', 'nb-took1']).catch(() => {});
+    await b.docker(['network', 'rm', 'nb-lost']).catch(() => {});
+  }
 });

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Netlink, NetlinkError } from './netlink.js';
 import { BerthError, conflict, invalidArgument } from '../common/errors.js';
-import { macFor } from './ipam.js';
+import { cidrText, hostRoutes, macFor, overlaps, parseCidr } from './ipam.js';
 import { inNetns } from './netns.js';
 import { nftRunSync } from './nft-lib.js';
 import { nft, tableScript, portsScript, deleteTable, type NftNetwork, type NftPort } from './nft.js';
@@ -37,9 +37,18 @@ export function networkMtu(n: Pick<NetworkRecord, 'Options'>): number | undefine
   return mtu;
 }
 
+/** A network's subnet is routed through an interface this berthd does not own. */
+export class SubnetTaken extends BerthError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+
 export class BridgeDriver implements NetworkDriver {
   readonly #o: BridgeDriverOptions;
   #nl: Netlink | undefined;
+  /** Bridges ensure() brought up: only their networks go into the nft table. */
+  readonly #up = new Set<string>();
   /** Bridges for which accept rules went into iptables' FORWARD chain. */
   #forwardRules = new Set<string>();
 
@@ -56,6 +65,7 @@ export class BridgeDriver implements NetworkDriver {
     if (n.Driver !== 'bridge') return;
     const cfg = n.IPAM.Config[0]!;
     const prefix = Number(cfg.Subnet.split('/')[1]);
+    await this.#checkSubnetFree(n);
     // A fixed MAC: left to itself the bridge takes its ports' lowest MAC, which changes as
     // containers come and go; containers' ARP entries for the gateway then go stale and
     // their packets to it (embedded DNS queries first) are lost for seconds.
@@ -68,6 +78,7 @@ export class BridgeDriver implements NetworkDriver {
     if (!n.adoptedBridge) this.#host.setAlias(idx, this.#alias);
     this.#host.addAddress(idx, cfg.Gateway, prefix);
     this.#host.setUp(idx);
+    this.#up.add(n.bridge);
     // The table first: its raw drop of 127.0.0.0/8 arriving on the bridge must be in place
     // before route_localnet lets the kernel accept such packets (nft.ts raw_prerouting).
     await this.syncTable();
@@ -79,8 +90,38 @@ export class BridgeDriver implements NetworkDriver {
     await this.#forwardCompat(n.bridge, true);
   }
 
+  /**
+   * Adding the subnet's address to the bridge adds its route: refused when another
+   * interface already routes an overlapping subnet (another engine took it while this
+   * berthd was down and its bridge was gone, or an admin's route). Two bridges with one
+   * subnet would give both engines' containers the same addresses and routes.
+   * Nothing to check when the route is already on the bridge (kept across a restart).
+   */
+  async #checkSubnetFree(n: NetworkRecord): Promise<void> {
+    const cfg = n.IPAM.Config[0]!;
+    const subnet = parseCidr(cfg.Subnet);
+    const routes = await hostRoutes();
+    if (routes.some((r) => r.dev === n.bridge && r.base === subnet.base && r.prefix === subnet.prefix)) return;
+    const clash = routes.find((r) => r.dev !== n.bridge && overlaps(r, subnet));
+    if (clash) throw new SubnetTaken(`network ${n.Name} cannot be brought up: its subnet ${cfg.Subnet} overlaps ${cidrText(clash)} on ${clash.dev}, another engine's network or a host route`);
+  }
+
+  /**
+   * berthd stops with no container left: the bridge stays (as docker0 and dockerd's user
+   * bridges do), so its route keeps the subnet reserved from other engines' pool choice
+   * until the next start. What only running containers need goes: the FORWARD accept
+   * rules, and route_localnet, whose guard (the raw drop) goes with the nft table.
+   */
+  async park(n: NetworkRecord): Promise<void> {
+    if (n.Driver !== 'bridge') return;
+    this.#up.delete(n.bridge);
+    await writeFile(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, n.adoptedBridge?.routeLocalnet ?? '0').catch(() => {});
+    await this.#forwardCompat(n.bridge, false);
+  }
+
   async destroy(n: NetworkRecord): Promise<void> {
     if (n.Driver !== 'bridge') return;
+    this.#up.delete(n.bridge);
     await this.#forwardCompat(n.bridge, false);
     if (!n.adoptedBridge) {
       this.#host.deleteLink(n.bridge);
@@ -192,7 +233,7 @@ export class BridgeDriver implements NetworkDriver {
   /** Rewrite the whole table from the service's state, atomically. */
   async syncTable(): Promise<void> {
     const s = this.#o.tableState();
-    await nft(tableScript(this.#o.table, s.nets, s.ports));
+    await nft(tableScript(this.#o.table, s.nets.filter((n) => this.#up.has(n.bridge)), s.ports));
   }
 
   async dropTable(): Promise<void> {

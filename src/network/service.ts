@@ -15,6 +15,7 @@ import { createNetns, inNetns, removeNetns } from './netns.js';
 import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
 import { resolvePorts } from './ports.js';
 import { BridgeDriver } from './bridge-driver.js';
+import { bringUp } from './bring-up.js';
 import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
 import { dnsNames, hasEmbeddedDns } from './dns-names.js';
@@ -97,7 +98,9 @@ export class LocalNetworkService implements NetworkService {
       this.#state.networks.unshift(bridgeRecord({ id: createHash('sha256').update(`berth-bridge-${this.#o.bridgeName}`).digest('hex'), name: 'bridge', bridge: this.#o.bridgeName, subnet, internal: false, labels: {}, options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.#o.bridgeName } }));
     }
     await this.#save();
-    for (const n of this.#state.networks) await this.#driver.ensure(n);
+    for (const n of this.#state.networks) {
+      await bringUp(n, { driver: this.#driver, inUse: (x) => this.endpointsOf(x.Id).length > 0, freeSubnet: () => this.#freeSubnet(undefined), save: () => this.#save() });
+    }
     await this.#driver.sweepForward();
     // Docker started after berthd sets FORWARD to DROP: re-checked cheaply on a timer
     // (running containers) and at every setUp (a new container works at once).
@@ -403,7 +406,10 @@ export class LocalNetworkService implements NetworkService {
     await this.#dns?.close();
     await this.#saving.catch(() => {});
     if (Object.keys(this.#state.sandboxes).length === 0) {
-      for (const n of this.#state.networks) await this.#driver.destroy(n).catch(() => {});
+      // The bridges stay, as docker0 and dockerd's user bridges do across restarts: their
+      // routes keep the subnets reserved, so another engine choosing a pool meanwhile
+      // avoids them and the next start finds them still free (BridgeDriver.park).
+      for (const n of this.#state.networks) await this.#driver.park(n).catch(() => {});
       await this.#driver.dropTable();
     }
     this.#driver.close();

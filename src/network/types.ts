@@ -151,6 +151,6 @@ export interface NetworkService {
   reconcile(live: Set<string>): Promise<void>;
   /** A container was renamed: its DNS name follows at once. */
   renameContainer(containerId: string, newName: string): Promise<void>;
-  /** Remove idle bridges and the nft table when no sandbox is left (daemon shutdown). */
+  /** Daemon shutdown: with no sandbox left the nft table goes; bridges stay (their routes keep the subnets reserved). */
   close(): Promise<void>;
 }
