@@ -6,8 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { execFileSync } from 'node:child_process';
+import { randomBytes, createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
 import { httpGet } from '../testing/http-get.js';
 
@@ -31,6 +33,34 @@ async function ok(args: string[]): Promise<string> {
   assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
+
+/** Can a host process bind this port (on host, default any) right now? */
+function bindable(port: number, proto: 'tcp' | 'udp', host = '0.0.0.0'): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (proto === 'tcp') {
+      const s = createTcpServer();
+      s.once('error', () => resolve(false));
+      s.listen({ port, host, exclusive: true }, () => s.close(() => resolve(true)));
+    } else {
+      const s = createSocket('udp4');
+      s.once('error', () => { s.close(); resolve(false); });
+      s.bind({ port, address: host, exclusive: true }, () => s.close(() => resolve(true)));
+    }
+  });
+}
+
+/** A base port with n free ones (TCP and UDP) from it. */
+async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const base = 40000 + Math.floor(Math.random() * 5000);
+    let all = true;
+    for (let i = 0; i < n && all; i++) all = (await bindable(base + i, 'tcp')) && (await bindable(base + i, 'udp'));
+    if (all) return base;
+  }
+}
+
+/** This suite's berthd's nft table. */
+const table = () => execFileSync('nft', ['list', 'table', 'ip', `berth_${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`], { encoding: 'utf8' });
 
 function listen(server: Server, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -66,5 +96,51 @@ test('a container cannot reach host services bound to 127.0.0.1 through its gate
     server.close();
     await d.docker(['rm', '-f', 'lo-pub']).catch(() => {});
     await d.docker(['network', 'rm', NET]).catch(() => {});
+  }
+});
+
+test('published host ports are held while published (also after a berthd restart), not in the way of their traffic, and free after rm', async () => {
+  const port = await freePorts(1);
+  try {
+    await ok(['run', '-d', '--name', 'held', '-p', `${port}:80`, '-p', `${port}:53/udp`, 'busybox', 'sh', '-c', 'echo held-ok > /i; exec httpd -f -p 80 -h /']);
+    const held = async () => {
+      assert.equal(await bindable(port, 'tcp'), false, 'a host process bound the published TCP port');
+      assert.equal(await bindable(port, 'tcp', '127.0.0.1'), false, 'a host process bound the published TCP port on 127.0.0.1');
+      assert.equal(await bindable(port, 'udp'), false, 'a host process bound the published UDP port');
+      // The held socket never takes the port's traffic: DNAT comes first.
+      let body = '';
+      for (let i = 0; i < 20 && body !== 'held-ok\n'; i++) body = await httpGet(port, '/i').catch(async () => { await new Promise((res) => setTimeout(res, 100)); return ''; });
+      assert.equal(body, 'held-ok\n');
+    };
+    await held();
+    await d.kill('SIGKILL');
+    await d.launch();
+    await held();
+    await ok(['rm', '-f', 'held']);
+    assert.ok(await bindable(port, 'tcp') && await bindable(port, 'udp'), 'released at rm');
+  } finally {
+    await d.docker(['rm', '-f', 'held']).catch(() => {});
+  }
+});
+
+test("publish errors are docker's, and leave nothing held or mapped", async () => {
+  const port = await freePorts(1);
+  const lacking = '198.51.100.77'; // TEST-NET-2: no host has it
+  assert.doesNotMatch(execFileSync('ip', ['-o', '-4', 'addr'], { encoding: 'utf8' }), new RegExp(` inet ${lacking.replace(/\./g, '\\.')}/`));
+  const cases: Array<[string[], RegExp]> = [
+    [['-p', `${lacking}:${port}:80`], new RegExp(`failed to bind host port ${lacking.replace(/\./g, '\\.')}:${port}/tcp: cannot assign requested address`)],
+    [['-p', `${port}:80`, '-p', `${port}:81`], new RegExp(`Bind for 0\\.0\\.0\\.0:${port} failed: port is already allocated$`, 'm')],
+  ];
+  for (const [flags, want] of cases) {
+    const r = await d.docker(['run', '-d', '--name', 'bad-pub', ...flags, 'busybox', 'sleep', '30']);
+    try {
+      assert.notEqual(r.code, 0, flags.join(' '));
+      assert.match(r.stderr, want);
+      assert.doesNotMatch(r.stderr, /another container/);
+      assert.ok(await bindable(port, 'tcp'), 'nothing held');
+      assert.doesNotMatch(table(), new RegExp(`\\b${port} :`), 'nothing mapped');
+    } finally {
+      await d.docker(['rm', '-f', 'bad-pub']).catch(() => {});
+    }
   }
 });

@@ -6,6 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
 import { TestDaemon } from '../testing/daemon.js';
 import { freeOctet, ownerTag, sweepStale } from '../testing/netns.js';
 
@@ -28,6 +29,21 @@ const routes = () => sh('ip', ['-4', 'route', 'show']);
 const holders = (ip: string) => sh('ip', ['-o', '-4', 'addr']).split('\n').filter((l) => l.includes(` inet ${ip}/`)).length;
 const gatewayOf = (subnet: string) => subnet.replace(/\.0\/\d+$/, '.1');
 const subnetOf = async (d: TestDaemon, net: string) => (await ok(d, ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', net])).trim();
+/** Can a host process bind this TCP port right now? */
+const bindable = (port: number) => new Promise<boolean>((resolve) => {
+  const s = createServer();
+  s.once('error', () => resolve(false));
+  s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
+});
+async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const base = 40000 + Math.floor(Math.random() * 5000);
+    let all = true;
+    for (let i = 0; i < n && all; i++) all = await bindable(base + i);
+    if (all) return base;
+  }
+}
+const tableOf = (d: TestDaemon) => sh('nft', ['list', 'table', 'ip', `berth_${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`]);
 const defaultBridge = (d: TestDaemon) => `berth-${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`;
 
 before(async () => {
@@ -167,5 +183,22 @@ test('a restarting berthd leaves down a network whose subnet another engine took
     if (down) await b.launch();
     await a.docker(['network', 'rm', 'nb-took0', 'nb-took1']).catch(() => {});
     await b.docker(['network', 'rm', 'nb-lost']).catch(() => {});
+  }
+});
+
+test("another berthd's published ports are taken: a fixed one is refused, a range skips them", async () => {
+  const port = await freePorts(10);
+  try {
+    await ok(b, ['run', '-d', '--name', 'pub-b', '-p', `${port}-${port + 8}:80-88`, 'busybox', 'sleep', '300']);
+    const r = await a.docker(['run', '-d', '--name', 'pub-a', '-p', `${port}:80`, 'busybox', 'sleep', '300']);
+    assert.notEqual(r.code, 0, 'a published a port b publishes');
+    assert.match(r.stderr, new RegExp(`failed to bind host port 0\\.0\\.0\\.0:${port}/tcp: address already in use`));
+    assert.doesNotMatch(tableOf(a), new RegExp(`\\b${port} :`), 'nothing mapped on a');
+    await a.docker(['rm', '-f', 'pub-a']);
+    await ok(a, ['run', '-d', '--name', 'pub-a', '-p', `${port}-${port + 9}:80`, 'busybox', 'sleep', '300']);
+    assert.equal((await ok(a, ['port', 'pub-a', '80/tcp'])).trim(), `0.0.0.0:${port + 9}`);
+  } finally {
+    await a.docker(['rm', '-f', 'pub-a']).catch(() => {});
+    await b.docker(['rm', '-f', 'pub-b']).catch(() => {});
   }
 });

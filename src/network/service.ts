@@ -14,6 +14,7 @@ import { Netlink } from './netlink.js';
 import { createNetns, inNetns, removeNetns } from './netns.js';
 import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
 import { resolvePorts } from './ports.js';
+import { HostPorts } from './host-ports.js';
 import { BridgeDriver } from './bridge-driver.js';
 import { bringUp } from './bring-up.js';
 import type { NftPort } from './nft.js';
@@ -51,6 +52,8 @@ export class LocalNetworkService implements NetworkService {
   #dns: EmbeddedDns | undefined;
   readonly #sandboxDns = new SandboxDns((m) => process.stderr.write(m + '\n'));
   #forwardTimer: NodeJS.Timeout | undefined;
+  /** A socket per published host port, held while the mapping exists (host-ports.ts). */
+  readonly #hostPorts = new HostPorts();
 
   constructor(o: NetworkServiceOptions) {
     this.#o = o;
@@ -287,7 +290,7 @@ export class LocalNetworkService implements NetworkService {
       });
       const primary = Object.values(sb.Networks)[0];
       if (primary) {
-        const p = await resolvePorts(req, primary.IPAddress, this.#portTaken);
+        const p = await resolvePorts(req, primary.IPAddress, this.#portTaken, this.#hostPorts);
         sb.nft = p.nft;
         sb.Ports = p.wire;
       }
@@ -335,6 +338,7 @@ export class LocalNetworkService implements NetworkService {
     // namespace is enough: when its last user is gone the kernel destroys it, and a
     // veth pair dies with the namespace that holds one end. Ports and leases go now.
     await this.#driver.unpublish(sb.nft).catch(() => {});
+    for (const p of sb.nft) this.#hostPorts.release(p);
     await removeNetns(sb.SandboxKey);
     delete this.#state.sandboxes[containerId];
     await this.#save();
@@ -399,6 +403,7 @@ export class LocalNetworkService implements NetworkService {
       if (!keep.has(p)) await removeNetns(p);
     }
     await this.#driver.syncTable();
+    this.#hostPorts.holdAgain(Object.values(this.#state.sandboxes));
   }
 
   async close(): Promise<void> {
@@ -412,6 +417,7 @@ export class LocalNetworkService implements NetworkService {
       for (const n of this.#state.networks) await this.#driver.park(n).catch(() => {});
       await this.#driver.dropTable();
     }
+    this.#hostPorts.releaseAll();
     this.#driver.close();
   }
 }
