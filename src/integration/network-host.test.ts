@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
 import { httpGet } from '../testing/http-get.js';
+import { freeOctet } from '../testing/netns.js';
 
 let d: TestDaemon;
 const tag = randomBytes(3).toString('hex');
@@ -142,5 +143,41 @@ test("publish errors are docker's, and leave nothing held or mapped", async () =
     } finally {
       await d.docker(['rm', '-f', 'bad-pub']).catch(() => {});
     }
+  }
+});
+
+test('a UDP flow to a published port follows its mapping: not the container that had it once unmapped, nor the host before it is mapped (conntrack entries go)', async () => {
+  const port = await freePorts(1);
+  // busybox has no UDP server: the host's socat runs inside through the host's loader.
+  const socat = (p: number, reply: string) => `exec /h/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 --library-path /h/lib/x86_64-linux-gnu:/h/usr/lib/x86_64-linux-gnu /h/usr/bin/socat UDP-RECVFROM:${p},fork SYSTEM:"echo ${reply}"`;
+  const run = (name: string, flags: string[], p: number, reply: string) => ok(['run', '-d', '--name', name, '--network', NET, '-v', '/:/h:ro', ...flags, 'busybox', 'sh', '-c', socat(p, reply)]);
+  // One flow the whole time: one source port, a datagram every 50 ms; it starts before
+  // anything is published, so its first packets meet no mapping.
+  const client = createSocket('udp4');
+  const replies: string[] = [];
+  client.on('message', (m) => replies.push(m.toString().trim()));
+  await new Promise<void>((res) => client.bind(0, '127.0.0.1', () => res()));
+  const timer = setInterval(() => client.send('x', port, '127.0.0.1', () => {}), 50);
+  const heard = async (reply: string, ms = 10000) => {
+    for (let t = 0; t < ms && !replies.includes(reply); t += 100) await new Promise((res) => setTimeout(res, 100));
+    return replies.includes(reply);
+  };
+  try {
+    const net = `10.${freeOctet(251, 100, 200)}.251`;
+    await ok(['network', 'create', '--subnet', `${net}.0/24`, NET]);
+    await run('udp-one', ['--ip', `${net}.10`, '-p', `${port}:53/udp`], 53, 'one');
+    assert.ok(await heard('one'), 'the flow that began before the mapping reaches the container');
+    await ok(['rm', '-f', 'udp-one']);
+    // A container that takes the address and serves the port, but publishes nothing.
+    await run('udp-other', ['--ip', `${net}.10`], 53, 'other');
+    assert.ok(!(await heard('other', 2000)), 'the unmapped flow reached the container that took the address');
+    await ok(['rm', '-f', 'udp-other']);
+    await run('udp-two', ['-p', `${port}:54/udp`], 54, 'two');
+    assert.ok(await heard('two'), `the flow follows the new mapping: heard ${[...new Set(replies)].join(', ')}`);
+  } finally {
+    clearInterval(timer);
+    client.close();
+    await d.docker(['rm', '-f', 'udp-one', 'udp-other', 'udp-two']).catch(() => {});
+    await d.docker(['network', 'rm', NET]).catch(() => {});
   }
 });

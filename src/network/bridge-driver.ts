@@ -12,6 +12,7 @@ import { BerthError, conflict, invalidArgument } from '../common/errors.js';
 import { cidrText, hostRoutes, macFor, overlaps, parseCidr } from './ipam.js';
 import { inNetns } from './netns.js';
 import { nftRunSync } from './nft-lib.js';
+import { deleteUdpEntries } from './conntrack.js';
 import { nft, tableScript, portsScript, deleteTable, type NftNetwork, type NftPort } from './nft.js';
 import type { EndpointState, NetworkDriver, NetworkRecord } from './types.js';
 
@@ -223,11 +224,28 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async publish(ports: NftPort[]): Promise<void> {
-    if (ports.length) await nft(portsScript(this.#o.table, 'add', ports));
+    if (!ports.length) return;
+    await nft(portsScript(this.#o.table, 'add', ports));
+    // UDP flows that reached the host before the mapping would keep bypassing it.
+    this.#flushUdp(ports);
   }
 
   async unpublish(ports: NftPort[]): Promise<void> {
-    if (ports.length) await nft(portsScript(this.#o.table, 'delete', ports)).catch(() => this.syncTable());
+    if (!ports.length) return;
+    await nft(portsScript(this.#o.table, 'delete', ports)).catch(() => this.syncTable());
+    // After the map element is gone: the port's UDP flows would keep their old DNAT.
+    this.#flushUdp(ports);
+  }
+
+  /** The UDP ports' conntrack entries go (conntrack.ts); a failure costs only stale flows. */
+  #flushUdp(ports: NftPort[]): void {
+    const udp = ports.filter((p) => p.proto === 'udp');
+    if (!udp.length) return;
+    try {
+      deleteUdpEntries(udp);
+    } catch (err) {
+      process.stderr.write(`berthd: conntrack entries of udp ports ${udp.map((p) => p.hostPort).join(', ')} not deleted: ${(err as Error).message}\n`);
+    }
   }
 
   /** Rewrite the whole table from the service's state, atomically. */

@@ -95,13 +95,16 @@ export function macBytes(mac: string): Buffer {
 
 let seq = 1;
 
-/** A NETLINK_ROUTE socket in the network namespace the calling thread was in when opened. */
+/**
+ * A netlink socket in the network namespace the calling thread was in when opened:
+ * NETLINK_ROUTE unless another protocol is given (conntrack.ts: NETLINK_NETFILTER).
+ */
 export class Netlink {
   readonly fd: number;
   #buf = Buffer.alloc(65536);
 
-  constructor() {
-    const fd = f().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number;
+  constructor(protocol = NETLINK_ROUTE) {
+    const fd = f().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol) as number;
     if (fd < 0) throw new BerthError('INTERNAL', `netlink socket: ${strerror(errno())}`);
     this.fd = fd;
   }
@@ -138,7 +141,12 @@ export class Netlink {
             if (code === 0) return out;
             throw new NetlinkError(code, `${what}: ${strerror(code)}`);
           }
-          if (t === NLMSG_DONE) return out;
+          if (t === NLMSG_DONE) {
+            // A dump cut short says why here.
+            const code = len >= 20 ? -this.#buf.readInt32LE(off + 16) : 0;
+            if (code > 0) throw new NetlinkError(code, `${what}: ${strerror(code)}`);
+            return out;
+          }
           out.push({ type: t, data: Buffer.from(this.#buf.subarray(off + 16, off + len)) });
         }
         off += (len + 3) & ~3;
