@@ -100,7 +100,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       // Containers keep running under conmon; the next berthd re-adopts them.
       await containers.close().catch(() => {});
       await runtime.close();
-      // Bridges and the nft table go when no container uses them (running ones keep theirs).
+      // The nft table goes when no container uses it (running ones keep theirs); bridges stay.
       await network.close().catch(() => {});
       await journal.close().catch(() => {});
       // What removed containers left to delete goes now (else: at the next start-up).

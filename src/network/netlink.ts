@@ -36,6 +36,7 @@ const IFLA_MTU = 4;
 const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_NET_NS_FD = 28;
+const IFLA_IFALIAS = 20;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
 const IFLA_INFO_SLAVE_DATA = 5;
@@ -96,13 +97,16 @@ export function macBytes(mac: string): Buffer {
 
 let seq = 1;
 
-/** A NETLINK_ROUTE socket in the network namespace the calling thread was in when opened. */
+/**
+ * A netlink socket in the network namespace the calling thread was in when opened:
+ * NETLINK_ROUTE unless another protocol is given (conntrack.ts: NETLINK_NETFILTER).
+ */
 export class Netlink {
   readonly fd: number;
   #buf = Buffer.alloc(65536);
 
-  constructor() {
-    const fd = f().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) as number;
+  constructor(protocol = NETLINK_ROUTE) {
+    const fd = f().socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol) as number;
     if (fd < 0) throw new BerthError('INTERNAL', `netlink socket: ${strerror(errno())}`);
     this.fd = fd;
   }
@@ -139,7 +143,12 @@ export class Netlink {
             if (code === 0) return out;
             throw new NetlinkError(code, `${what}: ${strerror(code)}`);
           }
-          if (t === NLMSG_DONE) return out;
+          if (t === NLMSG_DONE) {
+            // A dump cut short says why here.
+            const code = len >= 20 ? -this.#buf.readInt32LE(off + 16) : 0;
+            if (code > 0) throw new NetlinkError(code, `${what}: ${strerror(code)}`);
+            return out;
+          }
           out.push({ type: t, data: Buffer.from(this.#buf.subarray(off + 16, off + len)) });
         }
         off += (len + 3) & ~3;
@@ -157,6 +166,29 @@ export class Netlink {
       if (err instanceof NetlinkError && err.errno === 19 /* ENODEV */) return 0;
       throw err;
     }
+  }
+
+  /** A link's index, kind ('bridge', 'veth', '' for a plain device) and alias, or undefined when absent. */
+  linkInfo(name: string): { index: number; kind: string; alias: string } | undefined {
+    let r: Array<{ type: number; data: Buffer }>;
+    try {
+      r = this.request(RTM_GETLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name)], `look up link ${name}`);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === 19 /* ENODEV */) return undefined;
+      throw err;
+    }
+    const m = r.find((x) => x.type === RTM_NEWLINK);
+    if (!m) return undefined;
+    const attrs = parseAttrs(m.data, 16);
+    const info = attrs.get(IFLA_LINKINFO);
+    const kind = info ? parseAttrs(info, 0).get(IFLA_INFO_KIND) : undefined;
+    const alias = attrs.get(IFLA_IFALIAS);
+    return { index: m.data.readInt32LE(4), kind: kind ? cString(kind) : '', alias: alias ? cString(alias) : '' };
+  }
+
+  /** Set a link's alias (ifalias: free text that `ip link` shows; marks who made the link). */
+  setAlias(index: number, alias: string): void {
+    this.request(RTM_NEWLINK, 0, [ifinfomsg(index), strAttr(IFLA_IFALIAS, alias)], `set link ${index} alias`);
   }
 
   createBridge(name: string, mac?: string, mtu?: number): number {
@@ -240,6 +272,23 @@ export class NetlinkError extends BerthError {
     this.errno = code;
   }
 }
+
+/** The attributes from off on, by type (nested-flag bits cleared; the last of a type wins). */
+export function parseAttrs(buf: Buffer, off: number): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    out.set(buf.readUInt16LE(off + 2) & 0x3fff, buf.subarray(off + 4, off + len));
+    off += (len + 3) & ~3;
+  }
+  return out;
+}
+
+const cString = (b: Buffer) => {
+  const z = b.indexOf(0);
+  return b.subarray(0, z < 0 ? b.length : z).toString();
+};
 
 function broadcastOf(ip: string, prefix: number): Buffer {
   const n = ipv4Bytes(ip).readUInt32BE(0);

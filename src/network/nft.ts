@@ -34,7 +34,17 @@ export function portElement(p: NftPort): { map: 'pub_ip' | 'pub_any'; key: strin
   return { map: 'pub_any', key: `${p.proto} . ${p.hostPort}`, value };
 }
 
-/** The whole table: created if absent, replaced atomically otherwise. */
+/**
+ * The whole table: created if absent, replaced atomically otherwise.
+ *
+ * raw_prerouting: the bridges have route_localnet=1 (bridge-driver.ts ensure: DNAT of the
+ * host's own 127.0.0.1 to a container needs it), which also makes the kernel accept a
+ * packet for 127.0.0.0/8 that a container sends to its gateway, so host services bound to
+ * loopback only would be reachable from containers (CVE-2020-8558). Such packets are
+ * dropped at priority raw, before conntrack and NAT; a drop in any base chain is final,
+ * whatever other tables (docker's) accept. Replies to the host's own DNATed connections
+ * are addressed to the gateway (they were masqueraded) and pass.
+ */
 export function tableScript(table: string, nets: NftNetwork[], ports: NftPort[]): string {
   const bridges = nets.map((n) => q(n.bridge));
   const masq = nets.filter((n) => !n.internal).map((n) => n.subnet);
@@ -58,6 +68,10 @@ table ip ${table} {
   set masq_subnets { type ipv4_addr; flags interval;${elems(masq)} }
   map pub_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service;${elems(el('pub_ip'))} }
   map pub_any { type inet_proto . inet_service : ipv4_addr . inet_service;${elems(el('pub_any'))} }
+  chain raw_prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    iifname @bridges ip daddr 127.0.0.0/8 drop
+  }
   chain pub {
     meta l4proto { tcp, udp } dnat ip to ip daddr . meta l4proto . th dport map @pub_ip
     meta l4proto { tcp, udp } dnat ip to meta l4proto . th dport map @pub_any

@@ -1,12 +1,12 @@
 /**
  * Published ports: docker's PortBindings (and -P's exposed ports) resolved into
- * concrete host ports, each checked free among berth's own bindings and on the
- * host (by binding it for a moment: another process holding it is a clear error).
+ * concrete host ports, each checked free among berth's own bindings and then held
+ * on the host with a socket (host-ports.ts): a port anyone else holds, another
+ * berthd included, is a clear error, or skipped when berth chooses the port.
  */
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { conflict, invalidArgument } from '../common/errors.js';
+import { EADDRINUSE, HostPortError, allocatedError, type HostPortKey } from './host-ports.js';
 import { ipToInt } from './ipam.js';
 import type { NftPort } from './nft.js';
 import type { PublishedPort } from './types.js';
@@ -36,22 +36,6 @@ function parseHostPort(s: string | undefined, key: string): { from: number; to: 
   const to = m[2] ? Number(m[2]) : from;
   if (from < 1 || to > 65535 || to < from) throw invalidArgument(`invalid host port range ${s} for ${key}: ports are 1-65535`);
   return { from, to };
-}
-
-/** Can this host port be bound right now (nobody else holds it)? */
-export function hostPortFree(hostIp: string, port: number, proto: 'tcp' | 'udp'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const host = hostIp || '0.0.0.0';
-    if (proto === 'tcp') {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen({ host, port, exclusive: true }, () => s.close(() => resolve(true)));
-    } else {
-      const s = createSocket('udp4');
-      s.once('error', () => { s.close(); resolve(false); });
-      s.bind({ address: host, port, exclusive: true }, () => s.close(() => resolve(true)));
-    }
-  });
 }
 
 function ephemeralRange(): [number, number] {
@@ -94,7 +78,14 @@ export function expandPortBindings(bindings: PortRequest['portBindings']): Wante
   return want;
 }
 
-export async function resolvePorts(req: PortRequest, ip: string, taken: (p: { hostIp: string; proto: string; hostPort: number }) => boolean): Promise<{ nft: NftPort[]; wire: Record<string, PublishedPort[]> }> {
+/** Where chosen host ports are held (HostPorts); release undoes hold. */
+export interface PortHolder { hold(p: HostPortKey): void; release(p: HostPortKey): void }
+
+/**
+ * Choose every binding's host port and hold it. On failure whatever this call held is
+ * released: nothing is left behind.
+ */
+export async function resolvePorts(req: PortRequest, ip: string, taken: (p: { hostIp: string; proto: string; hostPort: number }) => boolean, holder: PortHolder): Promise<{ nft: NftPort[]; wire: Record<string, PublishedPort[]> }> {
   const bindings = { ...(req.portBindings ?? {}) };
   if (req.publishAll) for (const e of req.exposed) if (!bindings[e]?.length) bindings[e] = [{ HostIp: '', HostPort: '' }];
   const want = expandPortBindings(bindings);
@@ -102,30 +93,41 @@ export async function resolvePorts(req: PortRequest, ip: string, taken: (p: { ho
   const wire: Record<string, PublishedPort[]> = {};
   const mine = (hostIp: string, proto: string, hostPort: number) => out.some((p) => p.proto === proto && p.hostPort === hostPort && (!p.hostIp || !hostIp || p.hostIp === hostIp));
   const [lo, hi] = ephemeralRange();
-  for (const w of want) {
-    const usable = async (port: number) => !taken({ hostIp: w.hostIp, proto: w.proto, hostPort: port }) && !mine(w.hostIp, w.proto, port) && (await hostPortFree(w.hostIp, port, w.proto));
-    let chosen: number | undefined;
-    if (w.host && w.host.from === w.host.to) {
-      const port = w.host.from;
-      if (taken({ hostIp: w.hostIp, proto: w.proto, hostPort: port }) || mine(w.hostIp, w.proto, port)) {
-        throw conflict(`Bind for ${w.hostIp || '0.0.0.0'}:${port} failed: port is already allocated by another container; choose another host port`);
+  try {
+    for (const w of want) {
+      const key = (hostPort: number): HostPortKey => ({ hostIp: w.hostIp, proto: w.proto, hostPort });
+      // Berth's own bindings (this request's too) first: dockerd's "already allocated".
+      const allocated = (port: number) => taken(key(port)) || mine(w.hostIp, w.proto, port);
+      let chosen: number | undefined;
+      if (w.host && w.host.from === w.host.to) {
+        const port = w.host.from;
+        if (allocated(port)) throw allocatedError(key(port));
+        holder.hold(key(port));
+        chosen = port;
+      } else {
+        const [from, to] = w.host ? [w.host.from, w.host.to] : [lo, hi];
+        const span = to - from + 1;
+        const start = Math.floor(Math.random() * span);
+        for (let i = 0; i < span && chosen === undefined; i++) {
+          const port = from + ((start + i) % span);
+          if (allocated(port)) continue;
+          try {
+            holder.hold(key(port));
+            chosen = port;
+          } catch (err) {
+            // Held by anyone else: the next one. Any other failure (an address the host
+            // lacks) would fail for every port.
+            if (!(err instanceof HostPortError && err.errno === EADDRINUSE)) throw err;
+          }
+        }
+        if (chosen === undefined) throw conflict(`no free host port in ${from}-${to} for ${w.key}`);
       }
-      if (!(await hostPortFree(w.hostIp, port, w.proto))) {
-        throw conflict(`cannot publish ${w.hostIp || '0.0.0.0'}:${port}/${w.proto}: address already in use by a host process; choose another host port`);
-      }
-      chosen = port;
-    } else {
-      const [from, to] = w.host ? [w.host.from, w.host.to] : [lo, hi];
-      const span = to - from + 1;
-      const start = Math.floor(Math.random() * span);
-      for (let i = 0; i < span && chosen === undefined; i++) {
-        const port = from + ((start + i) % span);
-        if (await usable(port)) chosen = port;
-      }
-      if (chosen === undefined) throw conflict(`no free host port in ${from}-${to} for ${w.key}`);
+      out.push({ hostIp: w.hostIp, proto: w.proto, hostPort: chosen, ip, port: w.port });
+      (wire[w.key] ??= []).push({ HostIp: w.hostIp || '0.0.0.0', HostPort: String(chosen) });
     }
-    out.push({ hostIp: w.hostIp, proto: w.proto, hostPort: chosen, ip, port: w.port });
-    (wire[w.key] ??= []).push({ HostIp: w.hostIp || '0.0.0.0', HostPort: String(chosen) });
+  } catch (err) {
+    for (const p of out) holder.release(p);
+    throw err;
   }
   return { nft: out, wire };
 }

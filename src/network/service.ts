@@ -14,7 +14,9 @@ import { Netlink } from './netlink.js';
 import { createNetns, inNetns, removeNetns } from './netns.js';
 import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
 import { resolvePorts, type PortRequest } from './ports.js';
+import { HostPorts } from './host-ports.js';
 import { BridgeDriver } from './bridge-driver.js';
+import { bringUp } from './bring-up.js';
 import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
 import { dnsNames, hasEmbeddedDns } from './dns-names.js';
@@ -52,11 +54,14 @@ export class LocalNetworkService implements NetworkService {
   #dns: EmbeddedDns | undefined;
   readonly #sandboxDns = new SandboxDns((m) => process.stderr.write(m + '\n'));
   #forwardTimer: NodeJS.Timeout | undefined;
+  /** A socket per published host port, held while the mapping exists (host-ports.ts). */
+  readonly #hostPorts = new HostPorts();
 
   constructor(o: NetworkServiceOptions) {
     this.#o = o;
     this.#driver = new BridgeDriver({
       table: o.table,
+      owner: o.execRoot,
       tableState: () => ({
         nets: this.#state.networks.filter((n) => n.Driver === 'bridge').map((n) => ({ bridge: n.bridge, subnet: n.IPAM.Config[0]!.Subnet, internal: n.Internal })),
         ports: Object.values(this.#state.sandboxes).flatMap((s) => s.nft),
@@ -99,7 +104,9 @@ export class LocalNetworkService implements NetworkService {
       this.#state.networks.unshift(bridgeRecord({ id: createHash('sha256').update(`berth-bridge-${this.#o.bridgeName}`).digest('hex'), name: 'bridge', bridge: this.#o.bridgeName, subnet, internal: false, labels: {}, options: { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.name': this.#o.bridgeName } }));
     }
     await this.#save();
-    for (const n of this.#state.networks) await this.#driver.ensure(n);
+    for (const n of this.#state.networks) {
+      await bringUp(n, { driver: this.#driver, inUse: (x) => this.endpointsOf(x.Id).length > 0, freeSubnet: () => this.#freeSubnet(undefined), save: () => this.#save() });
+    }
     await this.#driver.sweepForward();
     // Docker started after berthd sets FORWARD to DROP: re-checked cheaply on a timer
     // (running containers) and at every setUp (a new container works at once).
@@ -176,8 +183,10 @@ export class LocalNetworkService implements NetworkService {
       const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
       if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 characters of [a-zA-Z0-9_.-]`);
       if (this.#state.networks.some((n) => n.bridge === bridge)) throw conflict(`bridge ${bridge} is already used by another network`);
+      const adopted = this.#driver.claimBridge(bridge);
       const rec = bridgeRecord({ id, name: o.Name, bridge, subnet, gateway: c.Gateway, ipRange: c.IPRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
       rec.Attachable = !!o.Attachable;
+      if (adopted) rec.adoptedBridge = adopted;
       this.#state.networks.push(rec);
       try {
         await this.#driver.ensure(rec);
@@ -220,7 +229,9 @@ export class LocalNetworkService implements NetworkService {
       const eps = this.endpointsOf(n.Id);
       if (eps.length) throw conflict(`error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${eps.map((e) => e.sandbox.containerName).join(', ')}); disconnect or stop them first`);
       this.#state.networks = this.#state.networks.filter((x) => x !== n);
-      (this.#state.reclaim ??= []).push(n.bridge);
+      // An admin's bridge is never deleted, not even after a crash here.
+      this.#state.reclaim ??= [];
+      if (!n.adoptedBridge) this.#state.reclaim.push(n.bridge);
       await this.#save();
       await this.#dns?.sync(this.#state.networks);
       await this.#driver.destroy(n).catch(() => {});
@@ -286,7 +297,7 @@ export class LocalNetworkService implements NetworkService {
       // networks) nothing is published, silently as with dockerd.
       gw = gatewayOf(sb, (name) => this.#byName(name));
       if (gw) {
-        const p = await resolvePorts(req, gw.IPAddress, this.#portTaken);
+        const p = await resolvePorts(req, gw.IPAddress, this.#portTaken, this.#hostPorts);
         sb.nft = p.nft;
         sb.Ports = p.wire;
       }
@@ -334,6 +345,7 @@ export class LocalNetworkService implements NetworkService {
     // namespace is enough: when its last user is gone the kernel destroys it, and a
     // veth pair dies with the namespace that holds one end. Ports and leases go now.
     await this.#driver.unpublish(sb.nft).catch(() => {});
+    for (const p of sb.nft) this.#hostPorts.release(p);
     await removeNetns(sb.SandboxKey);
     delete this.#state.sandboxes[containerId];
     await this.#save();
@@ -355,7 +367,7 @@ export class LocalNetworkService implements NetworkService {
       // The container's first way out (it had only --internal networks): its ports now lead there.
       if (sb.portReq && gatewayOf(sb, (name) => this.#byName(name)) === e) {
         try {
-          const p = await resolvePorts(sb.portReq, e.IPAddress, this.#portTaken);
+          const p = await resolvePorts(sb.portReq, e.IPAddress, this.#portTaken, this.#hostPorts);
           sb.nft = p.nft;
           sb.Ports = p.wire;
         } catch (err) {
@@ -383,6 +395,7 @@ export class LocalNetworkService implements NetworkService {
         sb.nft = [];
         sb.Ports = {};
         await this.#driver.unpublish(published).catch(() => {});
+        for (const p of published) this.#hostPorts.release(p);
       }
       await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
       await this.#save().catch(() => {});
@@ -400,7 +413,10 @@ export class LocalNetworkService implements NetworkService {
     const leading = gatewayOf(sb, byName) === ep;
     await this.#driver.detach(sb.SandboxKey, n, ep);
     try {
+      const before = sb.nft;
       if (leading) await moveWayOut(this.#driver, sb, gatewayOf(sb, byName, ep));
+      // Ports that no way out is left for are dropped: their host ports go free.
+      if (sb.nft.length === 0) for (const p of before) this.#hostPorts.release(p);
     } catch (err) {
       process.stderr.write(`berthd: the published ports and default route of ${sb.containerName} could not move to another network (${(err as Error).message})\n`);
     }
@@ -424,6 +440,7 @@ export class LocalNetworkService implements NetworkService {
       if (!keep.has(p)) await removeNetns(p);
     }
     await this.#driver.syncTable();
+    this.#hostPorts.holdAgain(Object.values(this.#state.sandboxes));
   }
 
   async close(): Promise<void> {
@@ -431,9 +448,13 @@ export class LocalNetworkService implements NetworkService {
     await this.#dns?.close();
     await this.#saving.catch(() => {});
     if (Object.keys(this.#state.sandboxes).length === 0) {
-      for (const n of this.#state.networks) await this.#driver.destroy(n).catch(() => {});
+      // The bridges stay, as docker0 and dockerd's user bridges do across restarts: their
+      // routes keep the subnets reserved, so another engine choosing a pool meanwhile
+      // avoids them and the next start finds them still free (BridgeDriver.park).
+      for (const n of this.#state.networks) await this.#driver.park(n).catch(() => {});
       await this.#driver.dropTable();
     }
+    this.#hostPorts.releaseAll();
     this.#driver.close();
   }
 }

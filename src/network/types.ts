@@ -21,6 +21,13 @@ export interface NetworkRecord {
   Labels: Record<string, string>;
   /** The Linux bridge's name ('' for host/none). */
   bridge: string;
+  /**
+   * Set when the bridge existed before the network (an admin's, named by
+   * com.docker.network.bridge.name): berth never deletes it nor changes its MAC, and puts
+   * its route_localnet back at rm. Absent: berth created the bridge (records from before
+   * this field too, as dockerd treats an unknown creator).
+   */
+  adoptedBridge?: { routeLocalnet: string };
 }
 
 /** One container's attachment to one network (docker's EndpointSettings). */
@@ -144,6 +151,6 @@ export interface NetworkService {
   reconcile(live: Set<string>): Promise<void>;
   /** A container was renamed: its DNS name follows at once. */
   renameContainer(containerId: string, newName: string): Promise<void>;
-  /** Remove idle bridges and the nft table when no sandbox is left (daemon shutdown). */
+  /** Daemon shutdown: with no sandbox left the nft table goes; bridges stay (their routes keep the subnets reserved). */
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
@@ -131,10 +132,27 @@ export class TestDaemon {
       }
     } finally {
       await this.kill('SIGTERM');
+      await removeNetworking(this.dir);
       await unmountUnder(this.dir);
       await rm(this.dir, { recursive: true, force: true }).catch(() => {});
     }
   }
+}
+
+/**
+ * berthd keeps its bridges when it stops (as dockerd keeps docker0): a test daemon's go
+ * with its directory, as does its nft table (left when it was killed with containers).
+ */
+async function removeNetworking(dir: string): Promise<void> {
+  const tag = createHash('sha256').update(join(dir, 'run')).digest('hex').slice(0, 6);
+  const bridges = new Set([`berth-${tag}`]);
+  try {
+    const st = JSON.parse(await readFile(join(dir, 'data', 'network', 'state.json'), 'utf8')) as { networks?: Array<{ bridge?: string; adoptedBridge?: unknown }>; reclaim?: string[] };
+    for (const n of st.networks ?? []) if (n.bridge && !n.adoptedBridge) bridges.add(n.bridge);
+    for (const b of st.reclaim ?? []) bridges.add(b);
+  } catch { /* never started */ }
+  for (const b of bridges) if (existsSync(`/sys/class/net/${b}`)) await execFileP('ip', ['link', 'del', b]).catch(() => {});
+  await execFileP('nft', ['delete', 'table', 'ip', `berth_${tag}`]).catch(() => {});
 }
 
 async function unmountUnder(dir: string): Promise<void> {
