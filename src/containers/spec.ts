@@ -15,7 +15,6 @@ import { containerCgroupsPath } from '../cgroups/index.js';
 import { ImageEtcCache, resolveUser } from './support/user.js';
 import { mkdirAllInRoot } from './support/in-root.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
-import { writeFileAtomic } from '../common/fs.js';
 import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
 import { checkExecSize } from './support/exec-size.js';
 import { processEnv } from './create-config.js';
@@ -44,17 +43,42 @@ async function imageEtc(m: ContainerManager, c: ContainerRecord): Promise<{ cach
   return { cache: etcCache, image: c.Image };
 }
 
-function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
+/**
+ * The namespace the container's network lives in. A container:<x> one is x's, resolved
+ * by prepareContainerSpec (x must run then). An exec or a probe builds only the process
+ * part, which does not depend on it: it works whatever x has done since (stopped, gone).
+ */
+function networkNamespace(c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
   const mode = c.HostConfig.NetworkMode || 'default';
   if (mode === 'host') return 'host';
-  if (mode.startsWith('container:')) {
-    const other = m.get(mode.slice('container:'.length));
-    if (!other.State.Running) throw conflict(`cannot join network of a non running container: ${other.Id}`);
-    return `/proc/${other.State.Pid}/ns/net`;
-  }
+  if (mode.startsWith('container:')) return 'none';
   // Networking hook: a bridge-mode container runs in the netns network/ prepared.
   if (c.Network) return c.Network.SandboxKey;
   return 'none';
+}
+
+/** The running container whose network a container:<x> container joins at its start (dockerd's words when there is none). */
+function networkDonor(m: ContainerManager, c: ContainerRecord, mode: string): ContainerRecord {
+  const ref = mode.slice('container:'.length);
+  const other = m.get(ref);
+  if (other.Id === c.Id) throw invalidArgument('cannot join own network');
+  if (!other.State.Running || !other.State.Pid) throw conflict(`cannot join network of a non running container: ${ref}`);
+  return other;
+}
+
+/**
+ * A container:<x> container shares x's network and so x's view of it, as with dockerd:
+ * x's hostname (its own UTS namespace gets the name) and x's /etc/hosts, /etc/hostname
+ * and /etc/resolv.conf files themselves, so names resolve through x's embedded DNS
+ * (whose redirect is in the namespace they share). Recorded, so inspect shows x's paths
+ * and name, and execs get x's hostname; adopted again at every start (x may be another).
+ */
+function adoptNetworkOf(c: ContainerRecord, x: ContainerRecord): void {
+  c.HostnamePath = x.HostnamePath;
+  c.HostsPath = x.HostsPath;
+  c.ResolvConfPath = x.ResolvConfPath;
+  c.Config.Hostname = containerHostname(x);
+  c.Config.Domainname = x.Config.Domainname ?? '';
 }
 
 /** The embedded DNS server's address for a container whose primary network is user-defined. */
@@ -68,6 +92,10 @@ function embeddedDnsOf(c: ContainerRecord): string | undefined {
 
 function primaryEndpoint(c: ContainerRecord) {
   return c.Network ? Object.values(c.Network.Networks)[0] : undefined;
+}
+
+function isNetworkJoiner(c: ContainerRecord): boolean {
+  return (c.HostConfig.NetworkMode ?? '').startsWith('container:');
 }
 
 export function containerHostname(c: ContainerRecord): string {
@@ -122,7 +150,7 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     securityOpt: hc.SecurityOpt ?? [],
     shmSize: hc.ShmSize || undefined,
     namespaces: {
-      network: netns ?? networkNamespace(m, c),
+      network: netns ?? networkNamespace(c),
       pid: hc.PidMode === 'host' ? 'host' : 'private',
       ipc: hc.IpcMode === 'host' ? 'host' : 'private',
       uts: hc.UTSMode === 'host' ? 'host' : 'private',
@@ -176,15 +204,19 @@ async function renderEtc(m: ContainerManager, c: ContainerRecord): Promise<EtcFi
 
 async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount[]> {
   const hc = c.HostConfig;
-  const paths = await renderEtc(m, c);
-  // Rendered afresh at every start, so atomic (the old mount sees a whole file) but not
-  // fsynced, and written side by side: 6 fsyncs fewer on the start path.
-  const fast = { durable: false };
-  await Promise.all([
-    writeFileAtomic(paths.hostsPath, paths.hosts, 0o644, fast),
-    writeFileAtomic(paths.hostnamePath, paths.hostname, 0o644, fast),
-    writeFileAtomic(paths.resolvConfPath, paths.resolv, 0o644, fast),
-  ]);
+  let paths: Pick<EtcFiles, 'hostsPath' | 'hostnamePath' | 'resolvConfPath'>;
+  // A container:<x> container binds x's files (adoptNetworkOf): x wrote them, x owns them.
+  if (isNetworkJoiner(c)) paths = { hostsPath: c.HostsPath, hostnamePath: c.HostnamePath, resolvConfPath: c.ResolvConfPath };
+  else {
+    const f = await renderEtc(m, c);
+    paths = f;
+    // Rendered afresh at every start, not fsynced (no thread-pool round trip either), and
+    // in place as dockerd does: a container:<this> container still running from before
+    // binds these very inodes, and a rename would leave it the old text.
+    for (const [path, text] of [[f.hostsPath, f.hosts], [f.hostnamePath, f.hostname], [f.resolvConfPath, f.resolv]] as const) {
+      writeFileSync(path, text, { mode: 0o644 });
+    }
+  }
   const taken = new Set(c.OciMounts.map((x) => x.destination));
   const out: Mount[] = [];
   for (const [dest, src] of [['/etc/resolv.conf', paths.resolvConfPath], ['/etc/hostname', paths.hostnamePath], ['/etc/hosts', paths.hostsPath]] as const) {
@@ -214,12 +246,19 @@ function dockerenvFile(m: ContainerManager): string {
  * already bind-mounted these files, and the process reads them only once it is started.
  */
 export async function rewriteEtcInPlace(m: ContainerManager, c: ContainerRecord): Promise<void> {
+  if (isNetworkJoiner(c)) return; // x's files (adoptNetworkOf): x writes them
   const f = await renderEtc(m, c);
   writeFileSync(f.hostsPath, f.hosts);
   writeFileSync(f.resolvConfPath, f.resolv);
 }
 
 export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string, netns?: string): Promise<Spec> {
+  const mode = c.HostConfig.NetworkMode ?? '';
+  if (mode.startsWith('container:')) {
+    const x = networkDonor(m, c, mode);
+    adoptNetworkOf(c, x);
+    netns ??= `/proc/${x.State.Pid}/ns/net`;
+  }
   // Independent: the user lookup reads the rootfs, the /etc files go to the container's dir.
   // berthd, not runc, makes a missing WorkingDir (as dockerd does): runc 1.1 refuses one
   // behind a symlink ("mkdir /work: file exists"); ours resolves it inside the rootfs.
