@@ -12,6 +12,7 @@ import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingH
 import { parseMac } from './support/link-env.js';
 import { readHostResolvConf, renderResolvConf } from './support/etc-files.js';
 import { writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
 
@@ -61,6 +62,18 @@ export async function networkUp(m: ContainerManager, c: ContainerRecord): Promis
   await refreshLinkingHosts(m, c);
 }
 
+/**
+ * Does a running container:<c> container (directly or through another) still live in
+ * c's namespace at key? It keeps the namespace, and so c's veths, alive after c stops.
+ */
+function joinedByOthers(m: ContainerManager, c: ContainerRecord, key: string): boolean {
+  const joiners = m.store.all().filter((o) => o.Id !== c.Id && o.State.Running && o.State.Pid > 0 && (o.HostConfig.NetworkMode ?? '').startsWith('container:'));
+  if (!joiners.length) return false;
+  const ns = (path: string) => { try { const st = statSync(path); return `${st.dev}:${st.ino}`; } catch { return undefined; } };
+  const mine = ns(key);
+  return mine !== undefined && joiners.some((o) => ns(`/proc/${o.State.Pid}/ns/net`) === mine);
+}
+
 function driverOf(m: ContainerManager, network: string): string {
   try { return m.deps.network?.get(network).Driver ?? 'bridge'; } catch { return 'bridge'; }
 }
@@ -74,7 +87,9 @@ export type NetworksLeft = Array<{ name: string; networkId: string; driver: stri
  */
 export async function networkDown(m: ContainerManager, c: ContainerRecord, opts: { later?: boolean } = {}): Promise<NetworksLeft> {
   c.Network = undefined;
-  const left = await m.deps.network?.tearDown(c.Id).catch(() => []) ?? [];
+  const key = m.deps.network?.sandbox(c.Id)?.SandboxKey;
+  const unplug = key !== undefined && joinedByOthers(m, c, key);
+  const left = await m.deps.network?.tearDown(c.Id, { unplug }).catch(() => []) ?? [];
   if (!opts.later) announceDisconnects(m, c, left);
   return left;
 }

@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -78,6 +79,38 @@ test('container:<x> uses x\'s hostname, /etc files and embedded DNS; inspect sho
   assert.equal(st.status, 404, st.body.toString());
   assert.match(st.json<{ message: string }>().message, /No such container: srv/);
   await ok(['rm', '-f', 'side', 'taker']);
+});
+
+/** The veths on NET's bridge (found by its gateway address). */
+async function bridgePorts(): Promise<number> {
+  const gw = (await ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', NET])).trim();
+  const sh = (args: string[]) => execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: 10000 });
+  const br = sh(['ip', '-o', '-4', 'addr', 'show', 'to', `${gw}/32`]).split(/\s+/)[1]!;
+  return sh(['ip', '-o', 'link', 'show', 'master', br]).split('\n').filter(Boolean).length;
+}
+
+/** bridgePorts once it is n: a namespace removed dies (with its veth) asynchronously in the kernel. */
+async function portsSettle(n: number): Promise<number> {
+  let got = await bridgePorts();
+  for (let i = 0; i < 30 && got !== n; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    got = await bridgePorts();
+  }
+  return got;
+}
+
+test('x stopped while a joiner runs: x\'s veth leaves the bridge (x restarted is reachable, its address not doubled)', { timeout: 60000 }, async () => {
+  await ok(['run', '-d', '--name', 'srv2', '--network', NET, 'busybox', 'sh', '-c', 'echo hi > /i; exec httpd -f -p 80 -h /']);
+  await ok(['run', '-d', '--name', 'side2', '--network', 'container:srv2', 'busybox', 'sleep', '300']);
+  assert.equal(await portsSettle(1), 1);
+  // The joiner keeps x's old namespace alive; dockerd unplugs it, leaving it only lo.
+  await ok(['restart', '-t', '0', 'srv2']);
+  assert.equal(await portsSettle(1), 1, 'only the restarted x is on the bridge');
+  assert.doesNotMatch(await ok(['exec', 'side2', 'ip', '-o', 'link']), /eth0/);
+  // Same address and MAC as before: with the old veth still plugged in, the bridge would
+  // deliver to the old namespace (connection refused).
+  assert.equal(await ok(['run', '--rm', '--network', NET, 'busybox', 'wget', '-qO-', 'http://srv2/i']), 'hi\n');
+  await ok(['rm', '-f', 'side2', 'srv2']);
 });
 
 test('docker-compose 1.29 network_mode service:x resolves the project\'s services through x\'s DNS', { skip: !existsSync(COMPOSE_BIN) && 'docker-compose is not installed', timeout: 60000 }, async () => {
