@@ -6,6 +6,7 @@
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import type { AttachRequest } from '../network/types.js';
+import type { ContainerConfig } from '../oci/docker-config.js';
 import { expandPortBindings } from '../network/index.js';
 import { failedPrecondition, invalidArgument, isBerthError, notFound, unavailable } from '../common/errors.js';
 import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingHosts } from './network-request.js';
@@ -99,9 +100,10 @@ export function announceDisconnects(m: ContainerManager, c: ContainerRecord, lef
 }
 
 /** Does the network named by the create request exist? (NOT_FOUND like dockerd otherwise.) */
-export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord, 'HostConfig' | 'NetworkingConfig' | 'Config'>): void {
-  // Links, MAC addresses, IPv6/link-local requests: dockerd's 400s before anything is made.
-  checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config);
+export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord, 'HostConfig' | 'NetworkingConfig' | 'Config'>, requested?: Pick<ContainerConfig, 'Hostname' | 'ExposedPorts'>): void {
+  // Links, MAC addresses, IPv6/link-local requests, what --network container: excludes:
+  // dockerd's 400s before anything is made.
+  checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config, requested);
   const net = m.deps.network;
   if (!net) return;
   // A bad -p (host port 99999, a malformed key) fails here, not at the start: nothing is created.

@@ -2,7 +2,8 @@
  * `--network container:<x>` (compose's `network_mode: service:x`) end to end: the
  * joining container takes x's hostname and x's /etc/hosts, /etc/hostname and
  * /etc/resolv.conf (so it resolves names through x's embedded DNS), as with dockerd,
- * and keeps working when x restarts or goes.
+ * and keeps working when x restarts or goes; the options that would change x's network
+ * are refused as dockerd refuses them.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -111,6 +112,59 @@ test('x stopped while a joiner runs: x\'s veth leaves the bridge (x restarted is
   // deliver to the old namespace (connection refused).
   assert.equal(await ok(['run', '--rm', '--network', NET, 'busybox', 'wget', '-qO-', 'http://srv2/i']), 'hi\n');
   await ok(['rm', '-f', 'side2', 'srv2']);
+});
+
+test('container:<x> refuses what x\'s network decides, in dockerd\'s words (docker CLI and berth\'s), creating nothing; -p with host warns', { timeout: 90000 }, async () => {
+  await ok(['run', '-d', '--name', 'own', '--network', NET, 'busybox', 'sleep', '300']);
+  const count = async () => (await d.api('GET', '/containers/json?all=1')).json<unknown[]>().length;
+  const before = await count();
+  const daemon = (m: string) => `Error response from daemon: conflicting options: ${m}`;
+  const refused: Array<[string[], string]> = [
+    [['--hostname', 'x'], daemon('hostname and the network mode')],
+    [['--link', 'own'], daemon("container type network can't be used with links. This would result in undefined behavior")],
+    [['--dns', '10.0.0.53'], daemon('dns and the network mode')],
+    [['--add-host', 'a:10.1.2.3'], daemon('custom host-to-IP mapping and the network mode')],
+    [['-p', '8160:80'], daemon('port publishing and the container type network mode')],
+    [['-P'], daemon('port publishing and the container type network mode')],
+    [['--expose', '99'], daemon('port exposing and the container type network mode')],
+    [['--mac-address', '92:d0:c6:0a:29:40'], daemon('mac-address and the network mode')],
+    // Checked by the CLI before any request.
+    [['--network-alias', 'a'], 'network-scoped aliases are only supported for user-defined networks'],
+  ];
+  for (const cli of ['docker', 'berth'] as const) {
+    for (const [flags, message] of refused) {
+      const r = await d[cli](['run', '--rm', '--network', 'container:own', ...flags, 'busybox', 'true']);
+      assert.equal(r.code, 125, `${cli} ${flags.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.split('\n')[0]!.replace(/^(docker|berth): /, ''), message, `${cli} ${flags.join(' ')}`);
+    }
+  }
+  // Through the API (dockerd's 400s), also what the CLI itself keeps from the daemon.
+  const create = async (body: object) => {
+    const r = await d.api('POST', '/containers/create', { Image: 'busybox', ...body });
+    assert.equal(r.status, 400, r.body.toString());
+    return r.json<{ message: string }>().message;
+  };
+  assert.equal(await create({ HostConfig: { NetworkMode: 'container:' } }), 'invalid network mode: invalid container format container:<name|id>');
+  assert.equal(await create({ HostConfig: { NetworkMode: 'container:own' }, NetworkingConfig: { EndpointsConfig: { 'container:own': { Aliases: ['a'] } } } }),
+    'invalid config for network container:own: network-scoped alias is supported only for containers in user defined networks');
+  assert.equal(await create({ HostConfig: { NetworkMode: 'container:own' }, NetworkingConfig: { EndpointsConfig: { 'container:own': { IPAMConfig: { IPv4Address: '10.9.9.9' } } } } }),
+    'invalid config for network container:own: user specified IP address is supported on user defined networks only');
+  assert.equal(await count(), before, 'refused creates leave nothing');
+
+  // dockerd lets --dns-search and --dns-option through: x's resolv.conf is what applies.
+  const resolv = await ok(['exec', 'own', 'cat', '/etc/resolv.conf']);
+  assert.equal(await ok(['run', '--rm', '--network', 'container:own', '--dns-search', 'example.com', '--dns-option', 'ndots:3', 'busybox', 'cat', '/etc/resolv.conf']), resolv);
+  // The image's EXPOSE is no conflict, only the request's.
+  await ok(['commit', '--change', 'EXPOSE 80', 'own', `exposed-${tag}`]);
+  assert.equal(await ok(['run', '--rm', '--network', 'container:own', `exposed-${tag}`, 'echo', 'ran']), 'ran\n');
+  await ok(['rmi', `exposed-${tag}`]);
+
+  for (const cli of ['docker', 'berth'] as const) {
+    const r = await d[cli](['run', '--rm', '--network', 'host', '-p', '8161:80', 'busybox', 'true']);
+    assert.equal(r.code, 0, `${cli}: ${r.stderr}`);
+    assert.match(r.stderr, /^WARNING: Published ports are discarded when using host network mode$/m, cli);
+  }
+  await ok(['rm', '-f', 'own']);
 });
 
 test('docker-compose 1.29 network_mode service:x resolves the project\'s services through x\'s DNS', { skip: !existsSync(COMPOSE_BIN) && 'docker-compose is not installed', timeout: 60000 }, async () => {
