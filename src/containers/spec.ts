@@ -9,7 +9,7 @@ import { hostname as hostHostname } from 'node:os';
 import { invalidArgument, conflict } from '../common/errors.js';
 import type { Spec, Mount } from '../oci/runtime-spec.js';
 import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
-import { readHostInfo, readHostDevices, DEFAULT_NET_SYSCTLS, type HostInfo } from '../runtime/spec/host-info.js';
+import { readHostInfo, readHostDevices, DEFAULT_NET_SYSCTLS, ipv6OffSysctl, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveDevices } from './devices.js';
 import { containerCgroupsPath } from '../cgroups/index.js';
 import { ImageEtcCache, resolveUser } from './support/user.js';
@@ -19,6 +19,7 @@ import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
 import { checkExecSize } from './support/exec-size.js';
 import { processEnv } from './create-config.js';
 import { joinSharedNamespaces, shareShm } from './shared-namespaces.js';
+import { requestedNetworks } from './network-hooks.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
@@ -105,14 +106,25 @@ export function containerHostname(c: ContainerRecord): string {
 
 /**
  * The container's sysctls: dockerd's network defaults (DEFAULT_NET_SYSCTLS) when it gets a
- * network namespace of its own (not host, not another container's), then its own --sysctl.
+ * network namespace of its own (not host, not another container's), IPv6 off its
+ * interfaces when it is on networks (ipv6OffSysctl), then its own --sysctl.
  */
-export function containerSysctls(c: Pick<ContainerRecord, 'HostConfig'>, info: Pick<HostInfo, 'netSysctls'>): Record<string, string> | undefined {
+export function containerSysctls(c: Pick<ContainerRecord, 'HostConfig' | 'Config' | 'NetworkingConfig' | 'Network'>, info: Pick<HostInfo, 'netSysctls' | 'ipv6'>): Record<string, string> | undefined {
   const mode = c.HostConfig.NetworkMode || 'default';
   const own = mode !== 'host' && !mode.startsWith('container:');
   const out: Record<string, string> = {};
   if (own) for (const name of info.netSysctls) out[name] = DEFAULT_NET_SYSCTLS[name]!;
-  Object.assign(out, c.HostConfig.Sysctls ?? {});
+  const mine = c.HostConfig.Sysctls ?? {};
+  // A disable_ipv6 of the container's own decides alone: runc writes sysctls in no set
+  // order, and `all` is copied to every interface.
+  const ownIpv6 = Object.keys(mine).some((k) => /^net\.ipv6\.conf\.[^.]+\.disable_ipv6$/.test(k));
+  if (info.ipv6 && !ownIpv6 && requestedNetworks(c as ContainerRecord).length) {
+    // `default` for interfaces wired after the runtime's create (a prepared start's,
+    // `network connect`'s); those wired before it are named. Loopback is there already.
+    out[ipv6OffSysctl('default')] = '1';
+    for (const ep of Object.values(c.Network?.Networks ?? {})) out[ipv6OffSysctl(ep.ifName)] = '1';
+  }
+  Object.assign(out, mine);
   return Object.keys(out).length ? out : undefined;
 }
 
