@@ -29,9 +29,9 @@ function endpointsConfig(f: RunFlags): NonNullable<CreateContainerRequest['Netwo
   const links = userNet && f.link?.length ? f.link : undefined;
   if (f.macAddress !== undefined && !isMac(f.macAddress.trim())) throw new CliError(`${f.macAddress} is not a valid mac address`, 125);
   if (!f.networkAlias?.length && !f.ip && !f.ip6 && !f.linkLocalIp?.length && !f.macAddress && !links) return {};
-  if (f.networkAlias?.length || f.ip) {
-    if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw new CliError(`conflicting options: --network-alias and --ip need a bridge network, not --network ${mode}`, 125);
-  }
+  // docker's CLI refuses aliases off user-defined networks itself; an --ip there goes to
+  // the daemon, which refuses it.
+  if (f.networkAlias?.length && !userNet) throw new CliError('network-scoped aliases are only supported for user-defined networks', 125);
   if (f.ip && !/^\d{1,3}(\.\d{1,3}){3}$/.test(f.ip)) throw new FlagError(f.ip, '--ip', `invalid IPv4 address: ${f.ip}`);
   // --ip6 and --link-local-ip go to berthd as docker sends them; berthd (IPv4-only) refuses them in dockerd's words.
   const ipam = { ...(f.ip ? { IPv4Address: f.ip } : {}), ...(f.ip6 ? { IPv6Address: f.ip6 } : {}), ...(f.linkLocalIp?.length ? { LinkLocalIPs: f.linkLocalIp } : {}) };

@@ -20,6 +20,7 @@ import { labelMatch, matchesFilters, newestFirst } from './list-filter.js';
 import { assertCanRemove, initialState, nowRFC3339Nano } from './rules.js';
 import { helperJson } from './archive-run.js';
 import { assertNetworksExist, networkDown } from './network-hooks.js';
+import { networkWarnings } from './network-request.js';
 import type { ContainerDeps } from './deps.js';
 import type { ContainerRecord, ListFilters, WaitCondition } from './types.js';
 import { resolveDevices } from './devices.js';
@@ -94,7 +95,7 @@ export class ContainerManager {
     const rt = merged.hostConfig.Runtime;
     if (rt && rt !== this.deps.runtime.name) throw invalidArgument(`unknown or invalid runtime name: ${rt}`);
     await resolveDevices(merged.hostConfig.Devices);
-    assertNetworksExist(this, { HostConfig: merged.hostConfig, NetworkingConfig: req.NetworkingConfig ?? {}, Config: merged.config }); // networking hook
+    assertNetworksExist(this, { HostConfig: merged.hostConfig, NetworkingConfig: req.NetworkingConfig ?? {}, Config: merged.config }, req); // networking hook
     const id = newId();
     if (!name) {
       do name = randomName(); while (this.store.nameTaken(name));
@@ -151,7 +152,7 @@ export class ContainerManager {
       await rm(join(dir, CREATING), { force: true });
       mark(id, 'create saved');
       this.publish(rec, 'create');
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: networkWarnings(merged.hostConfig) };
     } catch (err) {
       // Nothing half-created: a prepared runtime, snapshot, anonymous volumes, dir and name go again.
       if (made) await this.lock.run(id, () => this.prepared.discard(made!)).catch(() => {});

@@ -6,12 +6,14 @@
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 import type { AttachRequest } from '../network/types.js';
+import type { ContainerConfig } from '../oci/docker-config.js';
 import { expandPortBindings } from '../network/index.js';
 import { failedPrecondition, invalidArgument, isBerthError, notFound, unavailable } from '../common/errors.js';
 import { checkEndpointSettings, checkNetworkRequest, primaryMac, refreshLinkingHosts } from './network-request.js';
 import { parseMac } from './support/link-env.js';
 import { readHostResolvConf, renderResolvConf } from './support/etc-files.js';
 import { writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 
 
@@ -61,6 +63,18 @@ export async function networkUp(m: ContainerManager, c: ContainerRecord): Promis
   await refreshLinkingHosts(m, c);
 }
 
+/**
+ * Does a running container:<c> container (directly or through another) still live in
+ * c's namespace at key? It keeps the namespace, and so c's veths, alive after c stops.
+ */
+function joinedByOthers(m: ContainerManager, c: ContainerRecord, key: string): boolean {
+  const joiners = m.store.all().filter((o) => o.Id !== c.Id && o.State.Running && o.State.Pid > 0 && (o.HostConfig.NetworkMode ?? '').startsWith('container:'));
+  if (!joiners.length) return false;
+  const ns = (path: string) => { try { const st = statSync(path); return `${st.dev}:${st.ino}`; } catch { return undefined; } };
+  const mine = ns(key);
+  return mine !== undefined && joiners.some((o) => ns(`/proc/${o.State.Pid}/ns/net`) === mine);
+}
+
 function driverOf(m: ContainerManager, network: string): string {
   try { return m.deps.network?.get(network).Driver ?? 'bridge'; } catch { return 'bridge'; }
 }
@@ -74,7 +88,9 @@ export type NetworksLeft = Array<{ name: string; networkId: string; driver: stri
  */
 export async function networkDown(m: ContainerManager, c: ContainerRecord, opts: { later?: boolean } = {}): Promise<NetworksLeft> {
   c.Network = undefined;
-  const left = await m.deps.network?.tearDown(c.Id).catch(() => []) ?? [];
+  const key = m.deps.network?.sandbox(c.Id)?.SandboxKey;
+  const unplug = key !== undefined && joinedByOthers(m, c, key);
+  const left = await m.deps.network?.tearDown(c.Id, { unplug }).catch(() => []) ?? [];
   if (!opts.later) announceDisconnects(m, c, left);
   return left;
 }
@@ -84,9 +100,10 @@ export function announceDisconnects(m: ContainerManager, c: ContainerRecord, lef
 }
 
 /** Does the network named by the create request exist? (NOT_FOUND like dockerd otherwise.) */
-export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord, 'HostConfig' | 'NetworkingConfig' | 'Config'>): void {
-  // Links, MAC addresses, IPv6/link-local requests: dockerd's 400s before anything is made.
-  checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config);
+export function assertNetworksExist(m: ContainerManager, c: Pick<ContainerRecord, 'HostConfig' | 'NetworkingConfig' | 'Config'>, requested?: Pick<ContainerConfig, 'Hostname' | 'ExposedPorts'>): void {
+  // Links, MAC addresses, IPv6/link-local requests, what --network container: excludes:
+  // dockerd's 400s before anything is made.
+  checkNetworkRequest(m, c.HostConfig, c.NetworkingConfig ?? {}, c.Config, requested);
   const net = m.deps.network;
   if (!net) return;
   // A bad -p (host port 99999, a malformed key) fails here, not at the start: nothing is created.

@@ -1,8 +1,9 @@
 /**
  * The networking parts of a create (or connect) request that go beyond a network's
- * name: legacy links, MAC addresses, and the IPv6/link-local addresses berth cannot
- * give. Checked at create so a bad request is a 400 that creates nothing; legacy
- * links are resolved again at every start (dockerd re-reads them by name too).
+ * name: legacy links, MAC addresses, the IPv6/link-local addresses berth cannot give,
+ * and what --network container:<x> leaves to x. Checked at create so a bad request is
+ * a 400 that creates nothing; legacy links are resolved again at every start (dockerd
+ * re-reads them by name too).
  */
 import { internal, invalidArgument, isBerthError } from '../common/errors.js';
 import { isIP } from 'node:net';
@@ -52,10 +53,48 @@ export function primaryMac(hc: HostConfig, nc: NetworkingConfig, cfg: ContainerC
   return ep?.MacAddress || cfg.MacAddress || undefined;
 }
 
-/** Create-time checks of everything above; throws dockerd's 400s. */
-export function checkNetworkRequest(m: ContainerManager, hc: HostConfig, nc: NetworkingConfig, cfg: ContainerConfig): void {
+/** dockerd's IsUserDefined: a network's name, not one of the modes. */
+function userDefined(name: string): boolean {
+  return !['default', 'bridge', 'host', 'none'].includes(name) && !name.startsWith('container:');
+}
+
+/**
+ * A container:<x> container has x's network, addresses, names and /etc files: whatever
+ * would change them is refused, in dockerd's words and order. requested: the create's
+ * own Config (an image's EXPOSE is no conflict). --dns-search and --dns-option are let
+ * through, as dockerd does (x's resolv.conf applies).
+ */
+function checkContainerMode(hc: HostConfig, requested: Pick<ContainerConfig, 'Hostname' | 'ExposedPorts'>): void {
+  const mode = hc.NetworkMode ?? '';
+  if (mode !== 'container' && !mode.startsWith('container:')) return;
+  if (!mode.slice('container:'.length)) throw invalidArgument('invalid network mode: invalid container format container:<name|id>');
+  if (requested.Hostname) throw invalidArgument('conflicting options: hostname and the network mode');
+  if (hc.Links?.length) throw invalidArgument("conflicting options: container type network can't be used with links. This would result in undefined behavior");
+  if (hc.Dns?.length) throw invalidArgument('conflicting options: dns and the network mode');
+  if (hc.ExtraHosts?.length) throw invalidArgument('conflicting options: custom host-to-IP mapping and the network mode');
+  if (Object.keys(hc.PortBindings ?? {}).length || hc.PublishAllPorts) throw invalidArgument('conflicting options: port publishing and the container type network mode');
+  if (Object.keys(requested.ExposedPorts ?? {}).length) throw invalidArgument('conflicting options: port exposing and the container type network mode');
+}
+
+/** Create's warnings about its network (dockerd's): -p with --network host publishes nothing. */
+export function networkWarnings(hc: HostConfig): string[] {
+  return hc.NetworkMode === 'host' && Object.keys(hc.PortBindings ?? {}).length ? ['Published ports are discarded when using host network mode'] : [];
+}
+
+/**
+ * Create-time checks of everything above; throws dockerd's 400s. cfg: the container's
+ * Config (the image's merged in); requested: the create's own.
+ */
+export function checkNetworkRequest(m: ContainerManager, hc: HostConfig, nc: NetworkingConfig, cfg: ContainerConfig, requested: Pick<ContainerConfig, 'Hostname' | 'ExposedPorts'> = cfg): void {
+  checkContainerMode(hc, requested);
   const mode = modeOf(hc);
-  for (const [name, ep] of Object.entries(nc.EndpointsConfig ?? {})) checkEndpointSettings(name, ep);
+  for (const [name, ep] of Object.entries(nc.EndpointsConfig ?? {})) {
+    checkEndpointSettings(name, ep);
+    // Aliases and addresses are a user-defined network's (the CLI checks aliases itself).
+    if (!ep || userDefined(name)) continue;
+    if (ep.IPAMConfig?.IPv4Address) throw invalidArgument(`invalid config for network ${name}: user specified IP address is supported on user defined networks only`);
+    if (ep.Aliases?.length) throw invalidArgument(`invalid config for network ${name}: network-scoped alias is supported only for containers in user defined networks`);
+  }
   const epMac = primaryMac(hc, nc, {});
   if (epMac && mode !== 'bridge' && mode !== 'user') throw invalidArgument('conflicting options: mac-address and the network mode');
   if (cfg.MacAddress) {
@@ -67,7 +106,6 @@ export function checkNetworkRequest(m: ContainerManager, hc: HostConfig, nc: Net
   const links = hc.Links ?? [];
   if (!links.length) return;
   if (mode === 'host') throw invalidArgument("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
-  if (mode === 'container') throw invalidArgument("conflicting options: container type network can't be used with links. This would result in undefined behavior");
   // On a user-defined network dockerd ignores HostConfig.Links (the CLI sends them per endpoint).
   if (mode === 'user') return;
   for (const l of links) linkTarget(m, parseLink(l).name);

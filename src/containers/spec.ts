@@ -9,17 +9,17 @@ import { hostname as hostHostname } from 'node:os';
 import { invalidArgument, conflict } from '../common/errors.js';
 import type { Spec, Mount } from '../oci/runtime-spec.js';
 import { buildSpecWithWarnings, type SpecInput } from '../runtime/spec/index.js';
-import { readHostInfo, readHostDevices, DEFAULT_NET_SYSCTLS, type HostInfo } from '../runtime/spec/host-info.js';
+import { readHostInfo, readHostDevices, DEFAULT_NET_SYSCTLS, ipv6OffSysctl, type HostInfo } from '../runtime/spec/host-info.js';
 import { resolveDevices } from './devices.js';
 import { containerCgroupsPath } from '../cgroups/index.js';
 import { ImageEtcCache, resolveUser } from './support/user.js';
 import { mkdirAllInRoot } from './support/in-root.js';
 import { renderHosts, renderHostname, renderResolvConf, readHostResolvConf } from './support/etc-files.js';
-import { writeFileAtomic } from '../common/fs.js';
 import { legacyLinks, linkEnv, linkHostsLines } from './network-request.js';
 import { checkExecSize } from './support/exec-size.js';
 import { processEnv } from './create-config.js';
 import { joinSharedNamespaces, shareShm } from './shared-namespaces.js';
+import { requestedNetworks } from './network-hooks.js';
 import type { ContainerManager } from './manager.js';
 import type { ContainerRecord } from './types.js';
 
@@ -44,17 +44,42 @@ async function imageEtc(m: ContainerManager, c: ContainerRecord): Promise<{ cach
   return { cache: etcCache, image: c.Image };
 }
 
-function networkNamespace(m: ContainerManager, c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
+/**
+ * The namespace the container's network lives in. A container:<x> one is x's, resolved
+ * by prepareContainerSpec (x must run then). An exec or a probe builds only the process
+ * part, which does not depend on it: it works whatever x has done since (stopped, gone).
+ */
+function networkNamespace(c: ContainerRecord): NonNullable<SpecInput['namespaces']>['network'] {
   const mode = c.HostConfig.NetworkMode || 'default';
   if (mode === 'host') return 'host';
-  if (mode.startsWith('container:')) {
-    const other = m.get(mode.slice('container:'.length));
-    if (!other.State.Running) throw conflict(`cannot join network of a non running container: ${other.Id}`);
-    return `/proc/${other.State.Pid}/ns/net`;
-  }
+  if (mode.startsWith('container:')) return 'none';
   // Networking hook: a bridge-mode container runs in the netns network/ prepared.
   if (c.Network) return c.Network.SandboxKey;
   return 'none';
+}
+
+/** The running container whose network a container:<x> container joins at its start (dockerd's words when there is none). */
+function networkDonor(m: ContainerManager, c: ContainerRecord, mode: string): ContainerRecord {
+  const ref = mode.slice('container:'.length);
+  const other = m.get(ref);
+  if (other.Id === c.Id) throw invalidArgument('cannot join own network');
+  if (!other.State.Running || !other.State.Pid) throw conflict(`cannot join network of a non running container: ${ref}`);
+  return other;
+}
+
+/**
+ * A container:<x> container shares x's network and so x's view of it, as with dockerd:
+ * x's hostname (its own UTS namespace gets the name) and x's /etc/hosts, /etc/hostname
+ * and /etc/resolv.conf files themselves, so names resolve through x's embedded DNS
+ * (whose redirect is in the namespace they share). Recorded, so inspect shows x's paths
+ * and name, and execs get x's hostname; adopted again at every start (x may be another).
+ */
+function adoptNetworkOf(c: ContainerRecord, x: ContainerRecord): void {
+  c.HostnamePath = x.HostnamePath;
+  c.HostsPath = x.HostsPath;
+  c.ResolvConfPath = x.ResolvConfPath;
+  c.Config.Hostname = containerHostname(x);
+  c.Config.Domainname = x.Config.Domainname ?? '';
 }
 
 /** The embedded DNS server's address for a container whose primary network is user-defined. */
@@ -70,6 +95,10 @@ function primaryEndpoint(c: ContainerRecord) {
   return c.Network ? Object.values(c.Network.Networks)[0] : undefined;
 }
 
+function isNetworkJoiner(c: ContainerRecord): boolean {
+  return (c.HostConfig.NetworkMode ?? '').startsWith('container:');
+}
+
 export function containerHostname(c: ContainerRecord): string {
   if ((c.HostConfig.NetworkMode === 'host' || c.HostConfig.UTSMode === 'host') && !c.Config.Hostname) return hostHostname();
   return c.Config.Hostname || c.Id.slice(0, 12);
@@ -77,14 +106,25 @@ export function containerHostname(c: ContainerRecord): string {
 
 /**
  * The container's sysctls: dockerd's network defaults (DEFAULT_NET_SYSCTLS) when it gets a
- * network namespace of its own (not host, not another container's), then its own --sysctl.
+ * network namespace of its own (not host, not another container's), IPv6 off its
+ * interfaces when it is on networks (ipv6OffSysctl), then its own --sysctl.
  */
-export function containerSysctls(c: Pick<ContainerRecord, 'HostConfig'>, info: Pick<HostInfo, 'netSysctls'>): Record<string, string> | undefined {
+export function containerSysctls(c: Pick<ContainerRecord, 'HostConfig' | 'Config' | 'NetworkingConfig' | 'Network'>, info: Pick<HostInfo, 'netSysctls' | 'ipv6'>): Record<string, string> | undefined {
   const mode = c.HostConfig.NetworkMode || 'default';
   const own = mode !== 'host' && !mode.startsWith('container:');
   const out: Record<string, string> = {};
   if (own) for (const name of info.netSysctls) out[name] = DEFAULT_NET_SYSCTLS[name]!;
-  Object.assign(out, c.HostConfig.Sysctls ?? {});
+  const mine = c.HostConfig.Sysctls ?? {};
+  // A disable_ipv6 of the container's own decides alone: runc writes sysctls in no set
+  // order, and `all` is copied to every interface.
+  const ownIpv6 = Object.keys(mine).some((k) => /^net\.ipv6\.conf\.[^.]+\.disable_ipv6$/.test(k));
+  if (info.ipv6 && !ownIpv6 && requestedNetworks(c as ContainerRecord).length) {
+    // `default` for interfaces wired after the runtime's create (a prepared start's,
+    // `network connect`'s); those wired before it are named. Loopback is there already.
+    out[ipv6OffSysctl('default')] = '1';
+    for (const ep of Object.values(c.Network?.Networks ?? {})) out[ipv6OffSysctl(ep.ifName)] = '1';
+  }
+  Object.assign(out, mine);
   return Object.keys(out).length ? out : undefined;
 }
 
@@ -122,7 +162,7 @@ export async function specInput(m: ContainerManager, c: ContainerRecord, rootfs:
     securityOpt: hc.SecurityOpt ?? [],
     shmSize: hc.ShmSize || undefined,
     namespaces: {
-      network: netns ?? networkNamespace(m, c),
+      network: netns ?? networkNamespace(c),
       pid: hc.PidMode === 'host' ? 'host' : 'private',
       ipc: hc.IpcMode === 'host' ? 'host' : 'private',
       uts: hc.UTSMode === 'host' ? 'host' : 'private',
@@ -176,15 +216,19 @@ async function renderEtc(m: ContainerManager, c: ContainerRecord): Promise<EtcFi
 
 async function etcMounts(m: ContainerManager, c: ContainerRecord): Promise<Mount[]> {
   const hc = c.HostConfig;
-  const paths = await renderEtc(m, c);
-  // Rendered afresh at every start, so atomic (the old mount sees a whole file) but not
-  // fsynced, and written side by side: 6 fsyncs fewer on the start path.
-  const fast = { durable: false };
-  await Promise.all([
-    writeFileAtomic(paths.hostsPath, paths.hosts, 0o644, fast),
-    writeFileAtomic(paths.hostnamePath, paths.hostname, 0o644, fast),
-    writeFileAtomic(paths.resolvConfPath, paths.resolv, 0o644, fast),
-  ]);
+  let paths: Pick<EtcFiles, 'hostsPath' | 'hostnamePath' | 'resolvConfPath'>;
+  // A container:<x> container binds x's files (adoptNetworkOf): x wrote them, x owns them.
+  if (isNetworkJoiner(c)) paths = { hostsPath: c.HostsPath, hostnamePath: c.HostnamePath, resolvConfPath: c.ResolvConfPath };
+  else {
+    const f = await renderEtc(m, c);
+    paths = f;
+    // Rendered afresh at every start, not fsynced (no thread-pool round trip either), and
+    // in place as dockerd does: a container:<this> container still running from before
+    // binds these very inodes, and a rename would leave it the old text.
+    for (const [path, text] of [[f.hostsPath, f.hosts], [f.hostnamePath, f.hostname], [f.resolvConfPath, f.resolv]] as const) {
+      writeFileSync(path, text, { mode: 0o644 });
+    }
+  }
   const taken = new Set(c.OciMounts.map((x) => x.destination));
   const out: Mount[] = [];
   for (const [dest, src] of [['/etc/resolv.conf', paths.resolvConfPath], ['/etc/hostname', paths.hostnamePath], ['/etc/hosts', paths.hostsPath]] as const) {
@@ -214,12 +258,19 @@ function dockerenvFile(m: ContainerManager): string {
  * already bind-mounted these files, and the process reads them only once it is started.
  */
 export async function rewriteEtcInPlace(m: ContainerManager, c: ContainerRecord): Promise<void> {
+  if (isNetworkJoiner(c)) return; // x's files (adoptNetworkOf): x writes them
   const f = await renderEtc(m, c);
   writeFileSync(f.hostsPath, f.hosts);
   writeFileSync(f.resolvConfPath, f.resolv);
 }
 
 export async function prepareContainerSpec(m: ContainerManager, c: ContainerRecord, rootfs: string, netns?: string): Promise<Spec> {
+  const mode = c.HostConfig.NetworkMode ?? '';
+  if (mode.startsWith('container:')) {
+    const x = networkDonor(m, c, mode);
+    adoptNetworkOf(c, x);
+    netns ??= `/proc/${x.State.Pid}/ns/net`;
+  }
   // Independent: the user lookup reads the rootfs, the /etc files go to the container's dir.
   // berthd, not runc, makes a missing WorkingDir (as dockerd does): runc 1.1 refuses one
   // behind a symlink ("mkdir /work: file exists"); ours resolves it inside the rootfs.

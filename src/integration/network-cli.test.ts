@@ -82,7 +82,7 @@ test('run --network/--network-alias/--ip, connect/disconnect, port', async () =>
   assert.match((await berth(['network', 'rm', NET], 1)).stderr, /active endpoints/);
   await berth(['network', 'disconnect', NET, 'cli2']);
   assert.match((await berth(['network', 'disconnect', NET, 'cli2'], 1)).stderr, /is not connected/);
-  assert.match((await berth(['run', '--rm', '--network', 'none', '--network-alias', 'x', 'busybox', 'true'], 125)).stderr, /need a bridge network/);
+  assert.match((await berth(['run', '--rm', '--network', 'none', '--network-alias', 'x', 'busybox', 'true'], 125)).stderr, /network-scoped aliases are only supported for user-defined networks/);
   await berth(['rm', '-f', 'srv', 'cli2']);
   await berth(['network', 'rm', NET]);
 });

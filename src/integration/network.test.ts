@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { TestDaemon } from '../testing/daemon.js';
 import { freeOctet, ownerTag, startMachine, sweepStale, type Machine } from '../testing/netns.js';
@@ -151,6 +152,30 @@ test('none, host and container: modes', async () => {
   const b = await ok(['run', '--rm', '--network', 'container:nsowner', 'busybox', 'ip', '-o', '-4', 'addr', 'show', 'eth0']);
   assert.equal(b.split(/\s+/)[3], a.split(/\s+/)[3]);
   await ok(['rm', '-f', 'nsowner']);
+});
+
+test('IPv6 stays off the interfaces of IPv4-only networks (dockerd 27+), loopback keeps ::1; host untouched; the container\'s own disable_ipv6 decides', { skip: !existsSync('/proc/sys/net/ipv6') && 'the kernel has no IPv6' }, async () => {
+  const v6 = ['sh', '-c', 'ip -6 -o addr | cut -d" " -f2,7'];
+  // docker run (a start prepared ahead: the interfaces come after the runtime's create).
+  assert.equal(await ok(['run', '--rm', 'busybox', ...v6]), 'lo ::1/128\n');
+  const [A, B] = [`v6a-${tag}`, `v6b-${tag}`];
+  await ok(['network', 'create', A]);
+  await ok(['network', 'create', B]);
+  try {
+    await ok(['run', '-d', '--name', 'v6c', '--network', A, 'busybox', 'sleep', '120']);
+    await ok(['network', 'connect', B, 'v6c']);
+    assert.equal(await ok(['exec', 'v6c', ...v6]), 'lo ::1/128\n', 'eth1, connected live, too');
+    // A restart is not prepared: both interfaces are there before the runtime's create.
+    await ok(['restart', '-t', '0', 'v6c']);
+    assert.equal(await ok(['exec', 'v6c', ...v6]), 'lo ::1/128\n');
+  } finally {
+    await d.docker(['rm', '-f', 'v6c']);
+    await d.docker(['network', 'rm', A, B]);
+  }
+  const host = ['default', 'lo'].map((i) => readFileSync(`/proc/sys/net/ipv6/conf/${i}/disable_ipv6`, 'utf8')).join('');
+  assert.equal(await ok(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/proc/sys/net/ipv6/conf/default/disable_ipv6', '/proc/sys/net/ipv6/conf/lo/disable_ipv6']), host);
+  assert.equal(await ok(['run', '--rm', '--sysctl', 'net.ipv6.conf.all.disable_ipv6=1', 'busybox', ...v6]), '');
+  assert.match(await ok(['run', '--rm', '--sysctl', 'net.ipv6.conf.eth0.disable_ipv6=0', 'busybox', ...v6]), /^eth0 fe80::/m);
 });
 
 test('127.0.0.11 keeps answering after a disconnect from the primary network while another user network is attached', async () => {

@@ -331,7 +331,7 @@ export class LocalNetworkService implements NetworkService {
     }
   }
 
-  async tearDown(containerId: string): Promise<Array<{ name: string; networkId: string; driver: string }>> {
+  async tearDown(containerId: string, opts: { unplug?: boolean } = {}): Promise<Array<{ name: string; networkId: string; driver: string }>> {
     const sb = this.#state.sandboxes[containerId];
     if (!sb) {
       const path = join(this.#netnsDir, containerId.slice(0, 12));
@@ -346,6 +346,14 @@ export class LocalNetworkService implements NetworkService {
     // veth pair dies with the namespace that holds one end. Ports and leases go now.
     await this.#driver.unpublish(sb.nft).catch(() => {});
     for (const p of sb.nft) this.#hostPorts.release(p);
+    // Unless the namespace outlives this: its veths would stay on the bridge with an
+    // address and MAC leased again at once (to this container restarted, as likely as not).
+    if (opts.unplug) {
+      for (const ep of Object.values(sb.Networks)) {
+        const n = this.#state.networks.find((x) => x.Id === ep.NetworkID);
+        if (n) await this.#driver.detach(sb.SandboxKey, n, ep).catch(() => {});
+      }
+    }
     await removeNetns(sb.SandboxKey);
     delete this.#state.sandboxes[containerId];
     await this.#save();

@@ -141,8 +141,12 @@ export interface NetworkService {
    * tearDown removes it.
    */
   reserveNamespace(containerId: string): string;
-  /** Undo setUp (or reserveNamespace); idempotent, also after a crash. The networks it left. */
-  tearDown(containerId: string): Promise<Array<{ name: string; networkId: string; driver: string }>>;
+  /**
+   * Undo setUp (or reserveNamespace); idempotent, also after a crash. The networks it left.
+   * unplug: other processes keep the namespace (--network container:<this>): its
+   * interfaces are deleted now rather than with the namespace.
+   */
+  tearDown(containerId: string, opts?: { unplug?: boolean }): Promise<Array<{ name: string; networkId: string; driver: string }>>;
   /** Attach a running container's sandbox to one more network. */
   connect(containerId: string, req: AttachRequest): Promise<EndpointState>;
   disconnect(containerId: string, network: string): Promise<void>;

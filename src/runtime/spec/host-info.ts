@@ -17,6 +17,8 @@ export interface HostInfo {
   unavailableSeccompArches: string[];
   /** Of DEFAULT_NET_SYSCTLS, those this kernel has (a spec naming another fails in runc). */
   netSysctls: string[];
+  /** The kernel has IPv6 (net.ipv6.* sysctls exist: not so when booted with ipv6.disable=1). */
+  ipv6: boolean;
 }
 
 /**
@@ -29,6 +31,15 @@ export const DEFAULT_NET_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.ping_group_range': '0 2147483647',
 };
 
+/**
+ * dockerd (27 and later) keeps IPv6 off a container's interfaces on a network without
+ * IPv6, as all of berth's are: one with IPv6 on gets a link-local address and joins
+ * IPv6 multicast groups, open to router advertisements and neighbour spoofing from the
+ * other containers on the bridge. Loopback keeps ::1. The sysctl, per interface
+ * (ipv6OffSysctl of its name) and as the namespace's default for interfaces to come.
+ */
+export const ipv6OffSysctl = (ifName: string): string => `net.ipv6.conf.${ifName}.disable_ipv6`;
+
 export async function readHostInfo(): Promise<HostInfo> {
   const status = await readFile('/proc/self/status', 'utf8');
   const bnd = /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
@@ -40,6 +51,7 @@ export async function readHostInfo(): Promise<HostInfo> {
   }
   return {
     netSysctls,
+    ipv6: await access('/proc/sys/net/ipv6/conf/default/disable_ipv6').then(() => true, () => false),
     boundingCaps: decodeCapMask(bnd),
     hardLimits: parseProcLimits(limits),
     unavailableSeccompArches: unfiltered && process.arch === 'x64' && !x32AbiAvailable() ? ['SCMP_ARCH_X32'] : [],
