@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { mkdir, readdir } from 'node:fs/promises';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { BerthError, conflict, invalidArgument, notFound, failedPrecondition } from '../common/errors.js';
 
 const forbidden = (msg: string) => new BerthError('FORBIDDEN', msg);
@@ -12,7 +12,8 @@ import { writeFileAtomic, readJsonIfExists, sweepAtomicTemps } from '../common/f
 import { KeyedMutex } from '../common/lock.js';
 import { Netlink } from './netlink.js';
 import { createNetns, inNetns, removeNetns } from './netns.js';
-import { choosePool, cidrText, contains, hostRoutes, ipToInt, overlaps, parseCidr, type Cidr } from './ipam.js';
+import { hostRoutes, type Cidr } from './ipam.js';
+import { checkCreateOptions, freeSubnet, planNetwork, usedSubnets } from './network-plan.js';
 import { resolvePorts, type PortRequest } from './ports.js';
 import { HostPorts } from './host-ports.js';
 import { BridgeDriver } from './bridge-driver.js';
@@ -21,7 +22,7 @@ import type { NftPort } from './nft.js';
 import type { EmbeddedDns } from './dns-server.js';
 import { dnsNames, hasEmbeddedDns } from './dns-names.js';
 import { SandboxDns, type DnsSandbox } from './sandbox-dns.js';
-import { NAME_RE, PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
+import { PREDEFINED, bridgeRecord, matchesFilters, predefinedRecord as predefined } from './records.js';
 import { newEndpoint } from './endpoint.js';
 import { gatewayOf, moveWayOut } from './gateway.js';
 import type { AttachRequest, CreateNetworkOptions, EndpointState, NetworkFilters, NetworkRecord, NetworkService, SandboxRequest, SandboxState } from './types.js';
@@ -142,49 +143,16 @@ export class LocalNetworkService implements NetworkService {
     return this.#state.networks.find((n) => n.Name === name);
   }
 
-  /** Subnets in use: host routes (except on berth's own bridges) and other networks. */
-  async #usedSubnets(): Promise<Cidr[]> {
-    const ours = new Set(this.#state.networks.map((n) => n.bridge).filter(Boolean));
-    const routes = (await hostRoutes()).filter((r) => !ours.has(r.dev));
-    return [...routes, ...this.#state.networks.flatMap((n) => n.IPAM.Config.map((c) => parseCidr(c.Subnet)))];
-  }
-
   async #freeSubnet(want: Cidr | undefined): Promise<Cidr> {
-    const used = await this.#usedSubnets();
-    if (want) {
-      const clash = used.find((u) => overlaps(u, want));
-      if (clash) throw conflict(`invalid pool request: subnet ${cidrText(want)} overlaps ${cidrText(clash)}, in use by another network or a host route; choose another --subnet`);
-      return want;
-    }
-    const p = choosePool(used);
-    if (!p) throw failedPrecondition('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network; give one with --subnet');
-    return p;
+    return freeSubnet(usedSubnets(this.#state.networks, await hostRoutes()), want);
   }
 
   async create(o: CreateNetworkOptions): Promise<{ Id: string; Warning: string }> {
-    if (!o || typeof o.Name !== 'string' || !NAME_RE.test(o.Name)) throw invalidArgument(`invalid network name ${JSON.stringify(o?.Name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    const driver = o.Driver || 'bridge';
-    if (driver !== 'bridge') throw invalidArgument(`network driver ${JSON.stringify(driver)} is not supported: berth has "bridge"`);
-    if (o.EnableIPv6) throw invalidArgument('IPv6 networks are not supported yet: remove --ipv6');
+    checkCreateOptions(o);
     return this.#lock.run('networks', async () => {
-      if (this.#byName(o.Name) || PREDEFINED.has(o.Name)) throw conflict(`network with name ${o.Name} already exists`);
-      const cfgs = o.IPAM?.Config ?? [];
-      if (cfgs.length > 1) throw invalidArgument('only one IPAM config (one --subnet) per network is supported');
-      const c = cfgs[0] ?? {};
-      const subnet = await this.#freeSubnet(c.Subnet ? parseCidr(c.Subnet) : undefined);
-      if (!c.Subnet && (c.Gateway || c.IPRange)) throw invalidArgument('--gateway and --ip-range need --subnet');
-      if (c.Gateway && !contains(subnet, ipToInt(c.Gateway))) throw invalidArgument(`gateway ${c.Gateway} is not in subnet ${cidrText(subnet)}`);
-      if (c.IPRange) {
-        const r = parseCidr(c.IPRange, 'ip-range');
-        if (!contains(subnet, r.base) || r.prefix < subnet.prefix) throw invalidArgument(`ip-range ${c.IPRange} is not inside subnet ${cidrText(subnet)}`);
-      }
-      const options = { ...(o.Options ?? {}) };
-      const id = randomBytes(32).toString('hex');
-      const bridge = options['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
-      if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name ${JSON.stringify(bridge)}: at most 15 characters of [a-zA-Z0-9_.-]`);
-      if (this.#state.networks.some((n) => n.bridge === bridge)) throw conflict(`bridge ${bridge} is already used by another network`);
+      const { id, bridge, subnet, gateway, ipRange, options } = planNetwork(o, this.#state.networks, usedSubnets(this.#state.networks, await hostRoutes()));
       const adopted = this.#driver.claimBridge(bridge);
-      const rec = bridgeRecord({ id, name: o.Name, bridge, subnet, gateway: c.Gateway, ipRange: c.IPRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
+      const rec = bridgeRecord({ id, name: o.Name, bridge, subnet, gateway, ipRange, internal: !!o.Internal, labels: { ...(o.Labels ?? {}) }, options });
       rec.Attachable = !!o.Attachable;
       if (adopted) rec.adoptedBridge = adopted;
       this.#state.networks.push(rec);
