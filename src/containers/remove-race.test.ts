@@ -33,7 +33,7 @@ function fakeDeps(dataRoot: string, snapshotRemoved: () => Promise<void>): Conta
       mounts: async (key: string) => { throw notFound(`snapshot ${key}: not found`); },
     },
     events: { publish: () => {}, subscribe: () => () => {} },
-    network: { get: () => net, tearDown: async () => [] },
+    network: { get: () => net, tearDown: async () => [], sandbox: () => undefined },
     logMaxSize: 0,
     logMaxFiles: 1,
   } as unknown as ContainerDeps;
