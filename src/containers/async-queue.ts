@@ -7,6 +7,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   #waiting: ((r: IteratorResult<T>) => void) | undefined;
   #ended = false;
   #returned = false;
+  /** The consumer asked for more after the end and was told done: it has finished. */
+  #finished = false;
   #idleWaiters: (() => void)[] = [];
 
   push(item: T): void {
@@ -26,6 +28,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     const w = this.#waiting;
     if (w && this.#items.length === 0) {
       this.#waiting = undefined;
+      this.#finished = true;
       w({ value: undefined, done: true });
     }
     this.#checkIdle();
@@ -44,8 +47,14 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /**
+   * Not when the queue has merely ended with nothing buffered: the consumer may still be
+   * working on the last item it took (a hijacked attach holds its first output until the
+   * response head went out alone), and a flush that counted that as done let `wait`
+   * answer before the container's last output reached the client.
+   */
   #isIdle(): boolean {
-    return this.#returned || (this.#items.length === 0 && (this.#waiting !== undefined || this.#ended));
+    return this.#returned || this.#finished || (this.#items.length === 0 && this.#waiting !== undefined);
   }
 
   #checkIdle(): void {
@@ -60,6 +69,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
       next: () => {
         if (this.#items.length) return Promise.resolve({ value: this.#items.shift()!, done: false });
         if (this.#ended) {
+          this.#finished = true;
           this.#checkIdle();
           return Promise.resolve({ value: undefined, done: true });
         }

@@ -126,6 +126,8 @@ export class AttachHub {
       new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
     ]);
     clearTimeout(timer);
+    // This run's sessions are done with (a client that stopped reading is not waited for again).
+    if (this.#live.get(id) === set) this.#live.delete(id);
   }
 
   /** The start failed: pending clients see their stream end. */

@@ -116,3 +116,35 @@ test('flushed: resolves only after the runtime EOF and once the writer took ever
   s2.close();
   await s2.flushed();
 });
+
+test('flushed() waits for the consumer to finish with the last chunk, also when the output ended at once (a quick container)', async () => {
+  // The exit came before the start recorded the container running: nothing to wait for
+  // before the end, so the queue ends while the client's writer still holds the chunk
+  // (the hijack holds first output until the head went out alone).
+  let left = false; // onClose: the attach hub forgets the session, its flush no longer waits for it
+  const s = new ClientSession({ tty: true, stdin: false, stdout: true, stderr: true, stdinOnce: false, beforeEnd: async () => {}, onClose: () => { left = true; } });
+  const f = fakeIo();
+  s.connect(f.io);
+  let written = '';
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const writer = (async () => {
+    for await (const c of s.output) {
+      await held;
+      written += c.data.toString();
+    }
+  })();
+  f.out.push({ stream: 'stdout', data: Buffer.from('from-run') });
+  f.out.end();
+  let flushed = false;
+  const done = s.flushed().then(() => { flushed = true; });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(flushed, false, 'flushed() resolved while the writer still held the last output');
+  assert.equal(left, false, 'the session left the live set while the writer still held the last output');
+  release();
+  await done;
+  assert.equal(written, 'from-run');
+  await writer;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(left, true);
+});

@@ -87,6 +87,10 @@ export class ClientSession implements StdioSession {
     this.#markOutputEnded();
     if (this.#opts.beforeEnd) await this.#opts.beforeEnd().catch(() => {});
     this.#queue.end();
+    // Live until the client's writer has taken the last output: the exit path's flush looks
+    // for this session, and a quick container's output can end before its start recorded it
+    // running (beforeEnd then waits for nothing) while the writer still holds that output.
+    await this.#queue.idle();
     this.#finish();
   }
 
