@@ -93,7 +93,8 @@ export class AttachHub {
       if (s.closed) continue;
       try {
         this.#join(c.Id, s, await this.#m.deps.runtime.attach(c.Id));
-      } catch {
+      } catch (err) {
+        process.stderr.write(`berthd: attaching a client to ${c.Id.slice(0, 12)} failed, its stream ends: ${(err as Error).message}\n`);
         s.end();
       }
     }

@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { TestDaemon, REPO, run, type ApiResponse } from '../testing/daemon.js';
@@ -26,17 +26,6 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function leftovers(): Promise<string> {
-  const cs = (await d.api('GET', '/containers/json?all=1')).json<unknown[]>().length;
-  const vs = (await d.api('GET', '/volumes')).json<{ Volumes: unknown[] }>().Volumes.length;
-  // A removed container's dir is renamed aside and deleted in the background: it must be
-  // gone within moments, and is not counted before that.
-  const list = async () => readdir(join(d.dir, 'data', 'containers')).catch(() => [] as string[]);
-  for (let i = 0; i < 100 && (await list()).some((n) => n.startsWith('.trash-')); i++) await new Promise((r) => setTimeout(r, 20));
-  const dirs = (await list()).length;
-  return `containers=${cs} volumes=${vs} dirs=${dirs}`;
-}
-
 function assertClientError(r: ApiResponse, what: string, status = 400): void {
   assert.equal(r.status, status, `${what}: ${r.status} ${r.body.toString().slice(0, 300)}`);
   const m = r.json<{ message: string }>().message;
@@ -48,7 +37,7 @@ const img = { Image: 'busybox', Cmd: ['true'] };
 const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
 test('create bodies of wrong types, hostile values and odd shapes: one-line 400, nothing created', { timeout: 30000 }, async () => {
-  const start = await leftovers();
+  const start = await d.leftovers();
   const bodies: Array<[string, unknown]> = [
     ['Binds as a string', { ...img, HostConfig: { Binds: '/etc:/x' } }],
     ['Memory as a string', { ...img, HostConfig: { Memory: '1g' } }],
@@ -85,7 +74,7 @@ test('create bodies of wrong types, hostile values and odd shapes: one-line 400,
   const big = Buffer.from(JSON.stringify({ ...img, Env: Array.from({ length: 1_000_000 }, (_, i) => `A${i}=x`) }));
   assert.ok(big.length > 8 << 20);
   assertClientError(await d.api('POST', '/containers/create', big, { 'Content-Type': 'application/json' }), 'body over 8 MiB');
-  assert.equal(await leftovers(), start, 'nothing half-created');
+  assert.equal(await d.leftovers(), start, 'nothing half-created');
   assert.equal(existsSync(join(tmp, 'x')), false, 'no bind source made for a refused create');
 
   // Prototype keys are plain data: they neither grant privileges nor break the record.
@@ -98,7 +87,7 @@ test('create bodies of wrong types, hostile values and odd shapes: one-line 400,
 });
 
 test('volume, update and query abuse: 400s, no stray volumes', { timeout: 20000 }, async () => {
-  const start = await leftovers();
+  const start = await d.leftovers();
   const vol = async (body: string) => d.api('POST', '/volumes/create', Buffer.from(body), { 'Content-Type': 'application/json' });
   assertClientError(await vol('[1,2]'), 'array body');
   assertClientError(await vol('"str"'), 'string body');
@@ -117,7 +106,7 @@ test('volume, update and query abuse: 400s, no stray volumes', { timeout: 20000 
   assertClientError(await d.api('POST', `/containers/${c}/update`, { Memory: 'x' }), 'Memory as a string');
   assertClientError(await d.api('POST', `/containers/${c}/exec`, { Cmd: 5 }), 'exec Cmd as a number');
   await d.api('DELETE', `/containers/${c}`);
-  assert.equal(await leftovers(), start);
+  assert.equal(await d.leftovers(), start);
 });
 
 test('a client stalled mid-upload neither blocks others nor holds the image store', { timeout: 20000 }, async () => {
@@ -167,10 +156,10 @@ test('CLI: an --env-file cannot run code in berth, an existing --cidfile is refu
 
   const cid = join(tmp, 'cid');
   await writeFile(cid, 'keep');
-  const before = await leftovers();
+  const before = await d.leftovers();
   const c = await d.berth(['run', '-d', '--cidfile', cid, 'busybox', 'true']);
   assert.equal(c.code, 125);
   assert.match(c.stderr, /container ID file found/);
   assert.equal(await readFile(cid, 'utf8'), 'keep');
-  assert.equal(await leftovers(), before, 'no container created');
+  assert.equal(await d.leftovers(), before, 'no container created');
 });

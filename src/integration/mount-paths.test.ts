@@ -6,8 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { TestDaemon } from '../testing/daemon.js';
 import { busyboxLayer, imageArchive } from '../testing/image-archive.js';
 
@@ -22,17 +21,10 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-async function leftovers(): Promise<string> {
-  const cs = (await d.api('GET', '/containers/json?all=1')).json<unknown[]>().length;
-  const vs = (await d.api('GET', '/volumes')).json<{ Volumes: unknown[] }>().Volumes.length;
-  const dirs = (await readdir(join(d.dir, 'data', 'containers')).catch(() => [] as string[])).filter((n) => !n.startsWith('.trash-'));
-  return `containers=${cs} volumes=${vs} dirs=${dirs.length}`;
-}
-
 const must = (type: string, p: string) => `invalid mount config for type "${type}": invalid mount path: '${p}' mount path must be absolute`;
 
 test('relative mount destinations in a create request are a one-line 400; nothing is made', { timeout: 60_000 }, async () => {
-  const clean = await leftovers();
+  const clean = await d.leftovers();
   const img = { Image: 'busybox', Cmd: ['true'] };
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ['Volumes ../../rel/x', { ...img, Volumes: { '../../rel/x': {} } }, must('volume', '../../rel/x')],
@@ -53,20 +45,20 @@ test('relative mount destinations in a create request are a one-line 400; nothin
     const r = await d.api('POST', '/containers/create?name=mp', body);
     assert.equal(r.status, 400, `${what}: ${r.body}`);
     assert.equal(r.json<{ message: string }>().message, message, what);
-    assert.equal(await leftovers(), clean, what);
+    assert.equal(await d.leftovers(), clean, what);
   }
   // Absolute ones still work.
   const ok = await d.api('POST', '/containers/create?name=mp', { ...img, Volumes: { '/data': {} }, HostConfig: { Tmpfs: { '/run/x': '' } } });
   assert.equal(ok.status, 201, ok.body.toString());
   assert.equal((await d.api('DELETE', '/containers/mp?v=1')).status, 204);
-  assert.equal(await leftovers(), clean);
+  assert.equal(await d.leftovers(), clean);
 });
 
 test("an image's relative VOLUME is refused at create (docker run exits 125); nothing is made", { timeout: 60_000 }, async () => {
   const tar = await imageArchive({ tag: 'relvol:1', layers: [busyboxLayer()], config: { Cmd: ['true'], Volumes: { '/ok': {}, '../../rel/x': {} } } });
   const load = await d.api('POST', '/images/load?quiet=1', tar, { 'Content-Type': 'application/x-tar' });
   assert.equal(load.status, 200, load.body.toString());
-  const clean = await leftovers();
+  const clean = await d.leftovers();
   const r = await d.docker(['run', '--rm', 'relvol:1']);
   assert.equal(r.code, 125, r.stdout);
   const message = `${must('volume', '../../rel/x')} (a VOLUME of the image; rebuild it with an absolute path)`;
@@ -74,6 +66,6 @@ test("an image's relative VOLUME is refused at create (docker run exits 125); no
   const api = await d.api('POST', '/containers/create', { Image: 'relvol:1' });
   assert.equal(api.status, 400, api.body.toString());
   assert.equal(api.json<{ message: string }>().message, message);
-  assert.equal(await leftovers(), clean);
+  assert.equal(await d.leftovers(), clean);
   await d.api('DELETE', '/images/relvol:1');
 });

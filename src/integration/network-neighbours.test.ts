@@ -6,8 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import { TestDaemon } from '../testing/daemon.js';
+import { freePorts } from '../testing/free-ports.js';
 import { freeOctet, ownerTag, sweepStale } from '../testing/netns.js';
 
 let a: TestDaemon;
@@ -29,20 +29,6 @@ const routes = () => sh('ip', ['-4', 'route', 'show']);
 const holders = (ip: string) => sh('ip', ['-o', '-4', 'addr']).split('\n').filter((l) => l.includes(` inet ${ip}/`)).length;
 const gatewayOf = (subnet: string) => subnet.replace(/\.0\/\d+$/, '.1');
 const subnetOf = async (d: TestDaemon, net: string) => (await ok(d, ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', net])).trim();
-/** Can a host process bind this TCP port right now? */
-const bindable = (port: number) => new Promise<boolean>((resolve) => {
-  const s = createServer();
-  s.once('error', () => resolve(false));
-  s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
-});
-async function freePorts(n: number): Promise<number> {
-  for (;;) {
-    const base = 40000 + Math.floor(Math.random() * 5000);
-    let all = true;
-    for (let i = 0; i < n && all; i++) all = await bindable(base + i);
-    if (all) return base;
-  }
-}
 const tableOf = (d: TestDaemon) => sh('nft', ['list', 'table', 'ip', `berth_${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`]);
 const defaultBridge = (d: TestDaemon) => `berth-${createHash('sha256').update(`${d.dir}/run`).digest('hex').slice(0, 6)}`;
 

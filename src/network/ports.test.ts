@@ -1,8 +1,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { parsePortKey, resolvePorts } from './ports.js';
 import { HostPorts } from './host-ports.js';
+import { bindable, freePorts } from '../testing/free-ports.js';
 
 // Real sockets: what resolvePorts holds is bound on the host until released.
 const held = new HostPorts();
@@ -42,25 +42,6 @@ test('bad and conflicting bindings are clear errors', async () => {
   // Two bindings of one request may not claim the same host port either.
   await assert.rejects(resolvePorts(req({ '80/tcp': [{ HostPort: '45679' }], '81/tcp': [{ HostPort: '45679' }] }), '10.0.0.2', none, held), /already allocated/);
 });
-
-/** Can a host process bind this TCP port on 0.0.0.0 right now? */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port with n free ones from it. */
-async function freePorts(n: number): Promise<number> {
-  for (;;) {
-    const base = 40000 + Math.floor(Math.random() * 5000);
-    let all = true;
-    for (let i = 0; i < n && all; i++) all = await bindable(base + i);
-    if (all) return base;
-  }
-}
 
 test('chosen host ports are held until released; ports held by anyone else are refused or skipped', async () => {
   const req = (b: Record<string, Array<{ HostIp?: string; HostPort?: string }>>) => ({ portBindings: b, publishAll: false, exposed: [] });

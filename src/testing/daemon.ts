@@ -4,7 +4,7 @@
  * teardown (containers removed, daemon stopped, mounts gone, dirs removed).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -51,6 +51,19 @@ export class TestDaemon {
 
   get log(): string {
     return Buffer.concat(this.#log).toString();
+  }
+
+  /**
+   * What a failed request may not leave: containers, volumes and container dirs, as one
+   * comparable line. A removed container's dir is renamed aside and deleted in the
+   * background: it must be gone within moments, and is not counted before that.
+   */
+  async leftovers(): Promise<string> {
+    const cs = (await this.api('GET', '/containers/json?all=1')).json<unknown[]>().length;
+    const vs = (await this.api('GET', '/volumes')).json<{ Volumes: unknown[] }>().Volumes.length;
+    const list = async () => readdir(join(this.dir, 'data', 'containers')).catch(() => [] as string[]);
+    for (let i = 0; i < 100 && (await list()).some((n) => n.startsWith('.trash-')); i++) await new Promise((r) => setTimeout(r, 20));
+    return `containers=${cs} volumes=${vs} dirs=${(await list()).length}`;
   }
 
   async launch(): Promise<void> {

@@ -149,6 +149,8 @@ export class SeqpacketSession implements IoSession, PollOwner {
         const e = errno();
         if (e === EAGAIN) break;
         if (e === EINTR) continue;
+        // Ends the client's stream like an EOF; said in the log, so a stream cut short is explained.
+        process.stderr.write(`berthd: attach socket read failed: ${strerror(e)}\n`);
       }
       if (n <= 0) {
         // 0: conmon closed the socket (the process ended); <0: the socket broke.
