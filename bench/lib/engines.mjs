@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { run, must, onCleanup, stopProcess, unmountUnder, execFileP } from './proc.mjs';
 
 export const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -94,6 +94,9 @@ export async function startBerthd({ tar, nodeArgs = [], env = {}, dist = join(RE
   onCleanup(async () => {
     if (child.exitCode === null) await removeAllContainers(socket);
     await stopProcess(child);
+    // berthd keeps its bridges when it stops, as dockerd keeps docker0: a bench's go with it.
+    const { removeDaemonNetworking } = await import(pathToFileURL(join(REPO, 'dist/testing/daemon.js')).href);
+    await removeDaemonNetworking(dir);
   });
   await waitPing(socket, child, 'berthd', log);
   const r = await api(socket, 'POST', `/images/create?fromSrc=-&repo=busybox&tag=latest&changes=${encodeURIComponent(BUSYBOX_CMD)}`, tar, { 'Content-Type': 'application/x-tar' });

@@ -145,7 +145,7 @@ export class TestDaemon {
       }
     } finally {
       await this.kill('SIGTERM');
-      await removeNetworking(this.dir);
+      await removeDaemonNetworking(this.dir);
       await unmountUnder(this.dir);
       await rm(this.dir, { recursive: true, force: true }).catch(() => {});
     }
@@ -155,8 +155,9 @@ export class TestDaemon {
 /**
  * berthd keeps its bridges when it stops (as dockerd keeps docker0): a test daemon's go
  * with its directory, as does its nft table (left when it was killed with containers).
+ * `dir` holds the daemon's `run` (exec root) and `data` (data root); bench/ uses it too.
  */
-async function removeNetworking(dir: string): Promise<void> {
+export async function removeDaemonNetworking(dir: string): Promise<void> {
   const tag = createHash('sha256').update(join(dir, 'run')).digest('hex').slice(0, 6);
   const bridges = new Set([`berth-${tag}`]);
   try {
