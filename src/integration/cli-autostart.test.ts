@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pingOk, shouldAutostart, startDaemon } from '../cli/autostart.js';
-import { REPO } from '../testing/daemon.js';
+import { REPO, removeDaemonNetworking } from '../testing/daemon.js';
 
 const DEFAULT = 'unix:///run/berth/berth.sock';
 
@@ -45,6 +45,7 @@ test('startDaemon launches berthd detached, waits for it to answer, and a second
       try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
       for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
     }
+    await removeDaemonNetworking(dir); // berthd keeps its bridge when it stops, as dockerd docker0
     await rm(dir, { recursive: true, force: true });
   }
 });
