@@ -17,12 +17,12 @@
 import { access, chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { constants, createWriteStream, type Stats } from 'node:fs';
 import tar from 'tar-stream';
-import { libc, errno, strerror } from '../common/libc.js';
 import { mountOne, type Mount } from '../mount/mount.js';
 import { listUpper, packTree } from './archive-walk.js';
 import { makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../diff/index.js';
 import { parseGroup, parsePasswd, resolveUserFrom } from './support/user.js';
 import { populateVolume } from './volume-populate.js';
+import { chrootInto } from './support/chroot.js';
 
 export interface HelperJob {
   op: 'stat' | 'get' | 'put' | 'changes' | 'layer' | 'populate';
@@ -100,9 +100,7 @@ async function setup(job: HelperJob): Promise<void> {
     if (!st || st.isSymbolicLink()) continue;
     await mountOne({ type: 'bind', source: b.source, options: ['rbind', ...(b.readonly ? ['ro'] : [])] }, target);
   }
-  const chroot = libc().func('int chroot(const char *path)');
-  if ((chroot(job.root) as number) !== 0) fail('INTERNAL', `chroot ${job.root}: ${strerror(errno())}`);
-  process.chdir('/');
+  chrootInto(job.root);
 }
 
 /** Go's os.FileMode bits, which docker's stat header carries. */

@@ -13,10 +13,10 @@
  * vanishes with the helper, or against the read-only rootfs.
  */
 import { mkdir } from 'node:fs/promises';
-import { libc, errno, strerror } from '../common/libc.js';
 import { mountOne, type Mount } from '../mount/mount.js';
 import { copyImageDataIntoVolume } from '../volumes/copy-up.js';
 import { resolveInRoot } from './support/in-root.js';
+import { chrootInto } from './support/chroot.js';
 
 export interface PopulateJob {
   /** An empty dir the view is mounted on (in the helper's namespace only). */
@@ -35,9 +35,7 @@ export async function populateVolume(job: PopulateJob): Promise<{ copied: boolea
   await mkdir(`${job.root}/volume`);
   for (const m of job.mounts) await mountOne({ ...m, options: [...m.options, 'ro'] }, `${job.root}/rootfs`);
   await mountOne({ type: 'bind', source: job.volume, options: ['bind'] }, `${job.root}/volume`);
-  const chroot = libc().func('int chroot(const char *path)');
-  if ((chroot(job.root) as number) !== 0) throw new Error(`chroot ${job.root}: ${strerror(errno())}`);
-  process.chdir('/');
+  chrootInto(job.root);
   // The rootfs is the new container's own (nothing runs in it yet): its symlinks are
   // resolved inside it, as the container will see them.
   const src = await resolveInRoot('/rootfs', job.target);
